@@ -1,0 +1,1 @@
+"""Data sources: where prices, corporate actions and factors come from."""
