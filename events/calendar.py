@@ -1,0 +1,184 @@
+"""NYSE sessions and the day-0 rule.
+
+Day 0 is the first NYSE session whose **close** can reflect the news:
+
+=====================================  =========================================
+announcement                           day 0 (``rule``)
+=====================================  =========================================
+before the open / during the session   that session (``same_session``)
+after the close (16:00, or 13:00 on    the next session
+early-close days)                      (``next_session_after_close``)
+on a weekend or holiday                the next session (``next_session_closed_day``)
+aware timestamp                        first session whose close is later than the
+                                       timestamp (``timestamp``); the close minute
+                                       itself counts as after the close
+date only, timing unknown              that date if it is a session, else the next;
+                                       marked as assumed (``assumed_*``)
+=====================================  =========================================
+
+The calendar is exchange-calendars' ``XNYS`` built with explicit bounds
+(its defaults move with today's date). Resolution is vectorised with
+``numpy.searchsorted`` over the session and close arrays, so tens of thousands
+of events resolve in milliseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from events.errors import CalendarError
+from events.model import Day0Rule, Event, ResolvedEvent
+
+CALENDAR_START = "1990-01-02"
+CALENDAR_END = "2035-12-31"
+
+_DAY = np.timedelta64(1, "D")
+
+
+@dataclass(frozen=True)
+class SessionCalendar:
+    """Trading sessions with their close times (UTC), immutable.
+
+    Build it with :func:`nyse` (cached) or, in tests, from arrays.
+    """
+
+    name: str
+    sessions: npt.NDArray[np.datetime64]  # datetime64[D], sorted
+    closes: npt.NDArray[np.datetime64]  # datetime64[s] UTC, aligned with sessions
+
+    @property
+    def first(self) -> dt.date:
+        return _to_date(self.sessions[0])
+
+    @property
+    def last(self) -> dt.date:
+        return _to_date(self.sessions[-1])
+
+    def _check(self, day: np.datetime64, what: str) -> None:
+        if day < self.sessions[0] or day > self.sessions[-1]:
+            raise CalendarError(
+                f"{what} {day} is outside the {self.name} calendar "
+                f"({self.first} .. {self.last})"
+            )
+
+    def is_session(self, day: dt.date) -> bool:
+        """Whether ``day`` is a trading session."""
+        d = np.datetime64(day, "D")
+        i = int(np.searchsorted(self.sessions, d))
+        return i < len(self.sessions) and self.sessions[i] == d
+
+    def session_on_or_after(self, day: dt.date) -> dt.date:
+        """The first session on or after ``day``."""
+        d = np.datetime64(day, "D")
+        self._check(d, "date")
+        return _to_date(self.sessions[int(np.searchsorted(self.sessions, d, side="left"))])
+
+    def sessions_in_range(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """Every session with ``start <= session <= end``."""
+        lo = int(np.searchsorted(self.sessions, np.datetime64(start, "D"), side="left"))
+        hi = int(np.searchsorted(self.sessions, np.datetime64(end, "D"), side="right"))
+        return [_to_date(s) for s in self.sessions[lo:hi]]
+
+    def latest_completed_session(self, now: dt.datetime) -> dt.date:
+        """The last session whose close is at or before the aware time ``now``."""
+        if now.tzinfo is None:
+            raise CalendarError("now must be timezone-aware (e.g. datetime.now(UTC))")
+        t = np.datetime64(now.astimezone(dt.UTC).replace(tzinfo=None), "s")
+        i = int(np.searchsorted(self.closes, t, side="right")) - 1
+        if i < 0:
+            raise CalendarError(f"{now} is before the first session of {self.name}")
+        return _to_date(self.sessions[i])
+
+    def close_of(self, session: dt.date) -> dt.datetime:
+        """The aware UTC close time of ``session``."""
+        d = np.datetime64(session, "D")
+        i = int(np.searchsorted(self.sessions, d))
+        if i >= len(self.sessions) or self.sessions[i] != d:
+            raise CalendarError(f"{session} is not a {self.name} session")
+        seconds = int(self.closes[i].astype("datetime64[s]").astype(np.int64))
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+
+
+def _to_date(value: np.datetime64) -> dt.date:
+    return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
+
+
+@functools.cache
+def nyse() -> SessionCalendar:
+    """The XNYS calendar from 1990 to 2035 (built once per process; immutable)."""
+    import exchange_calendars as xcals
+
+    cal = xcals.get_calendar("XNYS", start=CALENDAR_START, end=CALENDAR_END)
+    sessions = cal.sessions.values.astype("datetime64[D]")
+    closes = cal.closes.dt.tz_convert("UTC").dt.tz_localize(None).values.astype("datetime64[s]")
+    return SessionCalendar(name="XNYS", sessions=sessions, closes=closes)
+
+
+def resolve_day0(event: Event, calendar: SessionCalendar) -> ResolvedEvent:
+    """Day 0 of one event (see the module docstring for the rules)."""
+    return resolve_many([event], calendar)[0]
+
+
+def resolve_many(events: Sequence[Event], calendar: SessionCalendar) -> list[ResolvedEvent]:
+    """Day 0 of many events at once (vectorised over the calendar arrays).
+
+    Raises
+    ------
+    CalendarError
+        if an announcement falls outside the calendar's span.
+    """
+    n = len(events)
+    if n == 0:
+        return []
+    dates = np.array([e.announced_date for e in events], dtype="datetime64[D]")
+    for bad in dates[(dates < calendar.sessions[0]) | (dates >= calendar.sessions[-1])][:1]:
+        ev = events[int(np.flatnonzero(dates == bad)[0])]
+        raise CalendarError(
+            f"event {ev.id!r}: announced {bad}, outside the {calendar.name} calendar "
+            f"({calendar.first} .. {calendar.last})"
+        )
+    sessions = calendar.sessions
+    on_or_after = np.searchsorted(sessions, dates, side="left")
+    is_session = sessions[on_or_after] == dates
+    strictly_after = np.searchsorted(sessions, dates, side="right")
+
+    out: list[ResolvedEvent] = []
+    for k, ev in enumerate(events):
+        rule: Day0Rule
+        at = ev.announced_at
+        if at is not None:
+            t = np.datetime64(at.astimezone(dt.UTC).replace(tzinfo=None), "s")
+            idx = int(np.searchsorted(calendar.closes, t, side="right"))
+            rule, assumed = "timestamp", False
+        elif ev.timing == "unknown":
+            idx = int(on_or_after[k])
+            rule = "assumed_same_session" if is_session[k] else "assumed_next_session"
+            assumed = True
+        elif not is_session[k]:
+            idx, rule, assumed = int(on_or_after[k]), "next_session_closed_day", False
+        elif ev.timing == "after_close":
+            idx, rule, assumed = int(strictly_after[k]), "next_session_after_close", False
+        else:
+            idx, rule, assumed = int(on_or_after[k]), "same_session", False
+        if idx >= len(sessions):
+            raise CalendarError(f"event {ev.id!r}: day 0 falls after the calendar's last session")
+        out.append(ResolvedEvent(event=ev, day0=_to_date(sessions[idx]), rule=rule, assumed=assumed))
+    return out
+
+
+def shift_sessions(calendar: SessionCalendar, session: dt.date, offset: int) -> dt.date:
+    """The session ``offset`` sessions after (before, if negative) ``session``."""
+    d = np.datetime64(session, "D")
+    i = int(np.searchsorted(calendar.sessions, d))
+    if i >= len(calendar.sessions) or calendar.sessions[i] != d:
+        raise CalendarError(f"{session} is not a {calendar.name} session")
+    j = i + offset
+    if not 0 <= j < len(calendar.sessions):
+        raise CalendarError(f"{offset} sessions from {session} is outside the calendar")
+    return _to_date(calendar.sessions[j])
