@@ -1,0 +1,1 @@
+"""Jobs: wiring events, storage and backtest together; the CLI and the scheduled refresh."""

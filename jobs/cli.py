@@ -1,0 +1,412 @@
+"""The ``reaction`` command line: thin wrappers over :mod:`jobs`.
+
+Every command exits non-zero on failure and prints errors as one sentence on
+stderr (the traceback only with ``--debug``). Machine-readable output
+(``--json``) goes to stdout; progress and messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from events import CATEGORIES, Event, EventError, load_catalog, parse_event, read_event_csv
+from jobs import loading
+from jobs.errors import JobError, UsageError
+from jobs.settings import Settings, load_settings
+from storage.errors import StorageError
+from storage.store import Store
+
+app = typer.Typer(
+    name="reaction",
+    help="Event studies of market reactions: events, prices, abnormal returns, tests, reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+events_app = typer.Typer(help="The event catalog: list, show, import, add.", no_args_is_help=True)
+prices_app = typer.Typer(help="Daily prices: fetch from Yahoo or import files.", no_args_is_help=True)
+factors_app = typer.Typer(help="Fama-French factor returns.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+app.add_typer(prices_app, name="prices")
+app.add_typer(factors_app, name="factors")
+
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
+
+
+class _State:
+    settings: Settings
+    debug: bool = False
+
+
+STATE = _State()
+
+
+def known_errors() -> tuple[type[BaseException], ...]:
+    """Our own error bases: printed as one sentence; anything else is a bug (traceback)."""
+    errors: list[type[BaseException]] = [EventError, StorageError, JobError, ValidationError]
+    try:
+        from backtest.errors import BacktestError
+
+        errors.append(BacktestError)
+    except ImportError:  # pragma: no cover - backtest always ships
+        pass
+    return tuple(errors)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``message`` as an error sentence and return the Exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def run_guarded(func: Callable[[], Any]) -> Any:
+    """Run a command body, turning our errors into one sentence and exit code 1."""
+    try:
+        return func()
+    except known_errors() as exc:
+        if STATE.debug:
+            raise
+        message = str(exc).strip().splitlines()[0] if not isinstance(exc, ValidationError) else _pydantic(exc)
+        raise fail(message) from None
+    except FileNotFoundError as exc:
+        if STATE.debug:
+            raise
+        raise fail(str(exc)) from None
+
+
+def _pydantic(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    return f"invalid value for {loc}: {first['msg']}"
+
+
+def open_store(*, seed: bool = True) -> Store:
+    """The configured store, created and seeded on first use."""
+    s = STATE.settings
+    store = Store(s.db, lock_timeout=s.lock_timeout, on_wait=lambda m: err.print(m, highlight=False))
+    if seed and s.seed:
+        loading.ensure_seeded(store)
+    else:
+        store.init()
+    return store
+
+
+@app.callback()
+def _main(
+    db: Annotated[Path | None, typer.Option("--db", help="DuckDB store (default reaction.duckdb; env REACTION_DB).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file (env REACTION_CONFIG).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """market-reaction: how did prices react to events, and is it more than noise?"""
+    STATE.debug = debug
+    try:
+        STATE.settings = load_settings(config, db=db)
+    except (ValidationError, FileNotFoundError) as exc:
+        if debug:
+            raise
+        raise fail(_pydantic(exc) if isinstance(exc, ValidationError) else str(exc)) from None
+
+
+# -- status ----------------------------------------------------------------------------------
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Show the store: path, tickers with their date spans, events and the last loads.
+
+    Example: reaction status --db ~/data/reaction.duckdb
+    """
+
+    def body() -> None:
+        store = open_store()
+        coverage = store.coverage()
+        events = store.events()
+        loads = store.recent_loads(8)
+        if as_json:
+            doc = {
+                "db": str(store.path),
+                "tickers": _records(coverage),
+                "events": events.height,
+                "loads": _records(loads),
+            }
+            out.print_json(json.dumps(doc, default=str))
+            return
+        out.print(f"[bold]store[/] {store.path}  ({events.height} events, {coverage.height} tickers)")
+        table = Table("ticker", "first", "last", "rows", "source", "last loaded", title="prices")
+        for r in coverage.iter_rows(named=True):
+            table.add_row(r["ticker"], str(r["first"]), str(r["last"]), f"{r['rows']:,}", r["source"], _ts(r["last_loaded"]))
+        out.print(table if coverage.height else "[dim]no prices yet: 'reaction prices fetch' or 'reaction prices import FILE'[/]")
+        lt = Table("when", "kind", "target", "ins", "upd", "same", "rej", "outcome", title="last loads")
+        for r in loads.iter_rows(named=True):
+            lt.add_row(
+                _ts(r["finished_at"]), r["kind"], _short(r["target"]), str(r["rows_inserted"]), str(r["rows_updated"]),
+                str(r["rows_unchanged"]), str(r["rows_rejected"]), r["outcome"] if not r["error"] else f"{r['outcome']}: {_short(r['error'], 60)}",
+            )
+        out.print(lt)
+
+    run_guarded(body)
+
+
+def _ts(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1):]
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+@events_app.command("list")
+def events_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only these categories.")] = None,
+    ticker: Annotated[list[str] | None, typer.Option("--ticker", "-t", help="Only events on these tickers.")] = None,
+) -> None:
+    """List events with their day 0 (first session that can reflect the news).
+
+    Example: reaction events list --ticker AMZN --json
+    """
+
+    def body() -> None:
+        frame = open_store().events()
+        if category:
+            frame = frame.filter(pl.col("category").is_in(category))
+        if ticker:
+            wanted = [t.upper() for t in ticker]
+            frame = frame.filter(pl.col("tickers").list.eval(pl.element().is_in(wanted)).list.any())
+        if as_json:
+            rows = [
+                {
+                    "id": r["event_id"], "title": r["title"], "category": r["category"],
+                    "announced": (r["announced_at"] or r["announced_date"]).isoformat(),
+                    "timing": r["timing"], "day0": r["day0"].isoformat(), "day0_rule": r["day0_rule"],
+                    "timing_assumed": r["timing_assumed"], "tickers": r["tickers"], "tags": r["tags"],
+                    "source": r["source"],
+                }
+                for r in frame.iter_rows(named=True)
+            ]
+            sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+            return
+        table = Table(title=f"{frame.height} events")
+        for name in ("id", "day 0", "timing", "category", "tickers"):
+            table.add_column(name, no_wrap=True, min_width=10 if name == "day 0" else None)
+        table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=60)
+        for r in frame.iter_rows(named=True):
+            timing = r["timing"] + (" (assumed)" if r["timing_assumed"] else "")
+            table.add_row(r["event_id"], str(r["day0"]), timing, r["category"], ",".join(r["tickers"]), _clip(r["title"], 60))
+        out.print(table)
+
+    run_guarded(body)
+
+
+@events_app.command("show")
+def events_show(event_id: Annotated[str, typer.Argument(help="The event id.")]) -> None:
+    """Show one event in full.
+
+    Example: reaction events show amzn-q3
+    """
+
+    def body() -> None:
+        frame = open_store().events().filter(pl.col("event_id") == event_id)
+        if frame.height == 0:
+            raise UsageError(f"no event with id {event_id!r}; 'reaction events list' shows the ids")
+        r = frame.row(0, named=True)
+        for key in ("event_id", "title", "category", "announced_date", "announced_at", "timing", "day0", "day0_rule", "timing_assumed", "tickers", "tags", "source", "catalog"):
+            out.print(f"[bold]{key:>15}[/] {r[key]}", highlight=False)
+
+    run_guarded(body)
+
+
+@events_app.command("import")
+def events_import(
+    files: Annotated[list[Path], typer.Argument(help="TOML catalogs or CSV lists (ticker,date[,timing]).")],
+    category: Annotated[str, typer.Option(help=f"Category for CSV rows: {', '.join(CATEGORIES)}.")] = "earnings",
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag added to CSV rows.")] = None,
+) -> None:
+    """Import events from catalog files (TOML) or bulk CSV lists.
+
+    Example: reaction events import my-events.toml ../shared/data/earnings_dates.csv
+    """
+
+    def body() -> None:
+        store = open_store()
+        for f in files:
+            events: list[Event] = (
+                read_event_csv(f, category=category, tags=tag or ())
+                if f.suffix.lower() == ".csv"
+                else load_catalog(f)
+            )
+            counts = loading.store_events(store, events, catalog=str(f.absolute()))
+            err.print(f"{f}: {len(events)} events ({counts.inserted} new, {counts.updated} changed, {counts.unchanged} unchanged)")
+
+    run_guarded(body)
+
+
+@events_app.command("add")
+def events_add(
+    event_id: Annotated[str, typer.Option("--id", help="A slug, e.g. amzn-q4-2025.")],
+    title: Annotated[str, typer.Option(help="What happened.")],
+    category: Annotated[str, typer.Option(help=f"One of {', '.join(CATEGORIES)}.")],
+    announced: Annotated[str, typer.Option(help="Date (2025-10-30) or aware time (2025-10-30T16:05-04:00).")],
+    ticker: Annotated[list[str], typer.Option("--ticker", "-t", help="Ticker(s); the first is the primary one.")],
+    timing: Annotated[str | None, typer.Option(help="before_open, intraday, after_close or unknown.")] = None,
+    source: Annotated[str, typer.Option(help="Where the news came from.")] = "",
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Free-form tags.")] = None,
+) -> None:
+    """Add (or replace) one event.
+
+    Example: reaction events add --id amzn-q3 --title "Amazon Q3" --category earnings --announced 2025-10-30 --timing after_close -t AMZN
+    """
+
+    def body() -> None:
+        when: dt.date | dt.datetime
+        try:
+            when = dt.datetime.fromisoformat(announced) if "T" in announced else dt.date.fromisoformat(announced)
+        except ValueError as exc:
+            raise UsageError(f"--announced {announced!r} is not a date (YYYY-MM-DD) or a time with offset (YYYY-MM-DDTHH:MM-04:00)") from exc
+        data: dict[str, Any] = {"id": event_id, "title": title, "category": category, "announced": when,
+                                "tickers": ticker, "source": source, "tags": tag or []}
+        if timing:
+            data["timing"] = timing
+        ev = parse_event(data, source="command line", entry=f"event {event_id!r}")
+        store = open_store()
+        loading.store_events(store, [ev], catalog="command line")
+        row = store.events().filter(pl.col("event_id") == ev.id).row(0, named=True)
+        err.print(f"added {ev.id}: day 0 {row['day0']} ({row['day0_rule']})")
+
+    run_guarded(body)
+
+
+# -- prices ------------------------------------------------------------------------------------
+
+
+@prices_app.command("import")
+def prices_import(
+    files: Annotated[list[Path], typer.Argument(help="CSV or Parquet files (layout recognised by header).")],
+    ticker: Annotated[str | None, typer.Option(help="Ticker for per-ticker files (default: file name).")] = None,
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Load good rows, report bad ones.")] = False,
+) -> None:
+    """Import price, dividend or split files: long CSV (date,ticker,open,...), Yahoo CSV, Parquet.
+
+    Example: reaction prices import ../shared/data/prices_daily.csv ../shared/data/dividends.csv
+    """
+
+    def body() -> None:
+        loads = loading.import_price_files(open_store(), files, ticker=ticker, skip_bad_rows=skip_bad_rows)
+        for fl in loads:
+            c = fl.prices + fl.actions
+            err.print(
+                f"{fl.path}: {fl.layout} layout, {fl.rows_read:,} rows read: {c.inserted:,} inserted, "
+                f"{c.updated:,} updated, {c.unchanged:,} unchanged"
+                + (f", {len(fl.rejected)} rejected" if fl.rejected else ""),
+                highlight=False,
+            )
+            for line, reason in fl.rejected[:20]:
+                err.print(f"  rejected line {line}: {reason}", highlight=False)
+
+    run_guarded(body)
+
+
+@prices_app.command("fetch")
+def prices_fetch(
+    tickers: Annotated[list[str] | None, typer.Argument(help="Tickers (default: the catalog's plus benchmarks).")] = None,
+    start: Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD); default: only what is missing.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD); default: the last completed session.")] = None,
+) -> None:
+    """Fetch daily prices from Yahoo Finance: only the sessions not yet stored, plus the last few again.
+
+    Example: reaction prices fetch AMZN NVDA --start 2024-01-01
+    """
+
+    def body() -> None:
+        from events import nyse
+        from storage.sources.yahoo import YahooSource
+
+        s = STATE.settings
+        store = open_store()
+        cal = nyse()
+        last_session = cal.latest_completed_session(dt.datetime.now(dt.UTC))
+        end_date = _date_option("--end", end) or last_session
+        start_date = _date_option("--start", start)
+        names = [t.upper() for t in tickers] if tickers else loading.tickers_to_track(store, s.benchmarks)
+        default_start = s.history_start or dt.date(end_date.year - 10, 1, 1)
+        failures = 0
+
+        def report(o: loading.TickerOutcome) -> None:
+            nonlocal failures
+            if o.error:
+                failures += 1
+                err.print(f"{o.ticker}: failed: {o.error}", highlight=False)
+            elif o.skipped:
+                err.print(f"{o.ticker}: {o.skipped}", highlight=False)
+            else:
+                err.print(f"{o.ticker}: {o.inserted} new, {o.revised} revised ({o.start} .. {o.end})"
+                          + (" - new dividend/split, history re-fetched" if o.refetched_history else ""), highlight=False)
+
+        loading.fetch_prices(store, YahooSource(), names, end=end_date, default_start=default_start,
+                             recent_sessions=s.recent_sessions, start=start_date, calendar=cal, on_ticker=report)
+        if failures:
+            raise fail(f"{failures} of {len(names)} tickers failed; run the command again to retry them")
+
+    run_guarded(body)
+
+
+def _date_option(name: str, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise UsageError(f"{name} {value!r} is not a date; use YYYY-MM-DD") from exc
+
+
+# -- factors -----------------------------------------------------------------------------------
+
+
+@factors_app.command("import")
+def factors_import(
+    file: Annotated[Path, typer.Argument(help="Ken French daily CSV (published or date,mkt_rf,... in percent).")],
+) -> None:
+    """Import Fama-French daily factors (percent in the file, stored as fractions).
+
+    Example: reaction factors import ../shared/data/ff_factors_daily.csv
+    """
+
+    def body() -> None:
+        counts = loading.import_factor_file(open_store(), file)
+        err.print(f"{file}: {counts.inserted:,} inserted, {counts.updated:,} updated, {counts.unchanged:,} unchanged")
+
+    run_guarded(body)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,85 @@
+"""The ``reaction`` command line: exit codes, JSON output, error sentences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from jobs.cli import app
+
+runner = CliRunner()
+
+
+def _run(db: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--db", str(db), *args], env={"COLUMNS": "200"})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_events_list_json_on_a_fresh_store(tmp_path: Path) -> None:
+    code, stdout, _ = _run(tmp_path / "r.duckdb", "events", "list", "--json")
+    assert code == 0
+    events = json.loads(stdout)
+    assert len(events) == 14
+    by_id = {e["id"]: e for e in events}
+    assert by_id["amzn-q3"]["day0"] == "2025-10-31"
+    assert by_id["amzn-q3"]["timing"] == "after_close"
+    assert by_id["openai-aws"]["tickers"] == ["AMZN", "NVDA", "MSFT"]
+    assert by_id["crwv-openai"]["timing_assumed"] is True
+
+
+def test_status_and_show(tmp_path: Path) -> None:
+    db = tmp_path / "r.duckdb"
+    code, stdout, _ = _run(db, "status")
+    assert code == 0
+    assert "14 events" in stdout
+    code, stdout, _ = _run(db, "events", "show", "openai-aws")
+    assert code == 0
+    assert "2025-11-03" in stdout
+
+
+def test_unknown_event_is_one_sentence(tmp_path: Path) -> None:
+    code, _, stderr = _run(tmp_path / "r.duckdb", "events", "show", "no-such-event")
+    assert code == 1
+    assert "no event with id 'no-such-event'" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_price_import_and_bad_file(tmp_path: Path) -> None:
+    db = tmp_path / "r.duckdb"
+    good = tmp_path / "AMZN.csv"
+    good.write_text("Date,Open,High,Low,Close,Adj Close,Volume\n2025-10-31,250.1,250.5,243.98,244.22,244.22,166275600\n")
+    code, _, stderr = _run(db, "prices", "import", str(good))
+    assert code == 0, stderr
+    assert "yahoo layout, 1 rows read: 1 inserted" in stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,ticker,open,high,low,close,adj_close,volume\n2025-11-03,AMZN,1,2,3,254,,1\n")
+    code, _, stderr = _run(db, "prices", "import", str(bad))
+    assert code == 1
+    assert "line 2: high 2.0 is below low 3.0" in stderr
+    assert "Traceback" not in stderr
+    code, _, stderr = _run(db, "prices", "import", str(tmp_path / "missing.csv"))
+    assert code == 1
+    assert "no such file" in stderr
+
+
+def test_events_add_and_invalid_add(tmp_path: Path) -> None:
+    db = tmp_path / "r.duckdb"
+    code, _, stderr = _run(db, "events", "add", "--id", "nvda-q4", "--title", "NVDA Q4", "--category", "earnings",
+                           "--announced", "2026-02-25T16:20:00-05:00", "-t", "NVDA")
+    assert code == 0, stderr
+    assert "day 0 2026-02-26 (timestamp)" in stderr
+    code, _, stderr = _run(db, "events", "add", "--id", "x", "--title", "X", "--category", "gossip",
+                           "--announced", "2026-02-25", "-t", "NVDA")
+    assert code == 1
+    assert "field 'category'" in stderr
+
+
+@pytest.mark.parametrize("command", [["status"], ["events"], ["prices"], ["prices", "import"], ["events", "list"], ["factors", "import"]])
+def test_help_has_an_example(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    if command[-1] in {"status", "import", "list"}:
+        assert "Example: reaction" in result.stdout
