@@ -1,5 +1,9 @@
 """The DuckDB store: one file, short-lived connections, transactional upserts.
 
+Base tables live in the schema ``core`` (our connections set it as the default
+schema); the schema ``main`` holds the stable, documented views that people
+query (``prices``, ``returns``, ``events`` ...; see ``docs/sql.md``).
+
 DuckDB lets one process hold a database file for writing, and while it does no
 other process can open it at all, not even read-only. So every operation here
 opens a connection, does its work in one transaction and closes it again; a
@@ -131,7 +135,8 @@ class Store:
                 config: dict[str, Any] = {}
                 if not read_only:
                     config["storage_compatibility_version"] = "v1.5.0"
-                return duckdb.connect(str(self.path), read_only=read_only, config=config)
+                con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+                return self._use_core(con, read_only)
             except duckdb.IOException as exc:
                 if not _LOCK_MESSAGE.search(str(exc)):
                     raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
@@ -150,6 +155,22 @@ class Store:
                 self._sleep(min(0.25, max(0.0, deadline - time.monotonic())))
             except duckdb.Error as exc:
                 raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
+
+    @staticmethod
+    def _use_core(con: duckdb.DuckDBPyConnection, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Point unqualified names at the ``core`` tables (the public views live in ``main``)."""
+        try:
+            if not read_only:
+                con.execute("CREATE SCHEMA IF NOT EXISTS core")
+            has_core = con.execute(
+                "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'core'"
+            ).fetchall()[0][0]
+            if has_core:
+                con.execute("SET schema = 'core'")
+        except duckdb.Error:
+            con.close()
+            raise
+        return con
 
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -182,7 +203,8 @@ class Store:
 
     def _check_version(self, con: duckdb.DuckDBPyConnection) -> int:
         has = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'core' AND table_name = 'schema_version'"
         ).fetchall()[0][0]
         version = 0
         if has:

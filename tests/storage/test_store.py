@@ -47,7 +47,7 @@ def test_migrations_create_schema_once(store: Store) -> None:
 def test_newer_schema_is_refused(store: Store) -> None:
     store.init()
     con = duckdb.connect(str(store.path))
-    con.execute("INSERT INTO schema_version VALUES (999, 'future', now())")
+    con.execute("INSERT INTO core.schema_version VALUES (999, 'future', now())")
     con.close()
     with pytest.raises(SchemaVersionError, match="schema version 999, newer than"):
         store.init()
