@@ -81,8 +81,9 @@ def store_events(
 
 
 def ensure_seeded(store: Store) -> bool:
-    """Load the seed catalog into a store that has never had it; True if it did."""
+    """Load the seed catalog (and the NYSE calendar) into a store that lacks them; True if seeded."""
     store.init()
+    store.ensure_sessions([_as_date(d) for d in nyse().sessions])
     done = store.query(
         "SELECT count(*) AS n FROM loads WHERE kind = 'events' AND target = ?", [SEED_TARGET]
     ).item()
@@ -90,6 +91,10 @@ def ensure_seeded(store: Store) -> bool:
         return False
     store_events(store, seed_catalog(), catalog=SEED_TARGET)
     return True
+
+
+def _as_date(value: object) -> dt.date:
+    return dt.date.fromisoformat(str(value)[:10])
 
 
 # -- price files -----------------------------------------------------------------------

@@ -351,6 +351,23 @@ class Store:
             "FROM prices GROUP BY ticker ORDER BY ticker"
         )
 
+    # -- calendar -----------------------------------------------------------------------
+
+    def ensure_sessions(self, sessions: Sequence[dt.date]) -> int:
+        """Store the trading calendar (numbered sessions) the SQL views count in; returns rows added."""
+        frame = pl.DataFrame({"date": list(sessions)}, schema={"date": pl.Date}).sort("date")
+        with self.transaction() as con:
+            have = con.execute("SELECT count(*), min(date), max(date) FROM sessions").fetchall()[0]
+            if have[0] == frame.height and have[1] == frame.item(0, "date") and have[2] == frame.item(-1, "date"):
+                return 0
+            con.execute("DELETE FROM sessions")
+            con.register("_sessions", frame.with_row_index("session_no").cast({"session_no": pl.Int32}))
+            try:
+                con.execute("INSERT INTO sessions SELECT date, session_no FROM _sessions")
+            finally:
+                con.unregister("_sessions")
+        return frame.height
+
     # -- events -----------------------------------------------------------------------
 
     def upsert_events(
