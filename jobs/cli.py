@@ -403,6 +403,105 @@ def factors_import(
     run_guarded(body)
 
 
+# -- sql -------------------------------------------------------------------------------------
+
+
+@app.command()
+def sql(
+    query: Annotated[str | None, typer.Argument(help="SQL to run; none for an interactive prompt.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Run the SQL in this file.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or parquet.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the result to this file.")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Open the store read-write (CREATE, INSERT, ...).")] = False,
+) -> None:
+    """Query the store's documented views (see docs/sql.md); read-only unless --write.
+
+    Example: reaction sql "SELECT * FROM returns WHERE ticker = 'AMZN' ORDER BY date DESC LIMIT 5"
+    """
+    from jobs import sql as sqlmod
+
+    def show(frame: pl.DataFrame | None) -> None:
+        if frame is None:
+            err.print("ok")
+            return
+        if fmt == "table" and output is None:
+            _print_frame(frame)
+            return
+        text = sqlmod.write_output(frame, "csv" if fmt == "table" else fmt, output)
+        if text is not None:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        else:
+            err.print(f"wrote {frame.height} rows to {output}")
+
+    def body() -> None:
+        s = STATE.settings
+        store = Store(s.db, lock_timeout=s.lock_timeout, on_wait=lambda m: err.print(m, highlight=False))
+        if file is not None and query is not None:
+            raise UsageError("give either a QUERY or --file, not both")
+        if file is not None:
+            try:
+                text = file.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot read --file {file}: {exc.strerror}") from exc
+            show(sqlmod.run_sql(store, text, write=write).frame)
+        elif query is not None:
+            show(sqlmod.run_sql(store, query, write=write).frame)
+        else:
+            _interactive(store, write, show)
+
+    run_guarded(body)
+
+
+def _print_frame(frame: pl.DataFrame, limit: int = 200) -> None:
+    table = Table(*frame.columns, caption=f"{frame.height} row(s)" + (f", first {limit} shown" if frame.height > limit else ""))
+    for row in frame.head(limit).iter_rows():
+        table.add_row(*["" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v)) for v in row])
+    out.print(table)
+
+
+def _interactive(store: Store, write: bool, show: Callable[[pl.DataFrame | None], None]) -> None:
+    """A small SQL prompt: statements end with ';', .tables, .schema NAME, .quit."""
+    from jobs import sql as sqlmod
+
+    try:
+        import readline  # noqa: F401  (line editing and in-session history)
+    except ImportError:  # pragma: no cover - not on every platform
+        pass
+    err.print(f"reaction sql on {store.path} ({'read-write' if write else 'read-only'}); "
+              "end statements with ';'; .tables, .schema NAME, .quit", highlight=False)
+    buffer: list[str] = []
+    while True:
+        try:
+            line = input("...> " if buffer else "sql> ")
+        except EOFError:
+            break
+        stripped = line.strip()
+        if not buffer and stripped.startswith("."):
+            command, _, arg = stripped.partition(" ")
+            try:
+                if command in {".quit", ".exit"}:
+                    break
+                if command == ".tables":
+                    _print_frame(sqlmod.list_relations(store))
+                elif command == ".schema" and arg:
+                    _print_frame(sqlmod.describe(store, arg.strip()))
+                else:
+                    err.print("commands: .tables, .schema NAME, .quit")
+            except sqlmod.SqlError as exc:
+                err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            continue
+        if not stripped:
+            continue
+        buffer.append(line)
+        if stripped.endswith(";"):
+            statement = "\n".join(buffer)
+            buffer = []
+            try:
+                show(sqlmod.run_sql(store, statement, write=write).frame)
+            except known_errors() as exc:
+                err.print(f"[bold red]error:[/] {exc}", highlight=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -122,7 +122,7 @@ class Store:
 
     # -- connections -----------------------------------------------------------------
 
-    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+    def _open(self, read_only: bool, *, public: bool = False) -> duckdb.DuckDBPyConnection:
         if read_only and not self.path.exists():
             raise StoreError(
                 f"no store at {self.path}: create one with 'reaction prices import FILE' "
@@ -136,7 +136,7 @@ class Store:
                 if not read_only:
                     config["storage_compatibility_version"] = "v1.5.0"
                 con = duckdb.connect(str(self.path), read_only=read_only, config=config)
-                return self._use_core(con, read_only)
+                return con if public else self._use_core(con, read_only)
             except duckdb.IOException as exc:
                 if not _LOCK_MESSAGE.search(str(exc)):
                     raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
@@ -181,6 +181,20 @@ class Store:
                 self._check_version(con)
             else:
                 self._migrate(con)
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def connect_public(self, *, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for people's own SQL: default schema ``main`` (the documented views).
+
+        Read-only unless ``write``; the store must exist and have been migrated.
+        """
+        if not self.path.exists():
+            self._open(True)  # raises the "no store at ..." sentence
+        con = self._open(not write, public=True)
+        try:
             yield con
         finally:
             con.close()
