@@ -389,16 +389,35 @@ def _date_option(name: str, value: str | None) -> dt.date | None:
 
 @factors_app.command("import")
 def factors_import(
-    file: Annotated[Path, typer.Argument(help="Ken French daily CSV (published or date,mkt_rf,... in percent).")],
+    files: Annotated[list[Path], typer.Argument(help="Ken French daily CSVs (published, or date,mkt_rf,... in percent).")],
 ) -> None:
-    """Import Fama-French daily factors (percent in the file, stored as fractions).
+    """Import Fama-French daily factors (percent in the files, stored as fractions).
 
     Example: reaction factors import ../shared/data/ff_factors_daily.csv
     """
 
     def body() -> None:
-        counts = loading.import_factor_file(open_store(), file)
-        err.print(f"{file}: {counts.inserted:,} inserted, {counts.updated:,} updated, {counts.unchanged:,} unchanged")
+        counts = loading.import_factor_files(open_store(), files)
+        err.print(f"{', '.join(map(str, files))}: {counts.inserted:,} inserted, {counts.updated:,} updated, {counts.unchanged:,} unchanged")
+
+    run_guarded(body)
+
+
+@factors_app.command("fetch")
+def factors_fetch() -> None:
+    """Download the daily 5-factor and momentum files from the Ken French Data Library.
+
+    Example: reaction factors fetch
+    """
+
+    def body() -> None:
+        from storage.sources.french import download_french_factors
+
+        store = open_store()
+        started = store.clock()
+        frame = download_french_factors()
+        counts = loading.store_factors(store, frame, source="ken-french", started=started, target="Ken French Data Library")
+        err.print(f"factors: {counts.inserted:,} inserted, {counts.updated:,} updated, {counts.unchanged:,} unchanged")
 
     run_guarded(body)
 

@@ -150,19 +150,30 @@ def import_price_files(
     return results
 
 
-def import_factor_file(store: Store, path: str | Path) -> UpsertCounts:
-    """Import a Ken French factor file (normalised or as published); values stored as fractions."""
-    from storage.sources.french import read_factor_file
+def import_factor_files(store: Store, paths: Sequence[str | Path]) -> UpsertCounts:
+    """Import Ken French factor files (normalised or as published, merged on date).
+
+    Values are percent in the files and stored as fractions.
+    """
+    from storage.sources.french import read_factors
 
     started = store.clock()
+    target = ", ".join(str(p) for p in paths)
     try:
-        frame = read_factor_file(Path(path))
+        frame = read_factors(*paths)
     except StorageError as exc:
-        store.log_load(kind="factors-file", target=str(path), started_at=started, outcome="failed", error=str(exc))
+        store.log_load(kind="factors-file", target=target, started_at=started, outcome="failed", error=str(exc))
         raise
+    return store_factors(store, frame, source="file:" + ",".join(Path(p).name for p in paths), started=started, target=target)
+
+
+def store_factors(
+    store: Store, frame: pl.DataFrame, *, source: str, started: dt.datetime, target: str
+) -> UpsertCounts:
+    """Upsert a factor frame (fractions) in one transaction and log it."""
     with store.transaction() as con:
-        counts = store.upsert_factors(con, frame, source=f"file:{Path(path).name}")
-        store.log_load(kind="factors-file", target=str(path), started_at=started, counts=counts, con=con)
+        counts = store.upsert_factors(con, frame, source=source)
+        store.log_load(kind="factors", target=target, started_at=started, counts=counts, con=con)
     return counts
 
 

@@ -124,3 +124,15 @@ def test_new_dividend_refetches_history(store: Store) -> None:
     assert out[0].refetched_history
     assert source.calls[-1] == ("MSFT", dt.date(2025, 10, 1), dt.date(2025, 11, 21))
     assert store.prices(["MSFT"]).get_column("adj_close").null_count() == 0
+
+
+@pytest.mark.shared_data
+def test_factor_file_import_stores_fractions(store: Store, shared_data: Path) -> None:
+    counts = loading.import_factor_files(store, [shared_data / "ff_factors_daily.csv"])
+    assert counts.inserted == 15751
+    # the file's row for 2025-10-31 reads "0.40,-0.07,-0.24,-1.31,0.18,-0.50,0.02" (percent)
+    row = store.factors(dt.date(2025, 10, 31), dt.date(2025, 10, 31)).row(0, named=True)
+    assert [row[c] for c in ("mkt_rf", "smb", "hml", "rmw", "cma", "mom", "rf")] == pytest.approx(
+        [0.0040, -0.0007, -0.0024, -0.0131, 0.0018, -0.0050, 0.0002], abs=1e-12
+    )
+    assert loading.import_factor_files(store, [shared_data / "ff_factors_daily.csv"]).unchanged == 15751
