@@ -93,11 +93,23 @@ _YFINANCE_LOCK = threading.Lock()
 
 # Matched by name along the MRO so that requests' and curl_cffi's classes both count.
 _TIMEOUT_NAMES = frozenset(
-    {"Timeout", "ConnectTimeout", "ReadTimeout", "TimeoutError", "ConnectionError",
-     "ChunkedEncodingError", "RemoteDisconnected"}
+    {
+        "Timeout",
+        "ConnectTimeout",
+        "ReadTimeout",
+        "TimeoutError",
+        "ConnectionError",
+        "ChunkedEncodingError",
+        "RemoteDisconnected",
+    }
 )
-_PRICE_COLUMNS = {"Open": "open", "High": "high", "Low": "low", "Close": "close",
-                  "Adj Close": "adj_close"}
+_PRICE_COLUMNS = {
+    "Open": "open",
+    "High": "high",
+    "Low": "low",
+    "Close": "close",
+    "Adj Close": "adj_close",
+}
 _ACTION_COLUMNS = {"Dividends": "dividend", "Stock Splits": "split"}
 
 

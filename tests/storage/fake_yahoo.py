@@ -99,7 +99,7 @@ class FakeYahoo(BaseAdapter):
                 count += probes or not is_probe
         return count
 
-    def send(  # type: ignore[override]
+    def send(
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
         url = request.url or ""

@@ -108,9 +108,7 @@ def sleeps() -> list[float]:
     return []
 
 
-def make_source(
-    fake: FakeYahoo, sleeps: list[float], tmp_path: Path, **kwargs: Any
-) -> YahooSource:
+def make_source(fake: FakeYahoo, sleeps: list[float], tmp_path: Path, **kwargs: Any) -> YahooSource:
     kwargs.setdefault("rng", UpperBound())
     return YahooSource(
         session=fake_session(fake), sleep=sleeps.append, cache_dir=tmp_path / "yf-cache", **kwargs
@@ -204,7 +202,9 @@ def test_range_is_inclusive_and_trimmed(
     start, end = dt.date(2021, 2, 16), dt.date(2021, 2, 18)
     batch = source.fetch_daily("MSFT", start, end)
     assert batch.prices["date"].to_list() == [
-        dt.date(2021, 2, 16), dt.date(2021, 2, 17), dt.date(2021, 2, 18)
+        dt.date(2021, 2, 16),
+        dt.date(2021, 2, 17),
+        dt.date(2021, 2, 18),
     ]
     assert batch.actions["date"].to_list() == [dt.date(2021, 2, 17)]
 
@@ -304,8 +304,12 @@ def test_404_on_the_data_request_is_no_price_data(
 
 
 @pytest.mark.parametrize(
-    "exc", [requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout,
-            requests.exceptions.ConnectionError],
+    "exc",
+    [
+        requests.exceptions.ConnectTimeout,
+        requests.exceptions.ReadTimeout,
+        requests.exceptions.ConnectionError,
+    ],
     ids=["connect-timeout", "read-timeout", "connection-error"],
 )
 def test_timeout_is_retried_then_source_timeout(
@@ -321,9 +325,7 @@ def test_timeout_is_retried_then_source_timeout(
 
 
 @pytest.mark.shared_data
-def test_timeout_then_success(
-    samples: dict[str, Any], sleeps: list[float], tmp_path: Path
-) -> None:
+def test_timeout_then_success(samples: dict[str, Any], sleeps: list[float], tmp_path: Path) -> None:
     body = samples["AMZN"]
     timeout = Reply(raises=requests.exceptions.ReadTimeout)
     fake = FakeYahoo({"AMZN": [timeout, ok(body)]}, probes={"AMZN": ok(body)})
@@ -336,8 +338,9 @@ def test_timeout_then_success(
 def test_empty_series_raises_no_price_data(
     samples: dict[str, Any], sleeps: list[float], tmp_path: Path
 ) -> None:
-    fake = FakeYahoo({"AMZN": ok(empty_chart(samples["AMZN"]))},
-                     probes={"AMZN": ok(samples["AMZN"])})
+    fake = FakeYahoo(
+        {"AMZN": ok(empty_chart(samples["AMZN"]))}, probes={"AMZN": ok(samples["AMZN"])}
+    )
     source = make_source(fake, sleeps, tmp_path)
     with pytest.raises(NoPriceDataError, match=r"AMZN between 2020-01-01 and 2020-01-03") as info:
         source.fetch_daily("AMZN", *AMZN_DAYS)
@@ -405,8 +408,16 @@ class _ListSource:
         if ticker.startswith("X"):
             raise NoPriceDataError(f"nothing for {ticker}", ticker=ticker)
         prices = pl.DataFrame(
-            {"ticker": [ticker], "date": [start], "open": [1.0], "high": [1.0], "low": [1.0],
-             "close": [1.0], "adj_close": [1.0], "volume": [1]},
+            {
+                "ticker": [ticker],
+                "date": [start],
+                "open": [1.0],
+                "high": [1.0],
+                "low": [1.0],
+                "close": [1.0],
+                "adj_close": [1.0],
+                "volume": [1],
+            },
             schema=PRICE_SCHEMA,
         )
         return PriceBatch(ticker=ticker, prices=prices, source=self.name)
@@ -470,8 +481,13 @@ def test_call_with_retry_does_not_retry_permanent_errors() -> None:
         raise LookupError("permanent")
 
     with pytest.raises(LookupError):
-        call_with_retry(fail, is_transient=lambda e: isinstance(e, TimeoutError),
-                        policy=RetryPolicy(retries=3), sleep=slept.append, rng=random.Random(1))
+        call_with_retry(
+            fail,
+            is_transient=lambda e: isinstance(e, TimeoutError),
+            policy=RetryPolicy(retries=3),
+            sleep=slept.append,
+            rng=random.Random(1),
+        )
     assert calls == [1]
     assert slept == []
 
