@@ -8,7 +8,16 @@ from __future__ import annotations
 from events.calendar import SessionCalendar, nyse, resolve_day0, resolve_many, shift_sessions
 from events.catalog import load_catalog, parse_catalog, parse_event, read_event_csv, seed_catalog
 from events.errors import CalendarError, CatalogFileError, EventError, EventValidationError
-from events.model import CATEGORIES, TIMINGS, Category, Event, ResolvedEvent, Timing
+from events.model import (
+    CATEGORIES,
+    TIMINGS,
+    Category,
+    Event,
+    ResolvedEvent,
+    Timing,
+    normalise_ticker,
+    normalise_ticker_list,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -23,6 +32,8 @@ __all__ = [
     "SessionCalendar",
     "Timing",
     "load_catalog",
+    "normalise_ticker",
+    "normalise_ticker_list",
     "nyse",
     "parse_catalog",
     "parse_event",

@@ -56,6 +56,16 @@ def normalise_ticker(value: str) -> str:
     return symbol
 
 
+def normalise_ticker_list(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Normalise each symbol and drop repeats, keeping the first occurrence's order."""
+    out: list[str] = []
+    for v in values:
+        s = normalise_ticker(v)
+        if s not in out:
+            out.append(s)
+    return tuple(out)
+
+
 def _check_tickers(values: tuple[str, ...]) -> tuple[str, ...]:
     symbols = tuple(normalise_ticker(v) for v in values)
     seen: set[str] = set()

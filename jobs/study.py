@@ -1,0 +1,380 @@
+"""Studies: what to measure (a TOML definition), making sure the data are there, running it.
+
+A study file::
+
+    [study]
+    id = "seed"
+    title = "..."
+
+    [select]                      # which events (all given filters must hold)
+    events = ["openai-aws"]       # ids
+    categories = ["earnings"]
+    tags = ["seed"]
+    tickers = ["AMZN"]            # events that involve one of these tickers
+    from = 2025-09-01             # day 0 on or after
+    to = 2025-12-31               # day 0 on or before
+    catalog = "my-events.toml"    # every event of a catalog file (loaded into the store)
+
+    [measure]                     # which tickers to measure per event
+    tickers = ["AMZN", "NVDA", "MSFT"]   # a fixed list, for every event
+    own_tickers = true            # plus the event's own tickers (the default)
+
+    [model]
+    name = "market_model"         # market_adjusted, constant_mean, market_model, capm, ff3, carhart4, ff5
+    benchmarks = ["SPY", "QQQ"]   # the first is the main one; the others are shown side by side
+    estimation = { start = -260, end = -11, min_obs = 120 }
+    windows = [[0, 0], [-1, 1]]
+    variance_denominator = "L-k"  # or "L-1"
+    return_kind = "simple"        # or "log"
+    clean_estimation = true
+
+    [report]
+    tests = ["bmp_t", "kp_bmp_t"] # which tests to show (default: all)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import tomllib
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from events import normalise_ticker_list
+from jobs.errors import MissingDataError, UsageError
+
+ModelName = Literal["market_adjusted", "constant_mean", "market_model", "capm", "ff3", "carhart4", "ff5"]
+TEST_NAMES: tuple[str, ...] = (
+    "csect_t", "patell_z", "bmp_t", "kp_patell_z", "kp_bmp_t", "bw1985_t", "corrado_rank_z",
+    "generalized_sign_z", "sign_z", "wilcoxon_w", "grank_t", "skew_adj_t",
+)
+FACTOR_MODELS = {"capm", "ff3", "carhart4", "ff5"}
+DEFAULT_WINDOWS: tuple[tuple[int, int], ...] = ((0, 0), (-1, 1), (0, 1), (-2, 2), (-5, 5), (0, 10))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StudyInfo(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")] = "adhoc"
+    title: str = ""
+
+
+class Selection(_Strict):
+    events: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    tickers: tuple[str, ...] = ()
+    from_: dt.date | None = Field(default=None, alias="from")
+    to: dt.date | None = None
+    catalog: Path | None = None
+
+    @field_validator("tickers", mode="after")
+    @classmethod
+    def _tickers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return normalise_ticker_list(v)
+
+
+class Measure(_Strict):
+    tickers: tuple[str, ...] = ()
+    own_tickers: bool = True
+
+    @field_validator("tickers", mode="after")
+    @classmethod
+    def _tickers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return normalise_ticker_list(v)
+
+    @model_validator(mode="after")
+    def _something(self) -> Measure:
+        if not self.tickers and not self.own_tickers:
+            raise ValueError("measure: own_tickers = false needs a tickers list, or nothing is measured")
+        return self
+
+
+class Estimation(_Strict):
+    start: int = -260
+    end: int = -11
+    min_obs: int = 120
+
+
+class ModelSpec(_Strict):
+    name: ModelName = "market_model"
+    benchmarks: tuple[str, ...] = ("SPY",)
+    estimation: Estimation = Estimation()
+    windows: tuple[tuple[int, int], ...] = DEFAULT_WINDOWS
+    variance_denominator: Literal["L-k", "L-1"] = "L-k"
+    return_kind: Literal["simple", "log"] = "simple"
+    clean_estimation: bool = True
+
+    @field_validator("benchmarks", mode="after")
+    @classmethod
+    def _benchmarks(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("at least one benchmark is needed, e.g. benchmarks = [\"SPY\"]")
+        return normalise_ticker_list(v)
+
+    @field_validator("windows", mode="after")
+    @classmethod
+    def _windows(cls, v: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+        if not v:
+            raise ValueError("at least one event window is needed, e.g. windows = [[-1, 1]]")
+        for a, b in v:
+            if a > b:
+                raise ValueError(f"window [{a}, {b}] starts after it ends")
+        return v
+
+
+class ReportSpec(_Strict):
+    tests: tuple[str, ...] = TEST_NAMES
+
+    @field_validator("tests", mode="after")
+    @classmethod
+    def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [t for t in v if t not in TEST_NAMES]
+        if unknown:
+            raise ValueError(f"unknown test(s) {unknown}; known: {', '.join(TEST_NAMES)}")
+        return v
+
+
+class StudyDefinition(_Strict):
+    """A study: which events, which tickers, which model, which windows and tests."""
+
+    study: StudyInfo = StudyInfo()
+    select: Selection = Selection()
+    measure: Measure = Measure()
+    model: ModelSpec = ModelSpec()
+    report: ReportSpec = ReportSpec()
+
+    def canonical_json(self) -> str:
+        """A stable JSON form (sorted keys): what is stored with each run and hashed."""
+        return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+
+
+def parse_study(data: dict[str, Any], *, source: str) -> StudyDefinition:
+    """Validate a parsed TOML document; errors name the file and the field."""
+    try:
+        definition = StudyDefinition.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise UsageError(f"{source}: field {loc!r}: {first['msg'].removeprefix('Value error, ')}") from exc
+    if definition.select.catalog is not None and not definition.select.catalog.is_absolute():
+        base = Path(source).parent if not source.startswith("<") else Path.cwd()
+        definition = definition.model_copy(
+            update={"select": definition.select.model_copy(update={"catalog": (base / definition.select.catalog).resolve()})}
+        )
+    return definition
+
+
+def load_study(path: str | Path) -> StudyDefinition:
+    """Read a study TOML file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read study file {p}: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"study file {p} is not valid TOML: {exc}") from exc
+    return parse_study(data, source=str(p))
+
+
+def seed_study_text() -> str:
+    """The TOML text of the seed study that ships with the package."""
+    return (resources.files("jobs") / "studies" / "seed.toml").read_text(encoding="utf-8")
+
+
+def seed_study() -> StudyDefinition:
+    """The seed study (``jobs/studies/seed.toml``)."""
+    return parse_study(tomllib.loads(seed_study_text()), source="<package>/studies/seed.toml")
+
+
+# -- selecting events and observations ----------------------------------------------------------
+
+
+def select_events(definition: StudyDefinition, events: pl.DataFrame, catalog_ids: Sequence[str] = ()) -> pl.DataFrame:
+    """The stored events (``Store.events()`` rows) that the study's ``[select]`` picks.
+
+    ``catalog_ids`` are the ids from ``select.catalog`` (already loaded into the store).
+    """
+    sel = definition.select
+    frame = events
+    if sel.events:
+        unknown = sorted(set(sel.events) - set(events.get_column("event_id").to_list()))
+        if unknown:
+            raise UsageError(
+                f"unknown event id(s) {', '.join(unknown)}; 'reaction events list' shows the ids"
+            )
+        frame = frame.filter(pl.col("event_id").is_in(list(sel.events)))
+    if catalog_ids:
+        frame = frame.filter(pl.col("event_id").is_in(list(catalog_ids)))
+    if sel.categories:
+        frame = frame.filter(pl.col("category").is_in(list(sel.categories)))
+    if sel.tags:
+        frame = frame.filter(pl.col("tags").list.eval(pl.element().is_in(list(sel.tags))).list.any())
+    if sel.tickers:
+        frame = frame.filter(pl.col("tickers").list.eval(pl.element().is_in(list(sel.tickers))).list.any())
+    if sel.from_ is not None:
+        frame = frame.filter(pl.col("day0") >= sel.from_)
+    if sel.to is not None:
+        frame = frame.filter(pl.col("day0") <= sel.to)
+    return frame.sort("day0", "event_id")
+
+
+def observations(definition: StudyDefinition, selected: pl.DataFrame) -> pl.DataFrame:
+    """One row per (event, measured ticker): ``event_id, ticker, day0, category, timing, own``.
+
+    ``own`` says whether the ticker is one of the event's own tickers.
+    """
+    rows: list[dict[str, Any]] = []
+    for r in selected.iter_rows(named=True):
+        own = list(r["tickers"] or [])
+        wanted = (own if definition.measure.own_tickers else []) + [
+            t for t in definition.measure.tickers if t not in own or not definition.measure.own_tickers
+        ]
+        seen: set[str] = set()
+        for t in wanted:
+            if t in seen:
+                continue
+            seen.add(t)
+            rows.append({"event_id": r["event_id"], "ticker": t, "day0": r["day0"], "category": r["category"],
+                         "timing": r["timing"], "own": t in own})
+    return pl.DataFrame(
+        rows,
+        schema={"event_id": pl.String, "ticker": pl.String, "day0": pl.Date, "category": pl.String,
+                "timing": pl.String, "own": pl.Boolean},
+    )
+
+
+# -- data sufficiency ----------------------------------------------------------------------------
+
+
+def required_spans(
+    obs: pl.DataFrame,
+    definition: StudyDefinition,
+    sessions: Sequence[dt.date],
+    last_completed: dt.date,
+) -> pl.DataFrame:
+    """Per ticker (measured and benchmarks): the first and last session the study needs.
+
+    The end is capped at ``last_completed``: a window that runs past the last
+    completed session is reported as incomplete, not as missing data.
+    """
+    spec = definition.model
+    lo = min(spec.estimation.start, min(a for a, _ in spec.windows)) - 1  # one more for the first return
+    hi = max(b for _, b in spec.windows)
+    index = {d: i for i, d in enumerate(sessions)}
+    need: dict[str, tuple[dt.date, dt.date]] = {}
+    for ticker, day0 in obs.select("ticker", "day0").iter_rows():
+        i = index.get(day0)
+        if i is None:
+            continue
+        start = sessions[max(0, i + lo)]
+        end = min(sessions[min(len(sessions) - 1, i + hi)], last_completed)
+        for t in (ticker, *spec.benchmarks):
+            a, b = need.get(t, (start, end))
+            need[t] = (min(a, start), max(b, end))
+    return pl.DataFrame(
+        [{"ticker": t, "start": a, "end": b} for t, (a, b) in sorted(need.items())],
+        schema={"ticker": pl.String, "start": pl.Date, "end": pl.Date},
+    )
+
+
+def missing_prices(required: pl.DataFrame, coverage: pl.DataFrame) -> pl.DataFrame:
+    """Tickers whose stored prices do not reach the needed last session (or are absent).
+
+    History that starts after the needed start is *not* missing (a listing date
+    cannot be fetched away); the engine reports too-short estimation windows itself.
+    """
+    joined = required.join(coverage.select("ticker", "first", "last"), on="ticker", how="left")
+    return joined.filter(pl.col("last").is_null() | (pl.col("last") < pl.col("end"))).select(
+        "ticker",
+        pl.when(pl.col("last").is_null()).then(pl.col("start")).otherwise(pl.col("last") + pl.duration(days=1)).alias("from"),
+        pl.col("end").alias("to"),
+        pl.col("last").is_null().alias("absent"),
+    )
+
+
+def missing_sentence(missing: pl.DataFrame) -> str:
+    """One sentence naming what is missing and how to add it."""
+    parts = [
+        f"{r['ticker']} ({'no prices at all' if r['absent'] else 'nothing after ' + str(r['from'] - dt.timedelta(days=1))}; needed through {r['to']})"
+        for r in missing.iter_rows(named=True)
+    ]
+    return (
+        "prices are missing for " + ", ".join(parts)
+        + ": import them with 'reaction prices import FILE' (e.g. a Yahoo CSV per ticker or the long "
+        "date,ticker,open,high,low,close,adj_close,volume layout), or run without --offline to fetch them"
+    )
+
+
+def raise_if_missing(missing: pl.DataFrame) -> None:
+    if missing.height:
+        raise MissingDataError(missing_sentence(missing))
+
+
+# -- reproducibility -----------------------------------------------------------------------------
+
+
+def data_stamp(prices: pl.DataFrame, actions: pl.DataFrame, factors: pl.DataFrame | None,
+               obs: pl.DataFrame, definition: StudyDefinition) -> tuple[list[dict[str, Any]], str]:
+    """Per ticker: last session used, when it was loaded and from where; and a hash of all inputs.
+
+    The hash covers the prices and actions used (values, not load times), the
+    factors, the observations and the canonical definition, so the same study on
+    the same data gives the same hash.
+    """
+    per_ticker = (
+        prices.group_by("ticker")
+        .agg(pl.col("date").min().alias("first_used"), pl.col("date").max().alias("last_used"),
+             pl.len().alias("rows"), pl.col("fetched_at").max().alias("loaded_at"),
+             pl.col("source").sort_by("fetched_at").last().alias("source"))
+        .sort("ticker")
+    )
+    h = hashlib.sha256()
+    value_cols = ["ticker", "date", "open", "close", "adj_close"]
+    h.update(prices.select(value_cols).sort("ticker", "date").write_csv().encode())
+    h.update(actions.select("ticker", "date", "kind", "value").sort("ticker", "date", "kind").write_csv().encode())
+    if factors is not None:
+        h.update(factors.drop("source", "loaded_at", strict=False).sort("date").write_csv().encode())
+    h.update(obs.sort("event_id", "ticker").write_csv().encode())
+    h.update(definition.canonical_json().encode())
+    stamp = [
+        {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in r.items()}
+        for r in per_ticker.iter_rows(named=True)
+    ]
+    return stamp, h.hexdigest()
+
+
+# -- day-0 moves ---------------------------------------------------------------------------------
+
+
+def day0_moves(obs: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
+    """Gap, open-to-close and close-to-close price moves on day 0 for each observation.
+
+    ``gap = open_0 / close_-1 - 1``, ``open_to_close = close_0 / open_0 - 1``,
+    ``close_to_close = close_0 / close_-1 - 1`` (price moves, dividends not added):
+    for news before the open or after the close the open-to-close move shows how
+    the first reaction held up during the session (NVDA 2025-11-20 opened +5% and
+    closed -3%).
+    """
+    px = prices.select("ticker", "date", "open", "close").sort("ticker", "date").with_columns(
+        pl.col("close").shift(1).over("ticker").alias("prev_close")
+    )
+    joined = obs.select("event_id", "ticker", "day0", "timing").join(
+        px, left_on=["ticker", "day0"], right_on=["ticker", "date"], how="left"
+    )
+    return joined.select(
+        "event_id", "ticker", "day0", "timing",
+        (pl.col("open") / pl.col("prev_close") - 1).alias("gap"),
+        (pl.col("close") / pl.col("open") - 1).alias("open_to_close"),
+        (pl.col("close") / pl.col("prev_close") - 1).alias("close_to_close"),
+    ).sort("event_id", "ticker")
