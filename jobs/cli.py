@@ -19,6 +19,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from events import CATEGORIES, Event, EventError, load_catalog, parse_event, read_event_csv
 from jobs import loading
@@ -34,9 +35,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+class _DefaultRun(TyperGroup):
+    """A group whose default subcommand is ``run``: ``reaction study [FILE] [options]``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+study_app = typer.Typer(
+    cls=_DefaultRun,
+    help="Run event studies (default: the seed study), register them for the daily refresh, list runs.",
+)
 events_app = typer.Typer(help="The event catalog: list, show, import, add.", no_args_is_help=True)
 prices_app = typer.Typer(help="Daily prices: fetch from Yahoo or import files.", no_args_is_help=True)
 factors_app = typer.Typer(help="Fama-French factor returns.", no_args_is_help=True)
+app.add_typer(study_app, name="study")
 app.add_typer(events_app, name="events")
 app.add_typer(prices_app, name="prices")
 app.add_typer(factors_app, name="factors")
@@ -418,6 +433,147 @@ def factors_fetch() -> None:
         frame = download_french_factors()
         counts = loading.store_factors(store, frame, source="ken-french", started=started, target="Ken French Data Library")
         err.print(f"factors: {counts.inserted:,} inserted, {counts.updated:,} updated, {counts.unchanged:,} unchanged")
+
+    run_guarded(body)
+
+
+# -- study -------------------------------------------------------------------------------------
+
+
+def _parse_window(text: str) -> tuple[int, int]:
+    try:
+        a, b = text.split(":")
+        return int(a), int(b)
+    except ValueError as exc:
+        raise UsageError(f"--window {text!r} is not START:END in sessions, e.g. -1:1 or 0:10") from exc
+
+
+def _definition(file: Path | None, event: list[str] | None, ticker: list[str] | None, category: list[str] | None,
+                model: str | None, benchmark: list[str] | None, window: list[str] | None) -> Any:
+    from jobs.study import load_study, parse_study, seed_study
+
+    definition = load_study(file) if file is not None else seed_study()
+    data = definition.model_dump(mode="python", by_alias=True)
+    if event:
+        data["select"] = {"events": list(event)}
+    if category:
+        data["select"]["categories"] = list(category)
+    if ticker:
+        data["measure"] = {"tickers": [t.upper() for t in ticker], "own_tickers": False}
+    if model:
+        data["model"]["name"] = model
+    if benchmark:
+        data["model"]["benchmarks"] = [b.upper() for b in benchmark]
+    if window:
+        data["model"]["windows"] = [_parse_window(w) for w in window]
+    return parse_study(data, source=str(file) if file else "command line")
+
+
+@study_app.command("run")
+def study_run(
+    file: Annotated[Path | None, typer.Argument(help="Study TOML (default: the seed study).")] = None,
+    event: Annotated[list[str] | None, typer.Option("--event", "-e", help="Only these event ids.")] = None,
+    ticker: Annotated[list[str] | None, typer.Option("--ticker", "-t", help="Measure these tickers for every event.")] = None,
+    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only events of these categories.")] = None,
+    model: Annotated[str | None, typer.Option(help="market_adjusted, constant_mean, market_model, capm, ff3, carhart4, ff5.")] = None,
+    benchmark: Annotated[list[str] | None, typer.Option("--benchmark", "-b", help="Benchmark(s); the first is the main one.")] = None,
+    window: Annotated[list[str] | None, typer.Option("--window", "-w", help="Event window START:END, e.g. -1:1.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for report.md, report.html, study.json, CSV/Parquet.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or markdown (printed to stdout).")] = "table",
+    offline: Annotated[bool, typer.Option("--offline", help="Use only stored prices; never fetch.")] = False,
+    no_save: Annotated[bool, typer.Option("--no-save", help="Do not store the run.")] = False,
+    no_html: Annotated[bool, typer.Option("--no-html", help="Skip report.html (faster).")] = False,
+) -> None:
+    """Run an event study, store it, and write its reports.
+
+    Example: reaction study --offline --event openai-aws --ticker AMZN --ticker NVDA --ticker MSFT
+    """
+    if fmt not in {"table", "json", "markdown"}:
+        raise fail(f"--format {fmt!r} is not one of table, json, markdown", 2)
+
+    def body() -> None:
+        from jobs.report.files import write_report_files
+        from jobs.report.jsondoc import json_document
+        from jobs.report.markdown import markdown_report
+        from jobs.report.terminal import print_report
+        from jobs.run import run_study
+
+        definition = _definition(file, event, ticker, category, model, benchmark, window)
+        store = open_store()
+        run = run_study(store, definition, now=dt.datetime.now(dt.UTC), offline=offline, save=not no_save,
+                        recent_sessions=STATE.settings.recent_sessions,
+                        on_message=lambda m: err.print(m, highlight=False))
+        target = out_dir or Path("reports") / definition.study.id
+        written = write_report_files(run, target, html=not no_html)
+        if fmt == "json":
+            sys.stdout.write(json.dumps(json_document(run), indent=2) + "\n")
+        elif fmt == "markdown":
+            sys.stdout.write(markdown_report(run))
+        else:
+            print_report(run, out)
+        err.print(f"run {run.run_id}{' (not stored)' if no_save else ' stored'}; reports in {target}/ "
+                  f"({', '.join(p.name for p in written[:3])}, ...)", highlight=False)
+
+    run_guarded(body)
+
+
+@study_app.command("register")
+def study_register(file: Annotated[Path, typer.Argument(help="Study TOML to recompute on every refresh.")]) -> None:
+    """Register a study so the daily refresh recomputes it when its inputs change.
+
+    Example: reaction study register my-study.toml
+    """
+
+    def body() -> None:
+        from jobs.studies_registry import register_study
+
+        definition = register_study(open_store(), file)
+        err.print(f"registered study {definition.study.id!r} from {file}")
+
+    run_guarded(body)
+
+
+@study_app.command("list")
+def study_list() -> None:
+    """List registered studies and their last run.
+
+    Example: reaction study list
+    """
+
+    def body() -> None:
+        frame = open_store().query("SELECT study_id, path, registered_at, last_run_id FROM studies ORDER BY study_id")
+        _print_frame(frame)
+
+    run_guarded(body)
+
+
+@study_app.command("remove")
+def study_remove(study_id: Annotated[str, typer.Argument(help="The study id.")]) -> None:
+    """Unregister a study (its stored runs stay).
+
+    Example: reaction study remove seed
+    """
+
+    def body() -> None:
+        from jobs.studies_registry import remove_study
+
+        remove_study(open_store(), study_id)
+        err.print(f"removed study {study_id!r}")
+
+    run_guarded(body)
+
+
+@study_app.command("runs")
+def study_runs(limit: Annotated[int, typer.Option(help="How many.")] = 20) -> None:
+    """List stored study runs, newest first.
+
+    Example: reaction study runs --limit 5
+    """
+
+    def body() -> None:
+        from jobs.run import list_runs
+
+        _print_frame(list_runs(open_store(), limit))
 
     run_guarded(body)
 

@@ -333,6 +333,13 @@ _RESULT_TABLES = (
     )
     """,
     """
+    CREATE TABLE car_paths (
+        run_id VARCHAR NOT NULL, benchmark VARCHAR NOT NULL, event_id VARCHAR NOT NULL,
+        ticker VARCHAR NOT NULL, rel_day INTEGER NOT NULL, car DOUBLE, var_car DOUBLE,
+        PRIMARY KEY (run_id, benchmark, event_id, ticker, rel_day)
+    )
+    """,
+    """
     CREATE TABLE aar (
         run_id VARCHAR NOT NULL, benchmark VARCHAR NOT NULL, rel_day INTEGER NOT NULL,
         n INTEGER, aar DOUBLE, caar DOUBLE, t DOUBLE, p DOUBLE,
@@ -360,6 +367,7 @@ _RESULT_VIEWS = (
     FROM core.cars
     """,
     "CREATE OR REPLACE VIEW main.aar AS SELECT * FROM core.aar",
+    "CREATE OR REPLACE VIEW main.car_paths AS SELECT * FROM core.car_paths",
     "CREATE OR REPLACE VIEW main.tests AS SELECT * FROM core.tests",
     """
     CREATE OR REPLACE VIEW main.latest_runs AS

@@ -1,0 +1,37 @@
+"""Number formatting shared by the terminal, Markdown and HTML reports."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def stars(p: Any) -> str:
+    """``***`` p < 0.01, ``**`` p < 0.05, ``*`` p < 0.10."""
+    if not is_number(p):
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
+
+
+def pct(value: Any, digits: int = 2, sign: bool = True) -> str:
+    if not is_number(value):
+        return "–"
+    return f"{value * 100:+.{digits}f}%" if sign else f"{value * 100:.{digits}f}%"
+
+
+def num(value: Any, digits: int = 2) -> str:
+    return f"{value:.{digits}f}" if is_number(value) else "–"
+
+
+def pval(p: Any) -> str:
+    if not is_number(p):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def window_label(start: int, end: int) -> str:
+    return f"[{start:+d},{end:+d}]" if start != end else f"[{start:+d}]"

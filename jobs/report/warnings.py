@@ -1,0 +1,71 @@
+"""The warnings a reader of a study must see next to its numbers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from jobs.report.format import window_label
+
+if TYPE_CHECKING:
+    from jobs.run import StudyRun
+
+SMALL_N = 10
+
+
+def study_warnings(run: StudyRun) -> list[str]:
+    """Confounded windows, small N, assumed timing, unmeasured observations, clustering."""
+    res = run.main
+    out: list[str] = []
+    day0 = dict(zip(run.events.get_column("event_id").to_list(), run.events.get_column("day0").to_list(), strict=True)) if run.events.height else {}
+
+    # 1. confounded windows, one line per observation (own tickers first)
+    conf = res.car.filter(pl.col("confounded_by").list.len() > 0)
+    if conf.height:
+        own = run.observations.select("event_id", "ticker", "own")
+        conf = conf.join(own, on=["event_id", "ticker"], how="left").sort(["own", "event_id", "ticker", "start", "end"], descending=[True, False, False, False, False])
+        for (event_id, ticker), group in conf.group_by(["event_id", "ticker"], maintain_order=True):
+            others = sorted({e for lst in group.get_column("confounded_by").to_list() for e in lst})
+            windows = ", ".join(window_label(a, b) for a, b in group.select("start", "end").iter_rows())
+            named = ", ".join(f"{e} (day 0 {day0[e]})" if e in day0 else e for e in others)
+            out.append(f"confounded: {ticker} around {event_id}: window(s) {windows} also contain {named}")
+
+    # 2. small N for cross-event tests
+    n = res.car.filter(pl.col("status") == "ok").select("event_id", "ticker").unique().height
+    if n < SMALL_N:
+        out.append(
+            f"small sample: N = {n} observations; cross-sectional t tests have {max(n - 1, 0)} degrees of "
+            "freedom, and the sign and rank tests carry little information"
+        )
+    if n < 6:
+        out.append(f"Wilcoxon signed-rank cannot reach p < 0.05 (two-sided) with N = {n} < 6")
+
+    # 3. assumed timing
+    if run.events.height:
+        assumed = run.events.filter(pl.col("timing_assumed"))
+        for r in assumed.iter_rows(named=True):
+            out.append(
+                f"assumed timing: {r['event_id']} has no known time of day; day 0 = {r['day0']} "
+                f"is assumed ({r['day0_rule']})"
+            )
+
+    # 4. observations that could not be measured
+    bad = res.diagnostics.filter(pl.col("status") != "ok")
+    if bad.height:
+        counts = Counter(bad.get_column("status").to_list())
+        detail = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+        names = ", ".join(f"{e}/{t}" for e, t in bad.select("event_id", "ticker").head(8).iter_rows())
+        out.append(f"not measured: {bad.height} observation(s) ({detail}), e.g. {names}")
+
+    # 5. clustering on calendar dates
+    clustered = run.observations.group_by("day0").len().filter(pl.col("len") > 1)
+    if clustered.height:
+        rbar = getattr(res, "rbar", None)
+        extra = f" (average residual correlation r̄ = {rbar:.3f})" if isinstance(rbar, float) else ""
+        out.append(
+            f"clustering: {clustered.get_column('len').sum()} observations share a day 0 with another{extra}; "
+            "prefer the Kolari-Pynnönen-adjusted tests (kp_patell_z, kp_bmp_t), bw1985_t and grank_t"
+        )
+    return out
