@@ -63,8 +63,7 @@ class SessionCalendar:
     def _check(self, day: np.datetime64, what: str) -> None:
         if day < self.sessions[0] or day > self.sessions[-1]:
             raise CalendarError(
-                f"{what} {day} is outside the {self.name} calendar "
-                f"({self.first} .. {self.last})"
+                f"{what} {day} is outside the {self.name} calendar ({self.first} .. {self.last})"
             )
 
     def is_session(self, day: dt.date) -> bool:
@@ -168,7 +167,9 @@ def resolve_many(events: Sequence[Event], calendar: SessionCalendar) -> list[Res
             idx, rule, assumed = int(on_or_after[k]), "same_session", False
         if idx >= len(sessions):
             raise CalendarError(f"event {ev.id!r}: day 0 falls after the calendar's last session")
-        out.append(ResolvedEvent(event=ev, day0=_to_date(sessions[idx]), rule=rule, assumed=assumed))
+        out.append(
+            ResolvedEvent(event=ev, day0=_to_date(sessions[idx]), rule=rule, assumed=assumed)
+        )
     return out
 
 

@@ -20,8 +20,8 @@ event ``<ticker>-<category>-<date>`` (lower case).
 from __future__ import annotations
 
 import csv
-import re
 import datetime as dt
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -71,13 +71,19 @@ def parse_catalog(data: Mapping[str, Any], *, source: str) -> list[Event]:
         )
     raw = data.get("event", [])
     if not isinstance(raw, list):
-        raise CatalogFileError(f"{source}: 'event' must be an array of tables ([[event]])", path=source)
+        raise CatalogFileError(
+            f"{source}: 'event' must be an array of tables ([[event]])", path=source
+        )
     events: list[Event] = []
     seen: dict[str, int] = {}
     for n, item in enumerate(raw, start=1):
-        label = f"event #{n}" + (f" ({item.get('id')!r})" if isinstance(item, dict) and "id" in item else "")
+        label = f"event #{n}" + (
+            f" ({item.get('id')!r})" if isinstance(item, dict) and "id" in item else ""
+        )
         if not isinstance(item, dict):
-            raise EventValidationError(f"{source}: {label}: not a table", source=source, entry=label)
+            raise EventValidationError(
+                f"{source}: {label}: not a table", source=source, entry=label
+            )
         ev = parse_event(item, source=source, entry=label)
         if ev.id in seen:
             raise EventValidationError(
@@ -105,7 +111,9 @@ def load_catalog(path: str | Path) -> list[Event]:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise CatalogFileError(f"cannot read catalog {p}: {exc.strerror or exc}", path=str(p)) from exc
+        raise CatalogFileError(
+            f"cannot read catalog {p}: {exc.strerror or exc}", path=str(p)
+        ) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -167,20 +175,29 @@ def read_event_csv(
             try:
                 ticker = normalise_ticker(_cell(row, t_col))
             except ValueError as exc:
-                raise EventValidationError(f"{where}: column 'ticker': {exc}", source=str(p), entry=f"line {line}", field="ticker") from exc
+                raise EventValidationError(
+                    f"{where}: column 'ticker': {exc}",
+                    source=str(p),
+                    entry=f"line {line}",
+                    field="ticker",
+                ) from exc
             raw_date = _cell(row, date_col)
             try:
                 day = dt.date.fromisoformat(raw_date)
             except ValueError as exc:
                 raise EventValidationError(
                     f"{where}: column 'date': {raw_date!r} is not a date (use YYYY-MM-DD)",
-                    source=str(p), entry=f"line {line}", field="date",
+                    source=str(p),
+                    entry=f"line {line}",
+                    field="date",
                 ) from exc
             timing = _cell(row, tm_col) or "unknown"
             if timing not in TIMINGS:
                 raise EventValidationError(
                     f"{where}: column 'timing': {timing!r} is not one of {', '.join(TIMINGS)}",
-                    source=str(p), entry=f"line {line}", field="timing",
+                    source=str(p),
+                    entry=f"line {line}",
+                    field="timing",
                 )
             event_id = _SLUG_UNSAFE.sub("", f"{ticker.lower()}-{category}-{day.isoformat()}")
             if event_id in seen:

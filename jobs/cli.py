@@ -7,6 +7,7 @@ stderr (the traceback only with ``--debug``). Machine-readable output
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -35,6 +36,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
 class _DefaultRun(TyperGroup):
     """A group whose default subcommand is ``run``: ``reaction study [FILE] [options]``."""
 
@@ -49,7 +52,9 @@ study_app = typer.Typer(
     help="Run event studies (default: the seed study), register them for the daily refresh, list runs.",
 )
 events_app = typer.Typer(help="The event catalog: list, show, import, add.", no_args_is_help=True)
-prices_app = typer.Typer(help="Daily prices: fetch from Yahoo or import files.", no_args_is_help=True)
+prices_app = typer.Typer(
+    help="Daily prices: fetch from Yahoo or import files.", no_args_is_help=True
+)
 factors_app = typer.Typer(help="Fama-French factor returns.", no_args_is_help=True)
 app.add_typer(study_app, name="study")
 app.add_typer(events_app, name="events")
@@ -93,7 +98,11 @@ def run_guarded(func: Callable[[], Any]) -> Any:
     except known_errors() as exc:
         if STATE.debug:
             raise
-        message = str(exc).strip().splitlines()[0] if not isinstance(exc, ValidationError) else _pydantic(exc)
+        message = (
+            str(exc).strip().splitlines()[0]
+            if not isinstance(exc, ValidationError)
+            else _pydantic(exc)
+        )
         raise fail(message) from None
     except FileNotFoundError as exc:
         if STATE.debug:
@@ -110,7 +119,9 @@ def _pydantic(exc: ValidationError) -> str:
 def open_store(*, seed: bool = True) -> Store:
     """The configured store, created and seeded on first use."""
     s = STATE.settings
-    store = Store(s.db, lock_timeout=s.lock_timeout, on_wait=lambda m: err.print(m, highlight=False))
+    store = Store(
+        s.db, lock_timeout=s.lock_timeout, on_wait=lambda m: err.print(m, highlight=False)
+    )
     if seed and s.seed:
         loading.ensure_seeded(store)
     else:
@@ -120,8 +131,13 @@ def open_store(*, seed: bool = True) -> Store:
 
 @app.callback()
 def _main(
-    db: Annotated[Path | None, typer.Option("--db", help="DuckDB store (default reaction.duckdb; env REACTION_DB).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file (env REACTION_CONFIG).")] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="DuckDB store (default reaction.duckdb; env REACTION_DB)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML settings file (env REACTION_CONFIG).")
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """market-reaction: how did prices react to events, and is it more than noise?"""
@@ -160,16 +176,37 @@ def status(
             }
             out.print_json(json.dumps(doc, default=str))
             return
-        out.print(f"[bold]store[/] {store.path}  ({events.height} events, {coverage.height} tickers)")
+        out.print(
+            f"[bold]store[/] {store.path}  ({events.height} events, {coverage.height} tickers)"
+        )
         table = Table("ticker", "first", "last", "rows", "source", "last loaded", title="prices")
         for r in coverage.iter_rows(named=True):
-            table.add_row(r["ticker"], str(r["first"]), str(r["last"]), f"{r['rows']:,}", r["source"], _ts(r["last_loaded"]))
-        out.print(table if coverage.height else "[dim]no prices yet: 'reaction prices fetch' or 'reaction prices import FILE'[/]")
-        lt = Table("when", "kind", "target", "ins", "upd", "same", "rej", "outcome", title="last loads")
+            table.add_row(
+                r["ticker"],
+                str(r["first"]),
+                str(r["last"]),
+                f"{r['rows']:,}",
+                r["source"],
+                _ts(r["last_loaded"]),
+            )
+        out.print(
+            table
+            if coverage.height
+            else "[dim]no prices yet: 'reaction prices fetch' or 'reaction prices import FILE'[/]"
+        )
+        lt = Table(
+            "when", "kind", "target", "ins", "upd", "same", "rej", "outcome", title="last loads"
+        )
         for r in loads.iter_rows(named=True):
             lt.add_row(
-                _ts(r["finished_at"]), r["kind"], _short(r["target"]), str(r["rows_inserted"]), str(r["rows_updated"]),
-                str(r["rows_unchanged"]), str(r["rows_rejected"]), r["outcome"] if not r["error"] else f"{r['outcome']}: {_short(r['error'], 60)}",
+                _ts(r["finished_at"]),
+                r["kind"],
+                _short(r["target"]),
+                str(r["rows_inserted"]),
+                str(r["rows_updated"]),
+                str(r["rows_unchanged"]),
+                str(r["rows_rejected"]),
+                r["outcome"] if not r["error"] else f"{r['outcome']}: {_short(r['error'], 60)}",
             )
         out.print(lt)
 
@@ -181,7 +218,7 @@ def _ts(value: dt.datetime | None) -> str:
 
 
 def _short(text: str, width: int = 40) -> str:
-    return text if len(text) <= width else "…" + text[-(width - 1):]
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def _clip(text: str, width: int) -> str:
@@ -189,7 +226,10 @@ def _clip(text: str, width: int) -> str:
 
 
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    return [{k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
+    return [
+        {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in r.items()}
+        for r in frame.iter_rows(named=True)
+    ]
 
 
 # -- events ------------------------------------------------------------------------------------
@@ -198,8 +238,12 @@ def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
 @events_app.command("list")
 def events_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
-    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only these categories.")] = None,
-    ticker: Annotated[list[str] | None, typer.Option("--ticker", "-t", help="Only events on these tickers.")] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", "-c", help="Only these categories.")
+    ] = None,
+    ticker: Annotated[
+        list[str] | None, typer.Option("--ticker", "-t", help="Only events on these tickers.")
+    ] = None,
 ) -> None:
     """List events with their day 0 (first session that can reflect the news).
 
@@ -216,10 +260,16 @@ def events_list(
         if as_json:
             rows = [
                 {
-                    "id": r["event_id"], "title": r["title"], "category": r["category"],
+                    "id": r["event_id"],
+                    "title": r["title"],
+                    "category": r["category"],
                     "announced": (r["announced_at"] or r["announced_date"]).isoformat(),
-                    "timing": r["timing"], "day0": r["day0"].isoformat(), "day0_rule": r["day0_rule"],
-                    "timing_assumed": r["timing_assumed"], "tickers": r["tickers"], "tags": r["tags"],
+                    "timing": r["timing"],
+                    "day0": r["day0"].isoformat(),
+                    "day0_rule": r["day0_rule"],
+                    "timing_assumed": r["timing_assumed"],
+                    "tickers": r["tickers"],
+                    "tags": r["tags"],
                     "source": r["source"],
                 }
                 for r in frame.iter_rows(named=True)
@@ -232,7 +282,14 @@ def events_list(
         table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=60)
         for r in frame.iter_rows(named=True):
             timing = r["timing"] + (" (assumed)" if r["timing_assumed"] else "")
-            table.add_row(r["event_id"], str(r["day0"]), timing, r["category"], ",".join(r["tickers"]), _clip(r["title"], 60))
+            table.add_row(
+                r["event_id"],
+                str(r["day0"]),
+                timing,
+                r["category"],
+                ",".join(r["tickers"]),
+                _clip(r["title"], 60),
+            )
         out.print(table)
 
     run_guarded(body)
@@ -250,7 +307,21 @@ def events_show(event_id: Annotated[str, typer.Argument(help="The event id.")]) 
         if frame.height == 0:
             raise UsageError(f"no event with id {event_id!r}; 'reaction events list' shows the ids")
         r = frame.row(0, named=True)
-        for key in ("event_id", "title", "category", "announced_date", "announced_at", "timing", "day0", "day0_rule", "timing_assumed", "tickers", "tags", "source", "catalog"):
+        for key in (
+            "event_id",
+            "title",
+            "category",
+            "announced_date",
+            "announced_at",
+            "timing",
+            "day0",
+            "day0_rule",
+            "timing_assumed",
+            "tickers",
+            "tags",
+            "source",
+            "catalog",
+        ):
             out.print(f"[bold]{key:>15}[/] {r[key]}", highlight=False)
 
     run_guarded(body)
@@ -258,8 +329,12 @@ def events_show(event_id: Annotated[str, typer.Argument(help="The event id.")]) 
 
 @events_app.command("import")
 def events_import(
-    files: Annotated[list[Path], typer.Argument(help="TOML catalogs or CSV lists (ticker,date[,timing]).")],
-    category: Annotated[str, typer.Option(help=f"Category for CSV rows: {', '.join(CATEGORIES)}.")] = "earnings",
+    files: Annotated[
+        list[Path], typer.Argument(help="TOML catalogs or CSV lists (ticker,date[,timing]).")
+    ],
+    category: Annotated[
+        str, typer.Option(help=f"Category for CSV rows: {', '.join(CATEGORIES)}.")
+    ] = "earnings",
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag added to CSV rows.")] = None,
 ) -> None:
     """Import events from catalog files (TOML) or bulk CSV lists.
@@ -276,7 +351,9 @@ def events_import(
                 else load_catalog(f)
             )
             counts = loading.store_events(store, events, catalog=str(f.absolute()))
-            err.print(f"{f}: {len(events)} events ({counts.inserted} new, {counts.updated} changed, {counts.unchanged} unchanged)")
+            err.print(
+                f"{f}: {len(events)} events ({counts.inserted} new, {counts.updated} changed, {counts.unchanged} unchanged)"
+            )
 
     run_guarded(body)
 
@@ -286,9 +363,15 @@ def events_add(
     event_id: Annotated[str, typer.Option("--id", help="A slug, e.g. amzn-q4-2025.")],
     title: Annotated[str, typer.Option(help="What happened.")],
     category: Annotated[str, typer.Option(help=f"One of {', '.join(CATEGORIES)}.")],
-    announced: Annotated[str, typer.Option(help="Date (2025-10-30) or aware time (2025-10-30T16:05-04:00).")],
-    ticker: Annotated[list[str], typer.Option("--ticker", "-t", help="Ticker(s); the first is the primary one.")],
-    timing: Annotated[str | None, typer.Option(help="before_open, intraday, after_close or unknown.")] = None,
+    announced: Annotated[
+        str, typer.Option(help="Date (2025-10-30) or aware time (2025-10-30T16:05-04:00).")
+    ],
+    ticker: Annotated[
+        list[str], typer.Option("--ticker", "-t", help="Ticker(s); the first is the primary one.")
+    ],
+    timing: Annotated[
+        str | None, typer.Option(help="before_open, intraday, after_close or unknown.")
+    ] = None,
     source: Annotated[str, typer.Option(help="Where the news came from.")] = "",
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Free-form tags.")] = None,
 ) -> None:
@@ -300,11 +383,24 @@ def events_add(
     def body() -> None:
         when: dt.date | dt.datetime
         try:
-            when = dt.datetime.fromisoformat(announced) if "T" in announced else dt.date.fromisoformat(announced)
+            when = (
+                dt.datetime.fromisoformat(announced)
+                if "T" in announced
+                else dt.date.fromisoformat(announced)
+            )
         except ValueError as exc:
-            raise UsageError(f"--announced {announced!r} is not a date (YYYY-MM-DD) or a time with offset (YYYY-MM-DDTHH:MM-04:00)") from exc
-        data: dict[str, Any] = {"id": event_id, "title": title, "category": category, "announced": when,
-                                "tickers": ticker, "source": source, "tags": tag or []}
+            raise UsageError(
+                f"--announced {announced!r} is not a date (YYYY-MM-DD) or a time with offset (YYYY-MM-DDTHH:MM-04:00)"
+            ) from exc
+        data: dict[str, Any] = {
+            "id": event_id,
+            "title": title,
+            "category": category,
+            "announced": when,
+            "tickers": ticker,
+            "source": source,
+            "tags": tag or [],
+        }
         if timing:
             data["timing"] = timing
         ev = parse_event(data, source="command line", entry=f"event {event_id!r}")
@@ -321,9 +417,15 @@ def events_add(
 
 @prices_app.command("import")
 def prices_import(
-    files: Annotated[list[Path], typer.Argument(help="CSV or Parquet files (layout recognised by header).")],
-    ticker: Annotated[str | None, typer.Option(help="Ticker for per-ticker files (default: file name).")] = None,
-    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Load good rows, report bad ones.")] = False,
+    files: Annotated[
+        list[Path], typer.Argument(help="CSV or Parquet files (layout recognised by header).")
+    ],
+    ticker: Annotated[
+        str | None, typer.Option(help="Ticker for per-ticker files (default: file name).")
+    ] = None,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="Load good rows, report bad ones.")
+    ] = False,
 ) -> None:
     """Import price, dividend or split files: long CSV (date,ticker,open,...), Yahoo CSV, Parquet.
 
@@ -331,7 +433,9 @@ def prices_import(
     """
 
     def body() -> None:
-        loads = loading.import_price_files(open_store(), files, ticker=ticker, skip_bad_rows=skip_bad_rows)
+        loads = loading.import_price_files(
+            open_store(), files, ticker=ticker, skip_bad_rows=skip_bad_rows
+        )
         for fl in loads:
             c = fl.prices + fl.actions
             err.print(
@@ -348,9 +452,16 @@ def prices_import(
 
 @prices_app.command("fetch")
 def prices_fetch(
-    tickers: Annotated[list[str] | None, typer.Argument(help="Tickers (default: the catalog's plus benchmarks).")] = None,
-    start: Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD); default: only what is missing.")] = None,
-    end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD); default: the last completed session.")] = None,
+    tickers: Annotated[
+        list[str] | None, typer.Argument(help="Tickers (default: the catalog's plus benchmarks).")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First date (YYYY-MM-DD); default: only what is missing.")
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(help="Last date (YYYY-MM-DD); default: the last completed session."),
+    ] = None,
 ) -> None:
     """Fetch daily prices from Yahoo Finance: only the sessions not yet stored, plus the last few again.
 
@@ -367,7 +478,11 @@ def prices_fetch(
         last_session = cal.latest_completed_session(dt.datetime.now(dt.UTC))
         end_date = _date_option("--end", end) or last_session
         start_date = _date_option("--start", start)
-        names = [t.upper() for t in tickers] if tickers else loading.tickers_to_track(store, s.benchmarks)
+        names = (
+            [t.upper() for t in tickers]
+            if tickers
+            else loading.tickers_to_track(store, s.benchmarks)
+        )
         default_start = s.history_start or dt.date(end_date.year - 10, 1, 1)
         failures = 0
 
@@ -379,13 +494,27 @@ def prices_fetch(
             elif o.skipped:
                 err.print(f"{o.ticker}: {o.skipped}", highlight=False)
             else:
-                err.print(f"{o.ticker}: {o.inserted} new, {o.revised} revised ({o.start} .. {o.end})"
-                          + (" - new dividend/split, history re-fetched" if o.refetched_history else ""), highlight=False)
+                err.print(
+                    f"{o.ticker}: {o.inserted} new, {o.revised} revised ({o.start} .. {o.end})"
+                    + (" - new dividend/split, history re-fetched" if o.refetched_history else ""),
+                    highlight=False,
+                )
 
-        loading.fetch_prices(store, YahooSource(), names, end=end_date, default_start=default_start,
-                             recent_sessions=s.recent_sessions, start=start_date, calendar=cal, on_ticker=report)
+        loading.fetch_prices(
+            store,
+            YahooSource(),
+            names,
+            end=end_date,
+            default_start=default_start,
+            recent_sessions=s.recent_sessions,
+            start=start_date,
+            calendar=cal,
+            on_ticker=report,
+        )
         if failures:
-            raise fail(f"{failures} of {len(names)} tickers failed; run the command again to retry them")
+            raise fail(
+                f"{failures} of {len(names)} tickers failed; run the command again to retry them"
+            )
 
     run_guarded(body)
 
@@ -404,7 +533,10 @@ def _date_option(name: str, value: str | None) -> dt.date | None:
 
 @factors_app.command("import")
 def factors_import(
-    files: Annotated[list[Path], typer.Argument(help="Ken French daily CSVs (published, or date,mkt_rf,... in percent).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Ken French daily CSVs (published, or date,mkt_rf,... in percent)."),
+    ],
 ) -> None:
     """Import Fama-French daily factors (percent in the files, stored as fractions).
 
@@ -413,7 +545,9 @@ def factors_import(
 
     def body() -> None:
         counts = loading.import_factor_files(open_store(), files)
-        err.print(f"{', '.join(map(str, files))}: {counts.inserted:,} inserted, {counts.updated:,} updated, {counts.unchanged:,} unchanged")
+        err.print(
+            f"{', '.join(map(str, files))}: {counts.inserted:,} inserted, {counts.updated:,} updated, {counts.unchanged:,} unchanged"
+        )
 
     run_guarded(body)
 
@@ -431,8 +565,12 @@ def factors_fetch() -> None:
         store = open_store()
         started = store.clock()
         frame = download_french_factors()
-        counts = loading.store_factors(store, frame, source="ken-french", started=started, target="Ken French Data Library")
-        err.print(f"factors: {counts.inserted:,} inserted, {counts.updated:,} updated, {counts.unchanged:,} unchanged")
+        counts = loading.store_factors(
+            store, frame, source="ken-french", started=started, target="Ken French Data Library"
+        )
+        err.print(
+            f"factors: {counts.inserted:,} inserted, {counts.updated:,} updated, {counts.unchanged:,} unchanged"
+        )
 
     run_guarded(body)
 
@@ -445,11 +583,20 @@ def _parse_window(text: str) -> tuple[int, int]:
         a, b = text.split(":")
         return int(a), int(b)
     except ValueError as exc:
-        raise UsageError(f"--window {text!r} is not START:END in sessions, e.g. -1:1 or 0:10") from exc
+        raise UsageError(
+            f"--window {text!r} is not START:END in sessions, e.g. -1:1 or 0:10"
+        ) from exc
 
 
-def _definition(file: Path | None, event: list[str] | None, ticker: list[str] | None, category: list[str] | None,
-                model: str | None, benchmark: list[str] | None, window: list[str] | None) -> Any:
+def _definition(
+    file: Path | None,
+    event: list[str] | None,
+    ticker: list[str] | None,
+    category: list[str] | None,
+    model: str | None,
+    benchmark: list[str] | None,
+    window: list[str] | None,
+) -> Any:
     from jobs.study import load_study, parse_study, seed_study
 
     definition = load_study(file) if file is not None else seed_study()
@@ -471,16 +618,42 @@ def _definition(file: Path | None, event: list[str] | None, ticker: list[str] | 
 
 @study_app.command("run")
 def study_run(
-    file: Annotated[Path | None, typer.Argument(help="Study TOML (default: the seed study).")] = None,
-    event: Annotated[list[str] | None, typer.Option("--event", "-e", help="Only these event ids.")] = None,
-    ticker: Annotated[list[str] | None, typer.Option("--ticker", "-t", help="Measure these tickers for every event.")] = None,
-    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only events of these categories.")] = None,
-    model: Annotated[str | None, typer.Option(help="market_adjusted, constant_mean, market_model, capm, ff3, carhart4, ff5.")] = None,
-    benchmark: Annotated[list[str] | None, typer.Option("--benchmark", "-b", help="Benchmark(s); the first is the main one.")] = None,
-    window: Annotated[list[str] | None, typer.Option("--window", "-w", help="Event window START:END, e.g. -1:1.")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for report.md, report.html, study.json, CSV/Parquet.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or markdown (printed to stdout).")] = "table",
-    offline: Annotated[bool, typer.Option("--offline", help="Use only stored prices; never fetch.")] = False,
+    file: Annotated[
+        Path | None, typer.Argument(help="Study TOML (default: the seed study).")
+    ] = None,
+    event: Annotated[
+        list[str] | None, typer.Option("--event", "-e", help="Only these event ids.")
+    ] = None,
+    ticker: Annotated[
+        list[str] | None,
+        typer.Option("--ticker", "-t", help="Measure these tickers for every event."),
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", "-c", help="Only events of these categories.")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="market_adjusted, constant_mean, market_model, capm, ff3, carhart4, ff5."
+        ),
+    ] = None,
+    benchmark: Annotated[
+        list[str] | None,
+        typer.Option("--benchmark", "-b", help="Benchmark(s); the first is the main one."),
+    ] = None,
+    window: Annotated[
+        list[str] | None, typer.Option("--window", "-w", help="Event window START:END, e.g. -1:1.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for report.md, report.html, study.json, CSV/Parquet."),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="table, json or markdown (printed to stdout).")
+    ] = "table",
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Use only stored prices; never fetch.")
+    ] = False,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not store the run.")] = False,
     no_html: Annotated[bool, typer.Option("--no-html", help="Skip report.html (faster).")] = False,
 ) -> None:
@@ -500,9 +673,15 @@ def study_run(
 
         definition = _definition(file, event, ticker, category, model, benchmark, window)
         store = open_store()
-        run = run_study(store, definition, now=dt.datetime.now(dt.UTC), offline=offline, save=not no_save,
-                        recent_sessions=STATE.settings.recent_sessions,
-                        on_message=lambda m: err.print(m, highlight=False))
+        run = run_study(
+            store,
+            definition,
+            now=dt.datetime.now(dt.UTC),
+            offline=offline,
+            save=not no_save,
+            recent_sessions=STATE.settings.recent_sessions,
+            on_message=lambda m: err.print(m, highlight=False),
+        )
         target = out_dir or Path("reports") / definition.study.id
         written = write_report_files(run, target, html=not no_html)
         if fmt == "json":
@@ -511,14 +690,19 @@ def study_run(
             sys.stdout.write(markdown_report(run))
         else:
             print_report(run, out)
-        err.print(f"run {run.run_id}{' (not stored)' if no_save else ' stored'}; reports in {target}/ "
-                  f"({', '.join(p.name for p in written[:3])}, ...)", highlight=False)
+        err.print(
+            f"run {run.run_id}{' (not stored)' if no_save else ' stored'}; reports in {target}/ "
+            f"({', '.join(p.name for p in written[:3])}, ...)",
+            highlight=False,
+        )
 
     run_guarded(body)
 
 
 @study_app.command("register")
-def study_register(file: Annotated[Path, typer.Argument(help="Study TOML to recompute on every refresh.")]) -> None:
+def study_register(
+    file: Annotated[Path, typer.Argument(help="Study TOML to recompute on every refresh.")],
+) -> None:
     """Register a study so the daily refresh recomputes it when its inputs change.
 
     Example: reaction study register my-study.toml
@@ -541,7 +725,9 @@ def study_list() -> None:
     """
 
     def body() -> None:
-        frame = open_store().query("SELECT study_id, path, registered_at, last_run_id FROM studies ORDER BY study_id")
+        frame = open_store().query(
+            "SELECT study_id, path, registered_at, last_run_id FROM studies ORDER BY study_id"
+        )
         _print_frame(frame)
 
     run_guarded(body)
@@ -583,11 +769,19 @@ def study_runs(limit: Annotated[int, typer.Option(help="How many.")] = 20) -> No
 
 @app.command()
 def sql(
-    query: Annotated[str | None, typer.Argument(help="SQL to run; none for an interactive prompt.")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Run the SQL in this file.")] = None,
+    query: Annotated[
+        str | None, typer.Argument(help="SQL to run; none for an interactive prompt.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Run the SQL in this file.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json or parquet.")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the result to this file.")] = None,
-    write: Annotated[bool, typer.Option("--write", help="Open the store read-write (CREATE, INSERT, ...).")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Open the store read-write (CREATE, INSERT, ...).")
+    ] = False,
 ) -> None:
     """Query the store's documented views (see docs/sql.md); read-only unless --write.
 
@@ -610,7 +804,9 @@ def sql(
 
     def body() -> None:
         s = STATE.settings
-        store = Store(s.db, lock_timeout=s.lock_timeout, on_wait=lambda m: err.print(m, highlight=False))
+        store = Store(
+            s.db, lock_timeout=s.lock_timeout, on_wait=lambda m: err.print(m, highlight=False)
+        )
         if file is not None and query is not None:
             raise UsageError("give either a QUERY or --file, not both")
         if file is not None:
@@ -628,9 +824,15 @@ def sql(
 
 
 def _print_frame(frame: pl.DataFrame, limit: int = 200) -> None:
-    table = Table(*frame.columns, caption=f"{frame.height} row(s)" + (f", first {limit} shown" if frame.height > limit else ""))
+    table = Table(
+        *frame.columns,
+        caption=f"{frame.height} row(s)"
+        + (f", first {limit} shown" if frame.height > limit else ""),
+    )
     for row in frame.head(limit).iter_rows():
-        table.add_row(*["" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v)) for v in row])
+        table.add_row(
+            *["" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v)) for v in row]
+        )
     out.print(table)
 
 
@@ -638,12 +840,13 @@ def _interactive(store: Store, write: bool, show: Callable[[pl.DataFrame | None]
     """A small SQL prompt: statements end with ';', .tables, .schema NAME, .quit."""
     from jobs import sql as sqlmod
 
-    try:
-        import readline  # noqa: F401  (line editing and in-session history)
-    except ImportError:  # pragma: no cover - not on every platform
-        pass
-    err.print(f"reaction sql on {store.path} ({'read-write' if write else 'read-only'}); "
-              "end statements with ';'; .tables, .schema NAME, .quit", highlight=False)
+    with contextlib.suppress(ImportError):  # line editing and in-session history, where available
+        import readline  # noqa: F401
+    err.print(
+        f"reaction sql on {store.path} ({'read-write' if write else 'read-only'}); "
+        "end statements with ';'; .tables, .schema NAME, .quit",
+        highlight=False,
+    )
     buffer: list[str] = []
     while True:
         try:

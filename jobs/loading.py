@@ -26,7 +26,9 @@ SEED_TARGET = "<package>/seed/seed-events.toml"
 # -- events ----------------------------------------------------------------------------
 
 
-def events_frames(resolved: Sequence[ResolvedEvent], catalog: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def events_frames(
+    resolved: Sequence[ResolvedEvent], catalog: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The ``events`` and ``event_tickers`` rows for resolved events."""
     rows = [
         {
@@ -34,7 +36,9 @@ def events_frames(resolved: Sequence[ResolvedEvent], catalog: str) -> tuple[pl.D
             "title": r.event.title,
             "category": r.event.category,
             "announced_date": r.event.announced_date,
-            "announced_at": r.event.announced_at.astimezone(dt.UTC) if r.event.announced_at else None,
+            "announced_at": r.event.announced_at.astimezone(dt.UTC)
+            if r.event.announced_at
+            else None,
             "timing": r.event.timing,
             "day0": r.day0,
             "day0_rule": r.rule,
@@ -46,10 +50,18 @@ def events_frames(resolved: Sequence[ResolvedEvent], catalog: str) -> tuple[pl.D
         for r in resolved
     ]
     schema = {
-        "event_id": pl.String, "title": pl.String, "category": pl.String,
-        "announced_date": pl.Date, "announced_at": pl.Datetime("us", "UTC"), "timing": pl.String,
-        "day0": pl.Date, "day0_rule": pl.String, "timing_assumed": pl.Boolean,
-        "source": pl.String, "tags": pl.List(pl.String), "catalog": pl.String,
+        "event_id": pl.String,
+        "title": pl.String,
+        "category": pl.String,
+        "announced_date": pl.Date,
+        "announced_at": pl.Datetime("us", "UTC"),
+        "timing": pl.String,
+        "day0": pl.Date,
+        "day0_rule": pl.String,
+        "timing_assumed": pl.Boolean,
+        "source": pl.String,
+        "tags": pl.List(pl.String),
+        "catalog": pl.String,
     }
     events = pl.DataFrame(rows, schema=schema)
     tickers = pl.DataFrame(
@@ -132,7 +144,13 @@ def import_price_files(
             one = read_file(p, ticker=ticker)
             check_problems(one, skip_bad_rows=skip_bad_rows)
         except ImportFileError as exc:
-            store.log_load(kind="prices-file", target=str(p), started_at=started, outcome="failed", error=str(exc))
+            store.log_load(
+                kind="prices-file",
+                target=str(p),
+                started_at=started,
+                outcome="failed",
+                error=str(exc),
+            )
             raise
         parsed.append(one)
     results: list[FileLoad] = []
@@ -142,8 +160,12 @@ def import_price_files(
             pc = store.upsert_prices(con, one.prices, source=source)
             ac = store.upsert_actions(con, one.actions, source=source)
             store.log_load(
-                kind="prices-file", target=str(one.path), started_at=started, counts=pc + ac,
-                rejected=len(one.problems), con=con,
+                kind="prices-file",
+                target=str(one.path),
+                started_at=started,
+                counts=pc + ac,
+                rejected=len(one.problems),
+                con=con,
                 outcome="ok" if not one.problems else "ok-with-rejections",
             )
             results.append(FileLoad(one.path, one.layout, one.rows_read, pc, ac, one.problems))
@@ -162,9 +184,17 @@ def import_factor_files(store: Store, paths: Sequence[str | Path]) -> UpsertCoun
     try:
         frame = read_factors(*paths)
     except StorageError as exc:
-        store.log_load(kind="factors-file", target=target, started_at=started, outcome="failed", error=str(exc))
+        store.log_load(
+            kind="factors-file", target=target, started_at=started, outcome="failed", error=str(exc)
+        )
         raise
-    return store_factors(store, frame, source="file:" + ",".join(Path(p).name for p in paths), started=started, target=target)
+    return store_factors(
+        store,
+        frame,
+        source="file:" + ",".join(Path(p).name for p in paths),
+        started=started,
+        target=target,
+    )
 
 
 def store_factors(
@@ -232,7 +262,11 @@ def fetch_ticker(
             start = default_start
         else:
             recent = calendar.sessions_in_range(dt.date(last.year - 1, 1, 1), last)
-            start = recent[-recent_sessions] if recent_sessions and len(recent) >= recent_sessions else last
+            start = (
+                recent[-recent_sessions]
+                if recent_sessions and len(recent) >= recent_sessions
+                else last
+            )
     if start > end:
         return TickerOutcome(symbol, start, end, skipped="nothing to fetch")
     if last is not None and last >= end and recent_sessions == 0:
@@ -241,15 +275,15 @@ def fetch_ticker(
         batch = source.fetch_daily(symbol, start, end)
         refetched = False
         if first is not None and batch.actions.height:
-            known = store.query(
-                "SELECT date, kind FROM actions WHERE ticker = ?", [symbol]
-            )
+            known = store.query("SELECT date, kind FROM actions WHERE ticker = ?", [symbol])
             new = batch.actions.join(known, on=["date", "kind"], how="anti")
             if new.height and first < start:
                 batch = source.fetch_daily(symbol, first, end)
                 refetched = True
     except SourceError as exc:
-        store.log_load(kind="fetch", target=symbol, started_at=started, outcome="failed", error=str(exc))
+        store.log_load(
+            kind="fetch", target=symbol, started_at=started, outcome="failed", error=str(exc)
+        )
         return TickerOutcome(symbol, start, end, error=str(exc))
     with store.transaction() as con:
         pc = store.upsert_prices(con, batch.prices, source=batch.source)
@@ -278,8 +312,14 @@ def fetch_prices(
     outcomes = []
     for t in tickers:
         outcome = fetch_ticker(
-            store, source, t, end=end, default_start=default_start,
-            recent_sessions=recent_sessions, calendar=cal, start=start,
+            store,
+            source,
+            t,
+            end=end,
+            default_start=default_start,
+            recent_sessions=recent_sessions,
+            calendar=cal,
+            start=start,
         )
         outcomes.append(outcome)
         if on_ticker is not None:

@@ -72,8 +72,10 @@ class StudyRun:
         return self.results[self.benchmark]
 
     def summary(self) -> str:
-        lines = [f"study {self.definition.study.id} run {self.run_id} ({self.package_version}), "
-                 f"inputs {self.input_hash[:12]}"]
+        lines = [
+            f"study {self.definition.study.id} run {self.run_id} ({self.package_version}), "
+            f"inputs {self.input_hash[:12]}"
+        ]
         for bench, res in self.results.items():
             lines.append(f"--- benchmark {bench} ---")
             lines.append(res.summary())
@@ -155,8 +157,13 @@ def run_study(
         say(f"fetching prices for {', '.join(missing.get_column('ticker').to_list())}")
         for r in missing.iter_rows(named=True):
             outcome = loading.fetch_ticker(
-                store, source, r["ticker"], end=last_completed, default_start=r["from"],
-                recent_sessions=recent_sessions, calendar=cal,
+                store,
+                source,
+                r["ticker"],
+                end=last_completed,
+                default_start=r["from"],
+                recent_sessions=recent_sessions,
+                calendar=cal,
             )
             if outcome.error:
                 say(f"{r['ticker']}: {outcome.error}")
@@ -196,8 +203,12 @@ def run_study(
             clean_estimation=spec.clean_estimation,
         )
         results[bench] = run_event_study(
-            engine_events, returns, config=config, factors=engine_factors,
-            sessions=session_dates, catalog=catalog,
+            engine_events,
+            returns,
+            config=config,
+            factors=engine_factors,
+            sessions=session_dates,
+            catalog=catalog,
         )
     stamp, input_hash = data_stamp(prices, actions, factors, obs, definition)
     created = now.astimezone(dt.UTC)
@@ -223,42 +234,105 @@ def run_study(
 
 _TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "event_diagnostics": (
-        "event_id", "ticker", "day0", "status", "model", "alpha", "beta", "r2", "sigma", "n_est",
-        "n_dropped_clean", "dof", "params", "confounded_by", "timing", "own", "gap", "open_to_close",
+        "event_id",
+        "ticker",
+        "day0",
+        "status",
+        "model",
+        "alpha",
+        "beta",
+        "r2",
+        "sigma",
+        "n_est",
+        "n_dropped_clean",
+        "dof",
+        "params",
+        "confounded_by",
+        "timing",
+        "own",
+        "gap",
+        "open_to_close",
         "close_to_close",
     ),
-    "abnormal_returns": ("event_id", "ticker", "rel_day", "date", "ret", "expected", "ar", "var_ar", "t", "p"),
-    "cars": ("event_id", "ticker", "start", "end", "status", "car", "var_car", "car_t", "car_p", "bhar",
-             "bhar_model", "confounded_by"),
+    "abnormal_returns": (
+        "event_id",
+        "ticker",
+        "rel_day",
+        "date",
+        "ret",
+        "expected",
+        "ar",
+        "var_ar",
+        "t",
+        "p",
+    ),
+    "cars": (
+        "event_id",
+        "ticker",
+        "start",
+        "end",
+        "status",
+        "car",
+        "var_car",
+        "car_t",
+        "car_p",
+        "bhar",
+        "bhar_model",
+        "confounded_by",
+    ),
     "car_paths": ("event_id", "ticker", "rel_day", "car", "var_car"),
     "aar": ("rel_day", "n", "aar", "caar", "t", "p"),
-    "tests": ("start", "end", "test", "n", "caar", "mean_bhar", "stat", "p", "distribution", "note"),
+    "tests": (
+        "start",
+        "end",
+        "test",
+        "n",
+        "caar",
+        "mean_bhar",
+        "stat",
+        "p",
+        "distribution",
+        "note",
+    ),
 }
 
 
 def _clean_floats(frame: pl.DataFrame) -> pl.DataFrame:
     floats = [c for c, t in frame.schema.items() if t in (pl.Float64, pl.Float32)]
-    return frame.with_columns([pl.when(pl.col(c).is_nan()).then(None).otherwise(pl.col(c)).alias(c) for c in floats])
+    return frame.with_columns(
+        [pl.when(pl.col(c).is_nan()).then(None).otherwise(pl.col(c)).alias(c) for c in floats]
+    )
 
 
 def result_frames(run: StudyRun, benchmark: str) -> dict[str, pl.DataFrame]:
     """The engine's frames for one benchmark, shaped like the stored tables."""
     res = run.results[benchmark]
     diag = res.diagnostics.join(
-        run.observations.select("event_id", "ticker", "timing", "own"), on=["event_id", "ticker"], how="left"
-    ).join(run.moves.select("event_id", "ticker", "gap", "open_to_close", "close_to_close"),
-           on=["event_id", "ticker"], how="left")
+        run.observations.select("event_id", "ticker", "timing", "own"),
+        on=["event_id", "ticker"],
+        how="left",
+    ).join(
+        run.moves.select("event_id", "ticker", "gap", "open_to_close", "close_to_close"),
+        on=["event_id", "ticker"],
+        how="left",
+    )
     param_cols = [c for c in diag.columns if c.startswith("param_")]
     if "params" not in diag.columns:
         if param_cols:
             diag = diag.with_columns(
-                pl.struct(param_cols).map_elements(lambda s: json.dumps({k.removeprefix("param_"): v for k, v in s.items()}),
-                                                   return_dtype=pl.String).alias("params")
+                pl.struct(param_cols)
+                .map_elements(
+                    lambda s: json.dumps({k.removeprefix("param_"): v for k, v in s.items()}),
+                    return_dtype=pl.String,
+                )
+                .alias("params")
             )
         else:
             diag = diag.with_columns(pl.lit(None, pl.String).alias("params"))
     elif diag.schema["params"] != pl.String:
-        diag = diag.with_columns(pl.col("params").map_elements(lambda s: json.dumps(s), return_dtype=pl.String))
+        diag = diag.with_columns(
+            pl.col("params").map_elements(lambda s: json.dumps(s), return_dtype=pl.String)
+        )
     frames = {
         "event_diagnostics": diag,
         "abnormal_returns": res.ar,
@@ -289,10 +363,19 @@ def save_run(store: Store, run: StudyRun, *, registered: bool = False) -> None:
         con.execute(
             "INSERT INTO study_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                run.run_id, run.definition.study.id, run.definition.study.title, run.created_at,
-                run.package_version, run.definition.model.name, list(run.definition.model.benchmarks),
-                run.definition.canonical_json(), json.dumps(run.stamp), run.input_hash,
-                run.observations.height, ok, registered,
+                run.run_id,
+                run.definition.study.id,
+                run.definition.study.title,
+                run.created_at,
+                run.package_version,
+                run.definition.model.name,
+                list(run.definition.model.benchmarks),
+                run.definition.canonical_json(),
+                json.dumps(run.stamp),
+                run.input_hash,
+                run.observations.height,
+                ok,
+                registered,
             ],
         )
         for bench in run.results:
@@ -314,7 +397,8 @@ def list_runs(store: Store, limit: int = 20) -> pl.DataFrame:
     """The latest stored runs, newest first."""
     return store.query(
         "SELECT run_id, study_id, created_at, model, benchmarks, n_observations, n_ok, input_hash "
-        "FROM study_runs ORDER BY created_at DESC LIMIT ?", [limit]
+        "FROM study_runs ORDER BY created_at DESC LIMIT ?",
+        [limit],
     )
 
 
@@ -325,7 +409,9 @@ def load_run_frames(store: Store, run_id: str) -> dict[str, pl.DataFrame]:
         raise UsageError(f"no stored run {run_id!r}; 'reaction study runs' lists them")
     frames = {"study_runs": head}
     for table in _TABLE_COLUMNS:
-        frames[table] = store.query(f"SELECT * FROM {table} WHERE run_id = ? ORDER BY ALL", [run_id])
+        frames[table] = store.query(
+            f"SELECT * FROM {table} WHERE run_id = ? ORDER BY ALL", [run_id]
+        )
     return frames
 
 

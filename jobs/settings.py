@@ -25,7 +25,9 @@ from pydantic_settings import (
 class Settings(BaseSettings):
     """Everything configurable about market-reaction."""
 
-    model_config = SettingsConfigDict(env_prefix="REACTION_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="REACTION_", env_nested_delimiter="__", extra="forbid"
+    )
 
     db: Path = Field(default=Path("reaction.duckdb"), description="the DuckDB store")
     benchmarks: tuple[str, ...] = Field(default=("SPY", "QQQ"), description="always fetched")
@@ -33,7 +35,9 @@ class Settings(BaseSettings):
     history_start: dt.date | None = Field(
         default=None, description="first date fetched for a new ticker (default: 10 years back)"
     )
-    recent_sessions: int = Field(default=5, ge=0, description="stored sessions re-fetched each time")
+    recent_sessions: int = Field(
+        default=5, ge=0, description="stored sessions re-fetched each time"
+    )
     source: Path | None = Field(
         default=None, description="refresh from this price file or folder instead of Yahoo"
     )
@@ -86,6 +90,10 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
             dotenv_settings: PydanticBaseSettingsSource,
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config))
+            return (
+                init_settings,
+                env_settings,
+                TomlConfigSettingsSource(settings_cls, toml_file=config),
+            )
 
     return _FromFile(**clean)

@@ -26,7 +26,9 @@ def register_study(store: Store, path: Path) -> StudyDefinition:
 
 def remove_study(store: Store, study_id: str) -> None:
     with store.transaction() as con:
-        found = con.execute("SELECT count(*) FROM studies WHERE study_id = ?", [study_id]).fetchall()[0][0]
+        found = con.execute(
+            "SELECT count(*) FROM studies WHERE study_id = ?", [study_id]
+        ).fetchall()[0][0]
         if not found:
             raise UsageError(f"no registered study {study_id!r}; 'reaction study list' shows them")
         con.execute("DELETE FROM studies WHERE study_id = ?", [study_id])
@@ -36,7 +38,9 @@ def registered_studies(store: Store) -> list[tuple[StudyDefinition, str | None]]
     """Each registered study's definition (as stored at registration) and its last input hash."""
     import tomllib
 
-    rows = store.query("SELECT study_id, path, definition, last_input_hash FROM studies ORDER BY study_id")
+    rows = store.query(
+        "SELECT study_id, path, definition, last_input_hash FROM studies ORDER BY study_id"
+    )
     out = []
     for r in rows.iter_rows(named=True):
         definition = parse_study(tomllib.loads(r["definition"]), source=r["path"] or r["study_id"])

@@ -49,10 +49,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from events import normalise_ticker_list
 from jobs.errors import MissingDataError, UsageError
 
-ModelName = Literal["market_adjusted", "constant_mean", "market_model", "capm", "ff3", "carhart4", "ff5"]
+ModelName = Literal[
+    "market_adjusted", "constant_mean", "market_model", "capm", "ff3", "carhart4", "ff5"
+]
 TEST_NAMES: tuple[str, ...] = (
-    "csect_t", "patell_z", "bmp_t", "kp_patell_z", "kp_bmp_t", "bw1985_t", "corrado_rank_z",
-    "generalized_sign_z", "sign_z", "wilcoxon_w", "grank_t", "skew_adj_t",
+    "csect_t",
+    "patell_z",
+    "bmp_t",
+    "kp_patell_z",
+    "kp_bmp_t",
+    "bw1985_t",
+    "corrado_rank_z",
+    "generalized_sign_z",
+    "sign_z",
+    "wilcoxon_w",
+    "grank_t",
+    "skew_adj_t",
 )
 FACTOR_MODELS = {"capm", "ff3", "carhart4", "ff5"}
 DEFAULT_WINDOWS: tuple[tuple[int, int], ...] = ((0, 0), (-1, 1), (0, 1), (-2, 2), (-5, 5), (0, 10))
@@ -94,7 +106,9 @@ class Measure(_Strict):
     @model_validator(mode="after")
     def _something(self) -> Measure:
         if not self.tickers and not self.own_tickers:
-            raise ValueError("measure: own_tickers = false needs a tickers list, or nothing is measured")
+            raise ValueError(
+                "measure: own_tickers = false needs a tickers list, or nothing is measured"
+            )
         return self
 
 
@@ -117,7 +131,7 @@ class ModelSpec(_Strict):
     @classmethod
     def _benchmarks(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         if not v:
-            raise ValueError("at least one benchmark is needed, e.g. benchmarks = [\"SPY\"]")
+            raise ValueError('at least one benchmark is needed, e.g. benchmarks = ["SPY"]')
         return normalise_ticker_list(v)
 
     @field_validator("windows", mode="after")
@@ -164,11 +178,17 @@ def parse_study(data: dict[str, Any], *, source: str) -> StudyDefinition:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        raise UsageError(f"{source}: field {loc!r}: {first['msg'].removeprefix('Value error, ')}") from exc
+        raise UsageError(
+            f"{source}: field {loc!r}: {first['msg'].removeprefix('Value error, ')}"
+        ) from exc
     if definition.select.catalog is not None and not definition.select.catalog.is_absolute():
         base = Path(source).parent if not source.startswith("<") else Path.cwd()
         definition = definition.model_copy(
-            update={"select": definition.select.model_copy(update={"catalog": (base / definition.select.catalog).resolve()})}
+            update={
+                "select": definition.select.model_copy(
+                    update={"catalog": (base / definition.select.catalog).resolve()}
+                )
+            }
         )
     return definition
 
@@ -200,7 +220,9 @@ def seed_study() -> StudyDefinition:
 # -- selecting events and observations ----------------------------------------------------------
 
 
-def select_events(definition: StudyDefinition, events: pl.DataFrame, catalog_ids: Sequence[str] = ()) -> pl.DataFrame:
+def select_events(
+    definition: StudyDefinition, events: pl.DataFrame, catalog_ids: Sequence[str] = ()
+) -> pl.DataFrame:
     """The stored events (``Store.events()`` rows) that the study's ``[select]`` picks.
 
     ``catalog_ids`` are the ids from ``select.catalog`` (already loaded into the store).
@@ -219,9 +241,13 @@ def select_events(definition: StudyDefinition, events: pl.DataFrame, catalog_ids
     if sel.categories:
         frame = frame.filter(pl.col("category").is_in(list(sel.categories)))
     if sel.tags:
-        frame = frame.filter(pl.col("tags").list.eval(pl.element().is_in(list(sel.tags))).list.any())
+        frame = frame.filter(
+            pl.col("tags").list.eval(pl.element().is_in(list(sel.tags))).list.any()
+        )
     if sel.tickers:
-        frame = frame.filter(pl.col("tickers").list.eval(pl.element().is_in(list(sel.tickers))).list.any())
+        frame = frame.filter(
+            pl.col("tickers").list.eval(pl.element().is_in(list(sel.tickers))).list.any()
+        )
     if sel.from_ is not None:
         frame = frame.filter(pl.col("day0") >= sel.from_)
     if sel.to is not None:
@@ -238,19 +264,35 @@ def observations(definition: StudyDefinition, selected: pl.DataFrame) -> pl.Data
     for r in selected.iter_rows(named=True):
         own = list(r["tickers"] or [])
         wanted = (own if definition.measure.own_tickers else []) + [
-            t for t in definition.measure.tickers if t not in own or not definition.measure.own_tickers
+            t
+            for t in definition.measure.tickers
+            if t not in own or not definition.measure.own_tickers
         ]
         seen: set[str] = set()
         for t in wanted:
             if t in seen:
                 continue
             seen.add(t)
-            rows.append({"event_id": r["event_id"], "ticker": t, "day0": r["day0"], "category": r["category"],
-                         "timing": r["timing"], "own": t in own})
+            rows.append(
+                {
+                    "event_id": r["event_id"],
+                    "ticker": t,
+                    "day0": r["day0"],
+                    "category": r["category"],
+                    "timing": r["timing"],
+                    "own": t in own,
+                }
+            )
     return pl.DataFrame(
         rows,
-        schema={"event_id": pl.String, "ticker": pl.String, "day0": pl.Date, "category": pl.String,
-                "timing": pl.String, "own": pl.Boolean},
+        schema={
+            "event_id": pl.String,
+            "ticker": pl.String,
+            "day0": pl.Date,
+            "category": pl.String,
+            "timing": pl.String,
+            "own": pl.Boolean,
+        },
     )
 
 
@@ -269,7 +311,9 @@ def required_spans(
     completed session is reported as incomplete, not as missing data.
     """
     spec = definition.model
-    lo = min(spec.estimation.start, min(a for a, _ in spec.windows)) - 1  # one more for the first return
+    lo = (
+        min(spec.estimation.start, min(a for a, _ in spec.windows)) - 1
+    )  # one more for the first return
     hi = max(b for _, b in spec.windows)
     index = {d: i for i, d in enumerate(sessions)}
     need: dict[str, tuple[dt.date, dt.date]] = {}
@@ -297,7 +341,10 @@ def missing_prices(required: pl.DataFrame, coverage: pl.DataFrame) -> pl.DataFra
     joined = required.join(coverage.select("ticker", "first", "last"), on="ticker", how="left")
     return joined.filter(pl.col("last").is_null() | (pl.col("last") < pl.col("end"))).select(
         "ticker",
-        pl.when(pl.col("last").is_null()).then(pl.col("start")).otherwise(pl.col("last") + pl.duration(days=1)).alias("from"),
+        pl.when(pl.col("last").is_null())
+        .then(pl.col("start"))
+        .otherwise(pl.col("last") + pl.duration(days=1))
+        .alias("from"),
         pl.col("end").alias("to"),
         pl.col("last").is_null().alias("absent"),
     )
@@ -310,7 +357,8 @@ def missing_sentence(missing: pl.DataFrame) -> str:
         for r in missing.iter_rows(named=True)
     ]
     return (
-        "prices are missing for " + ", ".join(parts)
+        "prices are missing for "
+        + ", ".join(parts)
         + ": import them with 'reaction prices import FILE' (e.g. a Yahoo CSV per ticker or the long "
         "date,ticker,open,high,low,close,adj_close,volume layout), or run without --offline to fetch them"
     )
@@ -324,8 +372,13 @@ def raise_if_missing(missing: pl.DataFrame) -> None:
 # -- reproducibility -----------------------------------------------------------------------------
 
 
-def data_stamp(prices: pl.DataFrame, actions: pl.DataFrame, factors: pl.DataFrame | None,
-               obs: pl.DataFrame, definition: StudyDefinition) -> tuple[list[dict[str, Any]], str]:
+def data_stamp(
+    prices: pl.DataFrame,
+    actions: pl.DataFrame,
+    factors: pl.DataFrame | None,
+    obs: pl.DataFrame,
+    definition: StudyDefinition,
+) -> tuple[list[dict[str, Any]], str]:
     """Per ticker: last session used, when it was loaded and from where; and a hash of all inputs.
 
     The hash covers the prices and actions used (values, not load times), the
@@ -334,17 +387,28 @@ def data_stamp(prices: pl.DataFrame, actions: pl.DataFrame, factors: pl.DataFram
     """
     per_ticker = (
         prices.group_by("ticker")
-        .agg(pl.col("date").min().alias("first_used"), pl.col("date").max().alias("last_used"),
-             pl.len().alias("rows"), pl.col("fetched_at").max().alias("loaded_at"),
-             pl.col("source").sort_by("fetched_at").last().alias("source"))
+        .agg(
+            pl.col("date").min().alias("first_used"),
+            pl.col("date").max().alias("last_used"),
+            pl.len().alias("rows"),
+            pl.col("fetched_at").max().alias("loaded_at"),
+            pl.col("source").sort_by("fetched_at").last().alias("source"),
+        )
         .sort("ticker")
     )
     h = hashlib.sha256()
     value_cols = ["ticker", "date", "open", "close", "adj_close"]
     h.update(prices.select(value_cols).sort("ticker", "date").write_csv().encode())
-    h.update(actions.select("ticker", "date", "kind", "value").sort("ticker", "date", "kind").write_csv().encode())
+    h.update(
+        actions.select("ticker", "date", "kind", "value")
+        .sort("ticker", "date", "kind")
+        .write_csv()
+        .encode()
+    )
     if factors is not None:
-        h.update(factors.drop("source", "loaded_at", strict=False).sort("date").write_csv().encode())
+        h.update(
+            factors.drop("source", "loaded_at", strict=False).sort("date").write_csv().encode()
+        )
     h.update(obs.sort("event_id", "ticker").write_csv().encode())
     h.update(definition.canonical_json().encode())
     stamp = [
@@ -366,14 +430,19 @@ def day0_moves(obs: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
     the first reaction held up during the session (NVDA 2025-11-20 opened +5% and
     closed -3%).
     """
-    px = prices.select("ticker", "date", "open", "close").sort("ticker", "date").with_columns(
-        pl.col("close").shift(1).over("ticker").alias("prev_close")
+    px = (
+        prices.select("ticker", "date", "open", "close")
+        .sort("ticker", "date")
+        .with_columns(pl.col("close").shift(1).over("ticker").alias("prev_close"))
     )
     joined = obs.select("event_id", "ticker", "day0", "timing").join(
         px, left_on=["ticker", "day0"], right_on=["ticker", "date"], how="left"
     )
     return joined.select(
-        "event_id", "ticker", "day0", "timing",
+        "event_id",
+        "ticker",
+        "day0",
+        "timing",
         (pl.col("open") / pl.col("prev_close") - 1).alias("gap"),
         (pl.col("close") / pl.col("open") - 1).alias("open_to_close"),
         (pl.col("close") / pl.col("prev_close") - 1).alias("close_to_close"),

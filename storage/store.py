@@ -76,8 +76,17 @@ _EVENTS = _Table(
     "events",
     ("event_id",),
     (
-        "title", "category", "announced_date", "announced_at", "timing", "day0", "day0_rule",
-        "timing_assumed", "source", "tags", "catalog",
+        "title",
+        "category",
+        "announced_date",
+        "announced_at",
+        "timing",
+        "day0",
+        "day0_rule",
+        "timing_assumed",
+        "source",
+        "tags",
+        "catalog",
     ),
     ("updated_at",),
 )
@@ -113,7 +122,9 @@ class Store:
         on_wait: Callable[[str], None] | None = None,
     ) -> None:
         if str(path) == ":memory:":
-            raise StoreError("the store must be a file; use a path under a temporary directory for tests")
+            raise StoreError(
+                "the store must be a file; use a path under a temporary directory for tests"
+            )
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self.clock = clock
@@ -222,7 +233,9 @@ class Store:
         ).fetchall()[0][0]
         version = 0
         if has:
-            version = int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0])
+            version = int(
+                con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
+            )
         if version > LATEST_VERSION:
             raise SchemaVersionError(
                 f"the store {self.path} has schema version {version}, newer than this "
@@ -334,7 +347,11 @@ class Store:
         """Insert or update daily factor returns (fractions) keyed on date."""
         cols = [pl.col("date").cast(pl.Date)]
         for c in FACTOR_COLUMNS:
-            cols.append(pl.col(c).cast(pl.Float64) if c in factors.columns else pl.lit(None, pl.Float64).alias(c))
+            cols.append(
+                pl.col(c).cast(pl.Float64)
+                if c in factors.columns
+                else pl.lit(None, pl.Float64).alias(c)
+            )
         return self._upsert(con, _FACTORS, factors.select(cols), (source, self.clock()))
 
     def prices(
@@ -372,10 +389,16 @@ class Store:
         frame = pl.DataFrame({"date": list(sessions)}, schema={"date": pl.Date}).sort("date")
         with self.transaction() as con:
             have = con.execute("SELECT count(*), min(date), max(date) FROM sessions").fetchall()[0]
-            if have[0] == frame.height and have[1] == frame.item(0, "date") and have[2] == frame.item(-1, "date"):
+            if (
+                have[0] == frame.height
+                and have[1] == frame.item(0, "date")
+                and have[2] == frame.item(-1, "date")
+            ):
                 return 0
             con.execute("DELETE FROM sessions")
-            con.register("_sessions", frame.with_row_index("session_no").cast({"session_no": pl.Int32}))
+            con.register(
+                "_sessions", frame.with_row_index("session_no").cast({"session_no": pl.Int32})
+            )
             try:
                 con.execute("INSERT INTO sessions SELECT date, session_no FROM _sessions")
             finally:
@@ -392,13 +415,17 @@ class Store:
         ``events`` has the columns of the ``events`` table except ``updated_at``;
         ``tickers`` has ``event_id, ticker, position``.
         """
-        counts = self._upsert(con, _EVENTS, events.select(_EVENTS.keys + _EVENTS.values), (self.clock(),))
+        counts = self._upsert(
+            con, _EVENTS, events.select(_EVENTS.keys + _EVENTS.values), (self.clock(),)
+        )
         con.register("_event_tickers", tickers)
         try:
             con.execute(
                 "DELETE FROM event_tickers WHERE event_id IN (SELECT DISTINCT event_id FROM _event_tickers)"
             )
-            con.execute("INSERT INTO event_tickers SELECT event_id, ticker, position FROM _event_tickers")
+            con.execute(
+                "INSERT INTO event_tickers SELECT event_id, ticker, position FROM _event_tickers"
+            )
         finally:
             con.unregister("_event_tickers")
         return counts
@@ -433,8 +460,16 @@ class Store:
     ) -> None:
         """Record one data load (in ``con``'s transaction if given, else on its own)."""
         row = [
-            kind, target, started_at, self.clock(), counts.inserted, counts.updated,
-            counts.unchanged, rejected, outcome, error,
+            kind,
+            target,
+            started_at,
+            self.clock(),
+            counts.inserted,
+            counts.updated,
+            counts.unchanged,
+            rejected,
+            outcome,
+            error,
         ]
         sql = (
             "INSERT INTO loads (kind, target, started_at, finished_at, rows_inserted, rows_updated, "

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import polars as pl
+from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     from jobs.run import StudyRun
@@ -39,14 +39,20 @@ def car_paths(run: StudyRun, benchmark: str | None = None) -> pl.DataFrame:
 
 
 def _price_panel(ax: Any, run: StudyRun, event_id: str, ticker: str, bench: str) -> None:
-    day0 = run.observations.filter((pl.col("event_id") == event_id) & (pl.col("ticker") == ticker)).item(0, "day0")
-    px = run.prices.filter(pl.col("ticker").is_in([ticker, bench])).select("ticker", "date", "close").sort("date")
+    day0 = run.observations.filter(
+        (pl.col("event_id") == event_id) & (pl.col("ticker") == ticker)
+    ).item(0, "day0")
+    px = (
+        run.prices.filter(pl.col("ticker").is_in([ticker, bench]))
+        .select("ticker", "date", "close")
+        .sort("date")
+    )
     dates = sorted(set(px.filter(pl.col("ticker") == bench).get_column("date").to_list()))
     if day0 not in dates:
         ax.text(0.5, 0.5, "no prices", ha="center", va="center", transform=ax.transAxes)
         return
     i = dates.index(day0)
-    span = dates[max(0, i - PRICE_SPAN): i + PRICE_SPAN + 1]
+    span = dates[max(0, i - PRICE_SPAN) : i + PRICE_SPAN + 1]
     base_day = dates[i - 1] if i > 0 else dates[i]
     for symbol, style in ((ticker, "-"), (bench, "--")):
         s = px.filter((pl.col("ticker") == symbol) & pl.col("date").is_in(span)).sort("date")
@@ -54,7 +60,13 @@ def _price_panel(ax: Any, run: StudyRun, event_id: str, ticker: str, bench: str)
         if s.height == 0 or base.height == 0:
             continue
         rel = [span.index(d) - span.index(day0) for d in s.get_column("date").to_list()]
-        ax.plot(rel, (s.get_column("close") / base.item(0, "close") * 100).to_list(), style, label=symbol, lw=1.6)
+        ax.plot(
+            rel,
+            (s.get_column("close") / base.item(0, "close") * 100).to_list(),
+            style,
+            label=symbol,
+            lw=1.6,
+        )
     ax.axvline(0, color="crimson", lw=1, alpha=0.7)
     ax.set_title(f"{ticker} vs {bench}: price (day -1 = 100)", fontsize=9)
     ax.legend(fontsize=7, loc="best")
@@ -78,10 +90,17 @@ def _car_panel(ax: Any, path: pl.DataFrame, ticker: str) -> None:
     ax.grid(alpha=0.3)
 
 
-def event_figure(run: StudyRun, event_id: str, benchmark: str | None = None, max_tickers: int = 8) -> Figure:
+def event_figure(
+    run: StudyRun, event_id: str, benchmark: str | None = None, max_tickers: int = 8
+) -> Figure:
     """One figure per event: a column per measured ticker (price panel above, CAR panel below)."""
     bench = benchmark or run.benchmark
-    tickers = run.observations.filter(pl.col("event_id") == event_id).sort("own", descending=True).get_column("ticker").to_list()[:max_tickers]
+    tickers = (
+        run.observations.filter(pl.col("event_id") == event_id)
+        .sort("own", descending=True)
+        .get_column("ticker")
+        .to_list()[:max_tickers]
+    )
     cols = min(4, max(1, len(tickers)))
     rows = math.ceil(len(tickers) / cols)
     fig = plt.figure(figsize=(3.4 * cols, 4.6 * rows), layout="constrained")
@@ -92,7 +111,9 @@ def event_figure(run: StudyRun, event_id: str, benchmark: str | None = None, max
         _price_panel(fig.add_subplot(grid[2 * r, c]), run, event_id, t, bench)
         _car_panel(fig.add_subplot(grid[2 * r + 1, c]), paths.filter(pl.col("ticker") == t), t)
     day0 = run.observations.filter(pl.col("event_id") == event_id).item(0, "day0")
-    fig.suptitle(f"{event_id} (day 0 = {day0}, {run.definition.model.name} on {bench})", fontsize=11)
+    fig.suptitle(
+        f"{event_id} (day 0 = {day0}, {run.definition.model.name} on {bench})", fontsize=11
+    )
     return fig
 
 
@@ -109,11 +130,17 @@ def caar_figure(run: StudyRun, benchmark: str | None = None) -> Figure:
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.where(np.isfinite(t) & (t != 0), np.abs(val / t), np.nan)
     a1.bar(rel, val, color="steelblue", alpha=0.8, label="AAR")
-    a1.errorbar(rel, val, yerr=Z95 * se, fmt="none", ecolor="black", lw=0.8, capsize=2, label="95% band")
+    a1.errorbar(
+        rel, val, yerr=Z95 * se, fmt="none", ecolor="black", lw=0.8, capsize=2, label="95% band"
+    )
     a1.axhline(0, color="grey", lw=0.8)
     a1.set_title("AAR (%) by event day", fontsize=10)
     a1.legend(fontsize=7)
-    stats = paths.group_by("rel_day").agg(pl.col("car").mean().alias("m"), pl.col("car").std().alias("s"), pl.len().alias("n")).sort("rel_day")
+    stats = (
+        paths.group_by("rel_day")
+        .agg(pl.col("car").mean().alias("m"), pl.col("car").std().alias("s"), pl.len().alias("n"))
+        .sort("rel_day")
+    )
     r2 = stats.get_column("rel_day").to_numpy()
     m = stats.get_column("m").to_numpy(allow_copy=True).astype(float) * 100
     s = stats.get_column("s").to_numpy(allow_copy=True).astype(float) * 100

@@ -41,7 +41,11 @@ def write_report_files(run: StudyRun, out_dir: Path, *, html: bool = True) -> li
             path = out_dir / f"{name}.{suffix}"
             if suffix == "csv":
                 csv_ready = frame.with_columns(
-                    [pl.col(c).list.join(";") for c, t in frame.schema.items() if isinstance(t, pl.List)]
+                    [
+                        pl.col(c).list.join(";")
+                        for c, t in frame.schema.items()
+                        if isinstance(t, pl.List)
+                    ]
                 )
                 csv_ready.write_csv(path)
             else:

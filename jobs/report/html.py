@@ -35,7 +35,12 @@ def html_report(run: StudyRun) -> str:
         f"<title>{title}</title><style>{_CSS}</style></head><body>",
         f"<h1>{title}</h1>",
         f"<p>Study <code>{html.escape(run.definition.study.id)}</code>, run <code>{html.escape(run.run_id)}</code></p>",
-        "<ul>" + "".join(f"<li>{html.escape(line.lstrip('- ').replace('**', ''))}</li>" for line in config_lines(run)) + "</ul>",
+        "<ul>"
+        + "".join(
+            f"<li>{html.escape(line.lstrip('- ').replace('**', ''))}</li>"
+            for line in config_lines(run)
+        )
+        + "</ul>",
     ]
     warnings = run.warnings()
     if warnings:
@@ -43,13 +48,20 @@ def html_report(run: StudyRun) -> str:
         parts.extend(f"<li>{html.escape(w)}</li>" for w in warnings)
         parts.append("</ul></div>")
     parts.append("<h2>All observations</h2>")
-    parts.append(f"<figure class='chart' data-kind='caar'><img alt='AAR and CAAR' src='{png_data_uri(caar_figure(run))}'>"
-                 "<figcaption>AAR with 95% bands from the cross-sectional t; CAAR with a 95% band from the "
-                 "cross-section of CAR paths.</figcaption></figure>")
+    parts.append(
+        f"<figure class='chart' data-kind='caar'><img alt='AAR and CAAR' src='{png_data_uri(caar_figure(run))}'>"
+        "<figcaption>AAR with 95% bands from the cross-sectional t; CAAR with a 95% band from the "
+        "cross-section of CAR paths.</figcaption></figure>"
+    )
     parts.append("<h2>Tables</h2>")
     parts.append(html_tables(run))
     parts.append("<h2>Events</h2>")
-    for event_id in run.observations.sort("day0", "event_id").get_column("event_id").unique(maintain_order=True).to_list():
+    for event_id in (
+        run.observations.sort("day0", "event_id")
+        .get_column("event_id")
+        .unique(maintain_order=True)
+        .to_list()
+    ):
         uri = png_data_uri(event_figure(run, event_id))
         parts.append(
             f"<figure class='chart' data-kind='event' data-event='{html.escape(event_id)}'>"
@@ -58,8 +70,12 @@ def html_report(run: StudyRun) -> str:
             "(red line), and the CAR over the widest window with its 95% band.</figcaption></figure>"
         )
     parts.append("<h2>Configuration and data stamp</h2>")
-    parts.append(f"<pre>{html.escape(json.dumps(run.definition.model_dump(mode='json', by_alias=True), indent=2))}</pre>")
+    parts.append(
+        f"<pre>{html.escape(json.dumps(run.definition.model_dump(mode='json', by_alias=True), indent=2))}</pre>"
+    )
     parts.append(f"<pre>{html.escape(json.dumps(run.stamp, indent=2))}</pre>")
-    parts.append(f"<p class='note'>inputs hash {run.input_hash}; market-reaction {html.escape(run.package_version)}</p>")
+    parts.append(
+        f"<p class='note'>inputs hash {run.input_hash}; market-reaction {html.escape(run.package_version)}</p>"
+    )
     parts.append("</body></html>")
     return "".join(parts)

@@ -35,8 +35,8 @@ def _events(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
     res = run.results[benchmark]
     ar = res.ar.sort("event_id", "ticker", "rel_day")
     car = res.car.sort("event_id", "ticker", "start", "end")
-    ar_by = {k: g for k, g in ar.group_by(["event_id", "ticker"])}
-    car_by = {k: g for k, g in car.group_by(["event_id", "ticker"])}
+    ar_by = dict(ar.group_by(["event_id", "ticker"]))
+    car_by = dict(car.group_by(["event_id", "ticker"]))
     moves = {(r["event_id"], r["ticker"]): r for r in run.moves.iter_rows(named=True)}
     timing = {(r["event_id"], r["ticker"]): r for r in run.observations.iter_rows(named=True)}
     out = []
@@ -46,37 +46,53 @@ def _events(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
         c = car_by.get(key, pl.DataFrame())
         m = moves.get(key, {})
         o = timing.get(key, {})
-        out.append({
-            "event_id": d["event_id"],
-            "ticker": d["ticker"],
-            "day0": d["day0"],
-            "timing": o.get("timing"),
-            "own_ticker": o.get("own"),
-            "benchmark": benchmark,
-            "status": d["status"],
-            "model": d.get("model"),
-            "alpha": d.get("alpha"),
-            "beta": d.get("beta"),
-            "r2": d.get("r2"),
-            "sigma": d.get("sigma"),
-            "n_est": d.get("n_est"),
-            "n_dropped_clean": d.get("n_dropped_clean"),
-            "confounded_by": d.get("confounded_by") or [],
-            "day0_gap": m.get("gap"),
-            "day0_open_to_close": m.get("open_to_close"),
-            "day0_close_to_close": m.get("close_to_close"),
-            "ar": [
-                {"rel_day": r["rel_day"], "date": r["date"], "ret": r.get("ret"), "ar": r["ar"], "t": r["t"],
-                 "p": r.get("p")}
-                for r in (a.iter_rows(named=True) if a.height else [])
-            ],
-            "windows": [
-                {"start": r["start"], "end": r["end"], "status": r["status"], "car": r["car"], "car_t": r["car_t"],
-                 "car_p": r["car_p"], "bhar": r["bhar"], "bhar_model": r.get("bhar_model"),
-                 "confounded_by": r.get("confounded_by") or []}
-                for r in (c.iter_rows(named=True) if c.height else [])
-            ],
-        })
+        out.append(
+            {
+                "event_id": d["event_id"],
+                "ticker": d["ticker"],
+                "day0": d["day0"],
+                "timing": o.get("timing"),
+                "own_ticker": o.get("own"),
+                "benchmark": benchmark,
+                "status": d["status"],
+                "model": d.get("model"),
+                "alpha": d.get("alpha"),
+                "beta": d.get("beta"),
+                "r2": d.get("r2"),
+                "sigma": d.get("sigma"),
+                "n_est": d.get("n_est"),
+                "n_dropped_clean": d.get("n_dropped_clean"),
+                "confounded_by": d.get("confounded_by") or [],
+                "day0_gap": m.get("gap"),
+                "day0_open_to_close": m.get("open_to_close"),
+                "day0_close_to_close": m.get("close_to_close"),
+                "ar": [
+                    {
+                        "rel_day": r["rel_day"],
+                        "date": r["date"],
+                        "ret": r.get("ret"),
+                        "ar": r["ar"],
+                        "t": r["t"],
+                        "p": r.get("p"),
+                    }
+                    for r in (a.iter_rows(named=True) if a.height else [])
+                ],
+                "windows": [
+                    {
+                        "start": r["start"],
+                        "end": r["end"],
+                        "status": r["status"],
+                        "car": r["car"],
+                        "car_t": r["car_t"],
+                        "car_p": r["car_p"],
+                        "bhar": r["bhar"],
+                        "bhar_model": r.get("bhar_model"),
+                        "confounded_by": r.get("confounded_by") or [],
+                    }
+                    for r in (c.iter_rows(named=True) if c.height else [])
+                ],
+            }
+        )
     return out
 
 
@@ -85,18 +101,25 @@ def _aggregate(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
     out = []
     for (start, end), group in tests.group_by(["start", "end"], maintain_order=True):
         first = group.row(0, named=True)
-        out.append({
-            "start": start,
-            "end": end,
-            "n": first.get("n"),
-            "caar": first.get("caar"),
-            "mean_bhar": first.get("mean_bhar"),
-            "tests": {
-                r["test"]: {"stat": r["stat"], "p": r["p"], "distribution": r.get("distribution"), "note": r.get("note")}
-                for r in group.iter_rows(named=True)
-                if r["test"] in run.definition.report.tests
-            },
-        })
+        out.append(
+            {
+                "start": start,
+                "end": end,
+                "n": first.get("n"),
+                "caar": first.get("caar"),
+                "mean_bhar": first.get("mean_bhar"),
+                "tests": {
+                    r["test"]: {
+                        "stat": r["stat"],
+                        "p": r["p"],
+                        "distribution": r.get("distribution"),
+                        "note": r.get("note"),
+                    }
+                    for r in group.iter_rows(named=True)
+                    if r["test"] in run.definition.report.tests
+                },
+            }
+        )
     return out
 
 

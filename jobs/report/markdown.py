@@ -16,7 +16,12 @@ def _md_escape(text: str) -> str:
 
 
 def table_markdown(table: TextTable) -> str:
-    lines = [f"### {table.title}", "", "| " + " | ".join(table.header) + " |", "|" + "---|" * len(table.header)]
+    lines = [
+        f"### {table.title}",
+        "",
+        "| " + " | ".join(table.header) + " |",
+        "|" + "---|" * len(table.header),
+    ]
     lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in table.rows]
     if table.note:
         lines += ["", f"_{table.note}_"]

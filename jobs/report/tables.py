@@ -31,8 +31,14 @@ def per_event_table(run: StudyRun, benchmark: str | None = None) -> TextTable:
     res = run.results[bench]
     windows = _windows(run)
     bhar_window = (-1, 1) if (-1, 1) in windows else windows[0]
-    car = {(r["event_id"], r["ticker"], r["start"], r["end"]): r for r in res.car.iter_rows(named=True)}
-    header = ["event", "ticker", "day 0", "status"] + [f"CAR{window_label(a, b)}" for a, b in windows] + [f"BHAR{window_label(*bhar_window)}"]
+    car = {
+        (r["event_id"], r["ticker"], r["start"], r["end"]): r for r in res.car.iter_rows(named=True)
+    }
+    header = (
+        ["event", "ticker", "day 0", "status"]
+        + [f"CAR{window_label(a, b)}" for a, b in windows]
+        + [f"BHAR{window_label(*bhar_window)}"]
+    )
     rows = []
     for d in res.diagnostics.sort("day0", "event_id", "ticker").iter_rows(named=True):
         cells = [d["event_id"], d["ticker"], str(d["day0"]), d["status"]]
@@ -41,7 +47,9 @@ def per_event_table(run: StudyRun, benchmark: str | None = None) -> TextTable:
             if c is None or c["status"] != "ok":
                 cells.append(c["status"] if c else "–")
             else:
-                cells.append(f"{pct(c['car'])}{stars(c['car_p'])} (t {num(c['car_t'])}, p {pval(c['car_p'])})")
+                cells.append(
+                    f"{pct(c['car'])}{stars(c['car_p'])} (t {num(c['car_t'])}, p {pval(c['car_p'])})"
+                )
         c = car.get((d["event_id"], d["ticker"], *bhar_window))
         cells.append(pct(c["bhar"]) if c else "–")
         rows.append(cells)
@@ -60,7 +68,15 @@ def moves_table(run: StudyRun) -> TextTable:
     own = run.observations.filter(pl.col("own")).select("event_id", "ticker")
     m = m.join(own, on=["event_id", "ticker"], how="inner").sort("day0", "event_id", "ticker")
     rows = [
-        [r["event_id"], r["ticker"], str(r["day0"]), r["timing"], pct(r["gap"]), pct(r["open_to_close"]), pct(r["close_to_close"])]
+        [
+            r["event_id"],
+            r["ticker"],
+            str(r["day0"]),
+            r["timing"],
+            pct(r["gap"]),
+            pct(r["open_to_close"]),
+            pct(r["close_to_close"]),
+        ]
         for r in m.iter_rows(named=True)
     ]
     return TextTable(
@@ -71,7 +87,7 @@ def moves_table(run: StudyRun) -> TextTable:
     )
 
 
-def tests_table(run: StudyRun, benchmark: str | None = None) -> TextTable:
+def significance_table(run: StudyRun, benchmark: str | None = None) -> TextTable:
     """Rows: tests; columns: windows; cells: statistic (p) with marks."""
     bench = benchmark or run.benchmark
     tests = run.results[bench].tests
@@ -80,7 +96,9 @@ def tests_table(run: StudyRun, benchmark: str | None = None) -> TextTable:
     n_row = ["N"]
     caar_row = ["CAAR"]
     for a, b in windows:
-        any_row = next((r for r in tests.iter_rows(named=True) if (r["start"], r["end"]) == (a, b)), None)
+        any_row = next(
+            (r for r in tests.iter_rows(named=True) if (r["start"], r["end"]) == (a, b)), None
+        )
         n_row.append(str(any_row["n"]) if any_row else "–")
         caar_row.append(pct(any_row["caar"]) if any_row else "–")
     rows = [n_row, caar_row]
@@ -111,25 +129,48 @@ def benchmark_comparison_table(run: StudyRun) -> TextTable | None:
     frames = []
     for b in benches:
         c = run.results[b].car.filter((pl.col("start") == w[0]) & (pl.col("end") == w[1]))
-        frames.append(c.select("event_id", "ticker", pl.col("car").alias(f"car_{b}"), pl.col("car_t").alias(f"t_{b}"), pl.col("car_p").alias(f"p_{b}")))
+        frames.append(
+            c.select(
+                "event_id",
+                "ticker",
+                pl.col("car").alias(f"car_{b}"),
+                pl.col("car_t").alias(f"t_{b}"),
+                pl.col("car_p").alias(f"p_{b}"),
+            )
+        )
     joined = frames[0]
     for f in frames[1:]:
         joined = joined.join(f, on=["event_id", "ticker"], how="full", coalesce=True)
     order = run.results[benches[0]].diagnostics.select("event_id", "ticker", "day0")
-    joined = order.join(joined, on=["event_id", "ticker"], how="left").sort("day0", "event_id", "ticker")
+    joined = order.join(joined, on=["event_id", "ticker"], how="left").sort(
+        "day0", "event_id", "ticker"
+    )
     rows = []
     for r in joined.iter_rows(named=True):
-        rows.append([r["event_id"], r["ticker"]] + [f"{pct(r[f'car_{b}'])}{stars(r[f'p_{b}'])} (t {num(r[f't_{b}'])})" for b in benches])
+        rows.append(
+            [r["event_id"], r["ticker"]]
+            + [f"{pct(r[f'car_{b}'])}{stars(r[f'p_{b}'])} (t {num(r[f't_{b}'])})" for b in benches]
+        )
     return TextTable(
         f"CAR{window_label(*w)} by benchmark",
-        ["event", "ticker"] + benches,
+        ["event", "ticker", *benches],
         rows,
         "The same model estimated against each benchmark.",
     )
 
 
 def stamp_table(run: StudyRun) -> TextTable:
-    rows = [[s["ticker"], str(s.get("first_used")), str(s.get("last_used")), str(s.get("rows")), str(s.get("source")), str(s.get("loaded_at"))] for s in run.stamp]
+    rows = [
+        [
+            s["ticker"],
+            str(s.get("first_used")),
+            str(s.get("last_used")),
+            str(s.get("rows")),
+            str(s.get("source")),
+            str(s.get("loaded_at")),
+        ]
+        for s in run.stamp
+    ]
     return TextTable(
         "Data used",
         ["ticker", "first", "last", "rows", "source", "loaded"],
@@ -139,7 +180,7 @@ def stamp_table(run: StudyRun) -> TextTable:
 
 
 def all_tables(run: StudyRun) -> list[TextTable]:
-    tables = [per_event_table(run), moves_table(run), tests_table(run)]
+    tables = [per_event_table(run), moves_table(run), significance_table(run)]
     comparison = benchmark_comparison_table(run)
     if comparison is not None:
         tables.append(comparison)

@@ -25,7 +25,9 @@ def _rich(table: TextTable) -> Table:
 
 def print_report(run: StudyRun, console: Console) -> None:
     """Print the configuration, the warnings and every table."""
-    console.print(f"[bold]{run.definition.study.title or run.definition.study.id}[/]  (run {run.run_id})")
+    console.print(
+        f"[bold]{run.definition.study.title or run.definition.study.id}[/]  (run {run.run_id})"
+    )
     for line in config_lines(run):
         console.print(line.replace("**", ""), highlight=False)
     warnings = run.warnings()

@@ -19,18 +19,35 @@ def study_warnings(run: StudyRun) -> list[str]:
     """Confounded windows, small N, assumed timing, unmeasured observations, clustering."""
     res = run.main
     out: list[str] = []
-    day0 = dict(zip(run.events.get_column("event_id").to_list(), run.events.get_column("day0").to_list(), strict=True)) if run.events.height else {}
+    day0 = (
+        dict(
+            zip(
+                run.events.get_column("event_id").to_list(),
+                run.events.get_column("day0").to_list(),
+                strict=True,
+            )
+        )
+        if run.events.height
+        else {}
+    )
 
     # 1. confounded windows, one line per observation (own tickers first)
     conf = res.car.filter(pl.col("confounded_by").list.len() > 0)
     if conf.height:
         own = run.observations.select("event_id", "ticker", "own")
-        conf = conf.join(own, on=["event_id", "ticker"], how="left").sort(["own", "event_id", "ticker", "start", "end"], descending=[True, False, False, False, False])
+        conf = conf.join(own, on=["event_id", "ticker"], how="left").sort(
+            ["own", "event_id", "ticker", "start", "end"],
+            descending=[True, False, False, False, False],
+        )
         for (event_id, ticker), group in conf.group_by(["event_id", "ticker"], maintain_order=True):
             others = sorted({e for lst in group.get_column("confounded_by").to_list() for e in lst})
-            windows = ", ".join(window_label(a, b) for a, b in group.select("start", "end").iter_rows())
+            windows = ", ".join(
+                window_label(a, b) for a, b in group.select("start", "end").iter_rows()
+            )
             named = ", ".join(f"{e} (day 0 {day0[e]})" if e in day0 else e for e in others)
-            out.append(f"confounded: {ticker} around {event_id}: window(s) {windows} also contain {named}")
+            out.append(
+                f"confounded: {ticker} around {event_id}: window(s) {windows} also contain {named}"
+            )
 
     # 2. small N for cross-event tests
     n = res.car.filter(pl.col("status") == "ok").select("event_id", "ticker").unique().height
@@ -56,7 +73,9 @@ def study_warnings(run: StudyRun) -> list[str]:
     if bad.height:
         counts = Counter(bad.get_column("status").to_list())
         detail = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
-        names = ", ".join(f"{e}/{t}" for e, t in bad.select("event_id", "ticker").head(8).iter_rows())
+        names = ", ".join(
+            f"{e}/{t}" for e, t in bad.select("event_id", "ticker").head(8).iter_rows()
+        )
         out.append(f"not measured: {bad.height} observation(s) ({detail}), e.g. {names}")
 
     # 5. clustering on calendar dates

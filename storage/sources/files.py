@@ -35,9 +35,18 @@ from storage.sources.base import ACTION_SCHEMA, PRICE_SCHEMA, PriceBatch, empty_
 
 _MISSING = ["", "null", "NULL", "nan", "NaN", "NA", "N/A", "None"]
 _YAHOO_NAMES = {
-    "date": "date", "open": "open", "high": "high", "low": "low", "close": "close",
-    "adj close": "adj_close", "adj_close": "adj_close", "adjclose": "adj_close", "volume": "volume",
-    "dividends": "dividend", "ticker": "ticker", "symbol": "ticker",
+    "date": "date",
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "close": "close",
+    "adj close": "adj_close",
+    "adj_close": "adj_close",
+    "adjclose": "adj_close",
+    "volume": "volume",
+    "dividends": "dividend",
+    "ticker": "ticker",
+    "symbol": "ticker",
 }
 MAX_PROBLEMS_SHOWN = 10
 
@@ -77,7 +86,9 @@ def _read_frame(path: Path) -> pl.DataFrame:
         if path.suffix.lower() in {".parquet", ".pq"}:
             frame = pl.read_parquet(path)
             return frame.with_columns(pl.all().cast(pl.String))
-        return pl.read_csv(path, infer_schema=False, null_values=_MISSING, truncate_ragged_lines=False)
+        return pl.read_csv(
+            path, infer_schema=False, null_values=_MISSING, truncate_ragged_lines=False
+        )
     except FileNotFoundError as exc:
         raise ImportFileError(f"{path}: no such file", path=str(path)) from exc
     except (OSError, pl.exceptions.PolarsError) as exc:
@@ -109,7 +120,9 @@ def read_file(path: str | Path, *, ticker: str | None = None) -> ParsedFile:
             f"{p} holds factor returns, not prices: import it with 'reaction factors import {p}'",
             path=str(p),
         )
-    frame = raw.rename({c: _YAHOO_NAMES.get(c.strip().lower(), c.strip().lower()) for c in raw.columns})
+    frame = raw.rename(
+        {c: _YAHOO_NAMES.get(c.strip().lower(), c.strip().lower()) for c in raw.columns}
+    )
     frame = frame.with_row_index("line", offset=2)
     if layout in {"yahoo", "yahoo_div"}:
         symbol = (ticker or p.stem.split("_")[0]).strip().upper()
@@ -129,12 +142,22 @@ def _common(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
     """Parse ticker and date; return the frame and the (line, reason) problems so far."""
     parsed = frame.with_columns(
         pl.col("ticker").str.strip_chars().str.to_uppercase().alias("ticker"),
-        pl.col("date").str.strip_chars().str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).alias("_date"),
+        pl.col("date")
+        .str.strip_chars()
+        .str.slice(0, 10)
+        .str.to_date("%Y-%m-%d", strict=False)
+        .alias("_date"),
     )
     problems: list[tuple[int, str]] = []
     for line, raw in parsed.filter(pl.col("_date").is_null()).select("line", "date").iter_rows():
-        problems.append((line, f"date {raw!r} is not a date (YYYY-MM-DD)" if raw else "date is missing"))
-    for (line,) in parsed.filter(pl.col("ticker").is_null() | (pl.col("ticker") == "")).select("line").iter_rows():
+        problems.append(
+            (line, f"date {raw!r} is not a date (YYYY-MM-DD)" if raw else "date is missing")
+        )
+    for (line,) in (
+        parsed.filter(pl.col("ticker").is_null() | (pl.col("ticker") == ""))
+        .select("line")
+        .iter_rows()
+    ):
         problems.append((line, "ticker is missing"))
     return parsed, problems
 
@@ -155,37 +178,61 @@ def _parse_prices(path: Path, layout: str, frame: pl.DataFrame) -> ParsedFile:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(col))
     parsed, problems = _common(frame)
     parsed = parsed.with_columns(
-        *[_number(c).alias(f"_{c}") for c in ("open", "high", "low", "close", "adj_close", "volume")]
+        *[
+            _number(c).alias(f"_{c}")
+            for c in ("open", "high", "low", "close", "adj_close", "volume")
+        ]
     )
     checks: list[tuple[pl.Expr, pl.Expr]] = [
         (pl.col("close").is_null(), pl.lit("close is missing")),
-        (pl.col("_close").is_null() | pl.col("_close").is_nan(),
-         pl.format("close '{}' is not a number", pl.col("close"))),
+        (
+            pl.col("_close").is_null() | pl.col("_close").is_nan(),
+            pl.format("close '{}' is not a number", pl.col("close")),
+        ),
         (pl.col("_close") <= 0, pl.format("close {} is not positive", pl.col("_close"))),
-        (pl.col("_high") < pl.col("_low"),
-         pl.format("high {} is below low {}", pl.col("_high"), pl.col("_low"))),
+        (
+            pl.col("_high") < pl.col("_low"),
+            pl.format("high {} is below low {}", pl.col("_high"), pl.col("_low")),
+        ),
     ]
     for col in ("open", "high", "low", "adj_close"):
-        checks.append((pl.col(col).is_not_null() & (pl.col(f"_{col}").is_null() | pl.col(f"_{col}").is_nan()),
-                       pl.format(f"{col} '{{}}' is not a number", pl.col(col))))
-        checks.append((pl.col(f"_{col}") <= 0, pl.format(f"{col} {{}} is not positive", pl.col(f"_{col}"))))
-    checks.append((pl.col("volume").is_not_null() & pl.col("_volume").is_null(),
-                   pl.format("volume '{}' is not a number", pl.col("volume"))))
+        checks.append(
+            (
+                pl.col(col).is_not_null()
+                & (pl.col(f"_{col}").is_null() | pl.col(f"_{col}").is_nan()),
+                pl.format(f"{col} '{{}}' is not a number", pl.col(col)),
+            )
+        )
+        checks.append(
+            (pl.col(f"_{col}") <= 0, pl.format(f"{col} {{}} is not positive", pl.col(f"_{col}")))
+        )
+    checks.append(
+        (
+            pl.col("volume").is_not_null() & pl.col("_volume").is_null(),
+            pl.format("volume '{}' is not a number", pl.col("volume")),
+        )
+    )
     checks.append((pl.col("_volume") < 0, pl.format("volume {} is negative", pl.col("_volume"))))
     reason = pl.when(checks[0][0]).then(checks[0][1])
     for cond, text in checks[1:]:
         reason = reason.when(cond).then(text)
     parsed = parsed.with_columns(reason.otherwise(None).alias("_reason"))
-    problems += list(parsed.filter(pl.col("_reason").is_not_null()).select("line", "_reason").iter_rows())
+    problems += list(
+        parsed.filter(pl.col("_reason").is_not_null()).select("line", "_reason").iter_rows()
+    )
     problems += _duplicates(parsed.filter(pl.col("_reason").is_null()), ["ticker", "_date"])
     bad = {line for line, _ in problems}
     good = parsed.filter(~pl.col("line").is_in(list(bad)))
-    prices = good.select(
-        pl.col("ticker"),
-        pl.col("_date").alias("date"),
-        *[pl.col(f"_{c}").alias(c) for c in ("open", "high", "low", "close", "adj_close")],
-        pl.col("_volume").round(0).cast(pl.Int64).alias("volume"),
-    ).cast(PRICE_SCHEMA).sort("ticker", "date")
+    prices = (
+        good.select(
+            pl.col("ticker"),
+            pl.col("_date").alias("date"),
+            *[pl.col(f"_{c}").alias(c) for c in ("open", "high", "low", "close", "adj_close")],
+            pl.col("_volume").round(0).cast(pl.Int64).alias("volume"),
+        )
+        .cast(PRICE_SCHEMA)
+        .sort("ticker", "date")
+    )
     return ParsedFile(path, layout, prices, empty_actions(), frame.height, sorted(problems))
 
 
@@ -194,15 +241,31 @@ def _parse_actions(path: Path, layout: str, frame: pl.DataFrame) -> ParsedFile:
     kind = "split" if layout == "splits" else "dividend"
     parsed, problems = _common(frame)
     parsed = parsed.with_columns(_number(value_col).alias("_value"))
-    bad_value = parsed.filter(pl.col("_value").is_null() | pl.col("_value").is_nan() | (pl.col("_value") <= 0))
+    bad_value = parsed.filter(
+        pl.col("_value").is_null() | pl.col("_value").is_nan() | (pl.col("_value") <= 0)
+    )
     for line, raw in bad_value.select("line", value_col).iter_rows():
-        problems.append((line, f"{value_col} {raw!r} is not a positive number" if raw else f"{value_col} is missing"))
+        problems.append(
+            (
+                line,
+                f"{value_col} {raw!r} is not a positive number"
+                if raw
+                else f"{value_col} is missing",
+            )
+        )
     problems += _duplicates(parsed, ["ticker", "_date"])
     bad = {line for line, _ in problems}
     good = parsed.filter(~pl.col("line").is_in(list(bad)))
-    actions = good.select(
-        pl.col("ticker"), pl.col("_date").alias("date"), pl.lit(kind).alias("kind"), pl.col("_value").alias("value")
-    ).cast(ACTION_SCHEMA).sort("ticker", "date")
+    actions = (
+        good.select(
+            pl.col("ticker"),
+            pl.col("_date").alias("date"),
+            pl.lit(kind).alias("kind"),
+            pl.col("_value").alias("value"),
+        )
+        .cast(ACTION_SCHEMA)
+        .sort("ticker", "date")
+    )
     empty_prices = pl.DataFrame(schema=PRICE_SCHEMA)
     return ParsedFile(path, layout, empty_prices, actions, frame.height, sorted(problems))
 
@@ -211,7 +274,9 @@ def check_problems(parsed: ParsedFile, *, skip_bad_rows: bool) -> None:
     """Raise :class:`ImportFileError` for a file with bad rows, unless ``skip_bad_rows``."""
     if not parsed.problems or skip_bad_rows:
         return
-    shown = "; ".join(f"line {line}: {reason}" for line, reason in parsed.problems[:MAX_PROBLEMS_SHOWN])
+    shown = "; ".join(
+        f"line {line}: {reason}" for line, reason in parsed.problems[:MAX_PROBLEMS_SHOWN]
+    )
     more = len(parsed.problems) - MAX_PROBLEMS_SHOWN
     raise ImportFileError(
         f"{parsed.path}: {len(parsed.problems)} row(s) cannot be loaded ({shown}"
@@ -240,7 +305,8 @@ class FileSource:
     def _files(self) -> list[Path]:
         if self.root.is_dir():
             return sorted(
-                p for p in self.root.iterdir()
+                p
+                for p in self.root.iterdir()
                 if p.is_file() and p.suffix.lower() in {".csv", ".parquet", ".pq"}
             )
         if self.root.is_file():

@@ -36,5 +36,7 @@ class MemorySource:
         window = (pl.col("ticker") == symbol) & pl.col("date").is_between(start, end)
         rows = self.prices.filter(window).sort("date")
         if rows.height == 0:
-            raise NoPriceDataError(f"no prices for {symbol} between {start} and {end}", ticker=symbol)
+            raise NoPriceDataError(
+                f"no prices for {symbol} between {start} and {end}", ticker=symbol
+            )
         return PriceBatch(symbol, rows, self.actions.filter(window).sort("date"), source=self.name)

@@ -22,7 +22,9 @@ def _event(announced: dt.date | str, timing: str | None = None) -> Event:
         "title": "t",
         "category": "other",
         "tickers": ["AMZN"],
-        "announced": dt.datetime.fromisoformat(announced) if isinstance(announced, str) else announced,
+        "announced": dt.datetime.fromisoformat(announced)
+        if isinstance(announced, str)
+        else announced,
     }
     if timing is not None:
         data["timing"] = timing
@@ -31,24 +33,90 @@ def _event(announced: dt.date | str, timing: str | None = None) -> Event:
 
 CASES = [
     # (announced, timing, expected day0, expected rule, why)
-    (D(2025, 11, 1), "before_open", D(2025, 11, 3), "next_session_closed_day", "Saturday -> Monday"),
-    (D(2025, 11, 1), "after_close", D(2025, 11, 3), "next_session_closed_day", "Saturday evening -> Monday"),
+    (
+        D(2025, 11, 1),
+        "before_open",
+        D(2025, 11, 3),
+        "next_session_closed_day",
+        "Saturday -> Monday",
+    ),
+    (
+        D(2025, 11, 1),
+        "after_close",
+        D(2025, 11, 3),
+        "next_session_closed_day",
+        "Saturday evening -> Monday",
+    ),
     (D(2025, 11, 2), "unknown", D(2025, 11, 3), "assumed_next_session", "Sunday, unknown timing"),
-    (D(2025, 9, 1), "intraday", D(2025, 9, 2), "next_session_closed_day", "Labor Day (Monday holiday)"),
+    (
+        D(2025, 9, 1),
+        "intraday",
+        D(2025, 9, 2),
+        "next_session_closed_day",
+        "Labor Day (Monday holiday)",
+    ),
     (D(2026, 1, 19), "before_open", D(2026, 1, 20), "next_session_closed_day", "MLK day 2026"),
-    (D(2025, 10, 31), "after_close", D(2025, 11, 3), "next_session_after_close", "Friday after the close -> Monday"),
+    (
+        D(2025, 10, 31),
+        "after_close",
+        D(2025, 11, 3),
+        "next_session_after_close",
+        "Friday after the close -> Monday",
+    ),
     (D(2025, 10, 30), "after_close", D(2025, 10, 31), "next_session_after_close", "AMZN Q3"),
     (D(2025, 10, 30), "before_open", D(2025, 10, 30), "same_session", "pre-market"),
     (D(2025, 10, 30), "intraday", D(2025, 10, 30), "same_session", "during the session"),
-    (D(2025, 10, 30), "unknown", D(2025, 10, 30), "assumed_same_session", "a session, timing unknown"),
-    (D(2025, 11, 28), "after_close", D(2025, 12, 1), "next_session_after_close", "after the 13:00 early close"),
+    (
+        D(2025, 10, 30),
+        "unknown",
+        D(2025, 10, 30),
+        "assumed_same_session",
+        "a session, timing unknown",
+    ),
+    (
+        D(2025, 11, 28),
+        "after_close",
+        D(2025, 12, 1),
+        "next_session_after_close",
+        "after the 13:00 early close",
+    ),
     (D(2025, 11, 27), "intraday", D(2025, 11, 28), "next_session_closed_day", "Thanksgiving"),
-    ("2025-11-28T13:05:00-05:00", None, D(2025, 12, 1), "timestamp", "5 minutes after the early close"),
-    ("2025-11-28T12:59:00-05:00", None, D(2025, 11, 28), "timestamp", "a minute before the early close"),
-    ("2025-11-28T13:00:00-05:00", "after_close", D(2025, 12, 1), "timestamp", "the close minute is after the close"),
-    ("2025-07-03T14:00:00-04:00", "after_close", D(2025, 7, 7), "timestamp", "after the 07-03 early close; 07-04 holiday; weekend"),
+    (
+        "2025-11-28T13:05:00-05:00",
+        None,
+        D(2025, 12, 1),
+        "timestamp",
+        "5 minutes after the early close",
+    ),
+    (
+        "2025-11-28T12:59:00-05:00",
+        None,
+        D(2025, 11, 28),
+        "timestamp",
+        "a minute before the early close",
+    ),
+    (
+        "2025-11-28T13:00:00-05:00",
+        "after_close",
+        D(2025, 12, 1),
+        "timestamp",
+        "the close minute is after the close",
+    ),
+    (
+        "2025-07-03T14:00:00-04:00",
+        "after_close",
+        D(2025, 7, 7),
+        "timestamp",
+        "after the 07-03 early close; 07-04 holiday; weekend",
+    ),
     ("2025-07-03T12:30:00-04:00", None, D(2025, 7, 3), "timestamp", "before the 07-03 early close"),
-    ("2025-10-30T16:00:00-04:00", None, D(2025, 10, 31), "timestamp", "exactly at the regular close"),
+    (
+        "2025-10-30T16:00:00-04:00",
+        None,
+        D(2025, 10, 31),
+        "timestamp",
+        "exactly at the regular close",
+    ),
     ("2025-10-30T15:59:00-04:00", None, D(2025, 10, 30), "timestamp", "last minute of the session"),
     ("2025-10-30T08:00:00-04:00", None, D(2025, 10, 30), "timestamp", "pre-market"),
     ("2025-10-31T20:00:00-04:00", None, D(2025, 11, 3), "timestamp", "Friday evening"),
@@ -111,9 +179,15 @@ def test_calendar_known_sessions() -> None:
 def test_latest_completed_session() -> None:
     cal = nyse()
     ny = dt.timezone(dt.timedelta(hours=-5))
-    assert cal.latest_completed_session(dt.datetime(2025, 11, 28, 12, 0, tzinfo=ny)) == D(2025, 11, 26)
-    assert cal.latest_completed_session(dt.datetime(2025, 11, 28, 13, 0, tzinfo=ny)) == D(2025, 11, 28)
-    assert cal.latest_completed_session(dt.datetime(2025, 11, 29, 9, 0, tzinfo=ny)) == D(2025, 11, 28)
+    assert cal.latest_completed_session(dt.datetime(2025, 11, 28, 12, 0, tzinfo=ny)) == D(
+        2025, 11, 26
+    )
+    assert cal.latest_completed_session(dt.datetime(2025, 11, 28, 13, 0, tzinfo=ny)) == D(
+        2025, 11, 28
+    )
+    assert cal.latest_completed_session(dt.datetime(2025, 11, 29, 9, 0, tzinfo=ny)) == D(
+        2025, 11, 28
+    )
     with pytest.raises(CalendarError, match="timezone-aware"):
         cal.latest_completed_session(dt.datetime(2025, 11, 29, 9, 0))
 

@@ -63,13 +63,28 @@ def test_load_good_catalog(tmp_path: Path) -> None:
             'tickers = ["AMZN"]\ntiming = "after_close"\n',
             r"'after_close' disagrees with the announcement time 07:30",
         ),
-        ('title = "Amazon Q3"', 'title = "Amazon Q3"\ncolour = "red"', r"event #1 \('amzn-q3-2025'\): field 'colour'"),
+        (
+            'title = "Amazon Q3"',
+            'title = "Amazon Q3"\ncolour = "red"',
+            r"event #1 \('amzn-q3-2025'\): field 'colour'",
+        ),
         ('id = "aws-deal"', 'id = "amzn-q3-2025"', r"already used by event #1"),
         ('tickers = ["amzn", "MSFT"]', 'tickers = ["AMZN", "amzn"]', r"listed twice"),
     ],
-    ids=["category", "no-tickers", "bad-id", "naive-datetime", "timing-conflict", "extra-field", "dup-id", "dup-ticker"],
+    ids=[
+        "category",
+        "no-tickers",
+        "bad-id",
+        "naive-datetime",
+        "timing-conflict",
+        "extra-field",
+        "dup-id",
+        "dup-ticker",
+    ],
 )
-def test_invalid_entries_name_file_entry_field(tmp_path: Path, replace: str, by: str, match: str) -> None:
+def test_invalid_entries_name_file_entry_field(
+    tmp_path: Path, replace: str, by: str, match: str
+) -> None:
     assert replace in GOOD
     path = _write(tmp_path, GOOD.replace(replace, by, 1))
     with pytest.raises(EventValidationError, match=match) as info:
@@ -95,7 +110,9 @@ def test_seed_catalog() -> None:
 
 
 def test_event_csv(tmp_path: Path) -> None:
-    path = _write(tmp_path, "ticker,date,timing\nmsft,2025-10-29,after_close\nAMZN,2025-10-30,\n", "e.csv")
+    path = _write(
+        tmp_path, "ticker,date,timing\nmsft,2025-10-29,after_close\nAMZN,2025-10-30,\n", "e.csv"
+    )
     events = read_event_csv(path)
     assert [(e.id, e.timing) for e in events] == [
         ("msft-earnings-2025-10-29", "after_close"),

@@ -50,12 +50,16 @@ def test_unknown_event_is_one_sentence(tmp_path: Path) -> None:
 def test_price_import_and_bad_file(tmp_path: Path) -> None:
     db = tmp_path / "r.duckdb"
     good = tmp_path / "AMZN.csv"
-    good.write_text("Date,Open,High,Low,Close,Adj Close,Volume\n2025-10-31,250.1,250.5,243.98,244.22,244.22,166275600\n")
+    good.write_text(
+        "Date,Open,High,Low,Close,Adj Close,Volume\n2025-10-31,250.1,250.5,243.98,244.22,244.22,166275600\n"
+    )
     code, _, stderr = _run(db, "prices", "import", str(good))
     assert code == 0, stderr
     assert "yahoo layout, 1 rows read: 1 inserted" in stderr
     bad = tmp_path / "bad.csv"
-    bad.write_text("date,ticker,open,high,low,close,adj_close,volume\n2025-11-03,AMZN,1,2,3,254,,1\n")
+    bad.write_text(
+        "date,ticker,open,high,low,close,adj_close,volume\n2025-11-03,AMZN,1,2,3,254,,1\n"
+    )
     code, _, stderr = _run(db, "prices", "import", str(bad))
     assert code == 1
     assert "line 2: high 2.0 is below low 3.0" in stderr
@@ -67,17 +71,53 @@ def test_price_import_and_bad_file(tmp_path: Path) -> None:
 
 def test_events_add_and_invalid_add(tmp_path: Path) -> None:
     db = tmp_path / "r.duckdb"
-    code, _, stderr = _run(db, "events", "add", "--id", "nvda-q4", "--title", "NVDA Q4", "--category", "earnings",
-                           "--announced", "2026-02-25T16:20:00-05:00", "-t", "NVDA")
+    code, _, stderr = _run(
+        db,
+        "events",
+        "add",
+        "--id",
+        "nvda-q4",
+        "--title",
+        "NVDA Q4",
+        "--category",
+        "earnings",
+        "--announced",
+        "2026-02-25T16:20:00-05:00",
+        "-t",
+        "NVDA",
+    )
     assert code == 0, stderr
     assert "day 0 2026-02-26 (timestamp)" in stderr
-    code, _, stderr = _run(db, "events", "add", "--id", "x", "--title", "X", "--category", "gossip",
-                           "--announced", "2026-02-25", "-t", "NVDA")
+    code, _, stderr = _run(
+        db,
+        "events",
+        "add",
+        "--id",
+        "x",
+        "--title",
+        "X",
+        "--category",
+        "gossip",
+        "--announced",
+        "2026-02-25",
+        "-t",
+        "NVDA",
+    )
     assert code == 1
     assert "field 'category'" in stderr
 
 
-@pytest.mark.parametrize("command", [["status"], ["events"], ["prices"], ["prices", "import"], ["events", "list"], ["factors", "import"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["status"],
+        ["events"],
+        ["prices"],
+        ["prices", "import"],
+        ["events", "list"],
+        ["factors", "import"],
+    ],
+)
 def test_help_has_an_example(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0

@@ -25,12 +25,16 @@ def db(tmp_path: Path) -> Path:
 
 
 def _sql(db: Path, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--db", str(db), "sql", *args], input=stdin, env={"COLUMNS": "200"})
+    result = runner.invoke(
+        app, ["--db", str(db), "sql", *args], input=stdin, env={"COLUMNS": "200"}
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
 def test_query_formats(db: Path, tmp_path: Path) -> None:
-    code, stdout, _ = _sql(db, "--format", "csv", "SELECT event_id, day0 FROM events WHERE event_id = 'amzn-q3'")
+    code, stdout, _ = _sql(
+        db, "--format", "csv", "SELECT event_id, day0 FROM events WHERE event_id = 'amzn-q3'"
+    )
     assert code == 0
     assert stdout.splitlines() == ["event_id,day0", "amzn-q3,2025-10-31"]
     code, stdout, _ = _sql(db, "--format", "json", "SELECT count(*) AS n FROM events")
@@ -45,14 +49,20 @@ def test_query_formats(db: Path, tmp_path: Path) -> None:
 
 def test_file_mode(db: Path, tmp_path: Path) -> None:
     script = tmp_path / "q.sql"
-    script.write_text("-- two statements; the last one's rows are shown\nSELECT 1;\nSELECT 41 + 1 AS answer;\n")
+    script.write_text(
+        "-- two statements; the last one's rows are shown\nSELECT 1;\nSELECT 41 + 1 AS answer;\n"
+    )
     code, stdout, _ = _sql(db, "-f", str(script), "--format", "csv")
     assert code == 0
     assert stdout.splitlines() == ["answer", "42"]
 
 
 def test_writes_are_refused_by_default(db: Path) -> None:
-    for statement, kind in [("CREATE TABLE x (a INT)", "CREATE"), ("INSERT INTO core.loads (kind) VALUES ('x')", "INSERT"), ("DROP VIEW prices", "DROP")]:
+    for statement, kind in [
+        ("CREATE TABLE x (a INT)", "CREATE"),
+        ("INSERT INTO core.loads (kind) VALUES ('x')", "INSERT"),
+        ("DROP VIEW prices", "DROP"),
+    ]:
         code, _, stderr = _sql(db, statement)
         assert code == 1
         assert f"read-only, so {kind} is refused; add --write" in stderr

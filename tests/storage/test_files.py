@@ -29,8 +29,14 @@ def test_long_layout(tmp_path: Path) -> None:
     assert parsed.problems == []
     row = parsed.prices.row(1, named=True)
     assert row == {
-        "ticker": "AMZN", "date": dt.date(2025, 10, 31), "open": 250.1, "high": 250.5,
-        "low": 243.98, "close": 244.22, "adj_close": None, "volume": 166275600,
+        "ticker": "AMZN",
+        "date": dt.date(2025, 10, 31),
+        "open": 250.1,
+        "high": 250.5,
+        "low": 243.98,
+        "close": 244.22,
+        "adj_close": None,
+        "volume": 166275600,
     }
 
 
@@ -38,7 +44,11 @@ def test_yahoo_layout_takes_ticker_from_file_name(tmp_path: Path) -> None:
     text = "Date,Open,High,Low,Close,Adj Close,Volume\n2021-02-17,241.3,244.31,240.94,244.199997,236.118362,21451600\n"
     parsed = read_file(_write(tmp_path, "MSFT.csv", text))
     assert parsed.layout == "yahoo"
-    assert parsed.prices.select("ticker", "close", "adj_close").row(0) == ("MSFT", 244.199997, 236.118362)
+    assert parsed.prices.select("ticker", "close", "adj_close").row(0) == (
+        "MSFT",
+        244.199997,
+        236.118362,
+    )
     assert read_file(tmp_path / "MSFT.csv", ticker="msft2").prices.item(0, "ticker") == "MSFT2"
 
 
@@ -62,7 +72,15 @@ def test_parquet_and_dividends(tmp_path: Path) -> None:
         ("2025-11-31,AMZN,1,2,1,1.5,,5", "line 4: date '2025-11-31' is not a date"),
         ("2025-10-31,AMZN,1,2,1,1.5,,5", "line 4: duplicate of line 3 (same ticker and date)"),
     ],
-    ids=["missing-close", "negative-close", "zero-close", "text-close", "high-below-low", "bad-date", "duplicate"],
+    ids=[
+        "missing-close",
+        "negative-close",
+        "zero-close",
+        "text-close",
+        "high-below-low",
+        "bad-date",
+        "duplicate",
+    ],
 )
 def test_rejections_name_line_and_reason(tmp_path: Path, row: str, reason: str) -> None:
     path = _write(tmp_path, "bad.csv", LONG + row + "\n")
@@ -79,14 +97,20 @@ def test_unknown_layout_and_factor_file(tmp_path: Path) -> None:
     with pytest.raises(UnknownLayoutError, match="matches no known layout"):
         read_file(_write(tmp_path, "x.csv", "when,what\n1,2\n"))
     with pytest.raises(UnknownLayoutError, match="reaction factors import"):
-        read_file(_write(tmp_path, "f.csv", "date,mkt_rf,smb,hml,rf\n2025-01-02,0.1,0.2,0.3,0.01\n"))
+        read_file(
+            _write(tmp_path, "f.csv", "date,mkt_rf,smb,hml,rf\n2025-01-02,0.1,0.2,0.3,0.01\n")
+        )
     with pytest.raises(ImportFileError, match="no such file"):
         read_file(tmp_path / "missing.csv")
 
 
 def test_file_source_serves_a_folder(tmp_path: Path) -> None:
     _write(tmp_path, "a.csv", LONG)
-    _write(tmp_path, "b.csv", "date,ticker,open,high,low,close,adj_close,volume\n2025-10-31,AMZN,1,2,1,245.0,,1\n")
+    _write(
+        tmp_path,
+        "b.csv",
+        "date,ticker,open,high,low,close,adj_close,volume\n2025-10-31,AMZN,1,2,1,245.0,,1\n",
+    )
     source = FileSource(tmp_path)
     batch = source.fetch_daily("AMZN", dt.date(2025, 10, 1), dt.date(2025, 12, 31))
     assert batch.prices.get_column("close").to_list() == [222.86, 245.0]  # the later file wins

@@ -26,8 +26,12 @@ def _prices(values: list[float], start: int = 1) -> pl.DataFrame:
         {
             "ticker": ["AMZN"] * n,
             "date": [dt.date(2025, 10, start + i) for i in range(n)],
-            "open": closes, "high": [c + 1 for c in closes], "low": [c - 1 for c in closes],
-            "close": closes, "adj_close": [None] * n, "volume": [100] * n,
+            "open": closes,
+            "high": [c + 1 for c in closes],
+            "low": [c - 1 for c in closes],
+            "close": closes,
+            "adj_close": [None] * n,
+            "volume": [100] * n,
         }
     )
 
@@ -60,7 +64,9 @@ def test_upsert_counts_and_idempotence(store: Store) -> None:
         assert store.upsert_prices(con, _prices([10, 11, 12]), source="a") == UpsertCounts(0, 0, 3)
     with store.transaction() as con:
         # one revised close, one new day
-        assert store.upsert_prices(con, _prices([10, 11.5, 12, 13]), source="b") == UpsertCounts(1, 1, 2)
+        assert store.upsert_prices(con, _prices([10, 11.5, 12, 13]), source="b") == UpsertCounts(
+            1, 1, 2
+        )
     stored = store.prices(["amzn"])
     assert stored.get_column("close").to_list() == [10, 11.5, 12, 13]
     assert stored.get_column("source").to_list() == ["a", "b", "a", "b"]
@@ -71,12 +77,16 @@ def test_failed_transaction_leaves_store_unchanged(store: Store) -> None:
         store.upsert_prices(con, _prices([10, 11]), source="a")
     before = store.prices()
 
-    class Boom(Exception):
+    class BoomError(Exception):
         pass
 
-    with pytest.raises(Boom), store.transaction() as con:
-        store.upsert_prices(con, _prices([99, 98, 97]), source="bad")
-        raise Boom
+    def failing_write() -> None:
+        with store.transaction() as con:
+            store.upsert_prices(con, _prices([99, 98, 97]), source="bad")
+            raise BoomError
+
+    with pytest.raises(BoomError):
+        failing_write()
     after = store.prices()
     assert after.equals(before)
 
@@ -101,7 +111,9 @@ con.close()
 
 
 def _hold(path: Path, seconds: float) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "locked"
     return proc
@@ -127,6 +139,7 @@ def test_locked_store_waits_then_succeeds(tmp_path: Path) -> None:
         started = time.monotonic()
         assert store.query("SELECT 42 AS x").item() == 42
         assert time.monotonic() - started > 0.5
-        assert messages and "busy" in messages[0]
+        assert messages
+        assert "busy" in messages[0]
     finally:
         proc.communicate()
