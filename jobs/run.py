@@ -126,8 +126,6 @@ def run_study(
     unless ``offline``; if they are still missing, :class:`MissingDataError`
     says which tickers and dates and how to import them.
     """
-    from backtest import EventStudyConfig, run_event_study, total_returns
-
     cal = calendar or nyse()
     say = on_message or (lambda _m: None)
     loading.ensure_seeded(store)
@@ -169,6 +167,7 @@ def run_study(
                 say(f"{r['ticker']}: {outcome.error}")
         missing = missing_prices(required, store.coverage())
     raise_if_missing(missing)
+    from backtest import EventStudyConfig, run_event_study, total_returns
 
     tickers = required.get_column("ticker").to_list()
     start = required.get_column("start").min()
