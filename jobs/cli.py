@@ -19,6 +19,14 @@ import polars as pl
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -500,17 +508,33 @@ def prices_fetch(
                     highlight=False,
                 )
 
-        loading.fetch_prices(
-            store,
-            YahooSource(),
-            names,
-            end=end_date,
-            default_start=default_start,
-            recent_sessions=s.recent_sessions,
-            start=start_date,
-            calendar=cal,
-            on_ticker=report,
-        )
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("prices"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as progress:
+            task = progress.add_task("prices", total=len(names))
+
+            def step(o: loading.TickerOutcome) -> None:
+                report(o)
+                progress.advance(task)
+
+            loading.fetch_prices(
+                store,
+                YahooSource(),
+                names,
+                end=end_date,
+                default_start=default_start,
+                recent_sessions=s.recent_sessions,
+                start=start_date,
+                calendar=cal,
+                on_ticker=step,
+            )
         if failures:
             raise fail(
                 f"{failures} of {len(names)} tickers failed; run the command again to retry them"
