@@ -1,0 +1,120 @@
+"""Daily total returns from closes, adjusted closes and dividends."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from backtest.errors import InputSchemaError
+from backtest.inputs import require_columns
+
+_KINDS = ("dividend", "split")
+
+
+def total_returns(prices: pl.DataFrame, actions: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Simple and log daily total returns per ticker.
+
+    Parameters
+    ----------
+    prices
+        ``ticker`` (str), ``date`` (date), ``close`` (split-adjusted close),
+        optional ``adj_close`` (nullable); other columns are ignored. One row per
+        ticker and date.
+    actions
+        Optional ``ticker, date, kind, value`` with ``kind`` in ``{"dividend",
+        "split"}``; ``value`` is the split-adjusted cash dividend per share whose
+        ex-date is ``date``. Split rows are accepted and ignored: ``close`` is
+        already split-adjusted. Several dividends on one date are added.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``ticker`` (str), ``date`` (date), ``ret`` (f64), ``log_ret`` (f64),
+        ``basis`` (str: ``"adj_close"`` or ``"close+dividends"``), sorted by
+        ticker and date. The first row of each ticker has no return and is not
+        in the output, nor is a row whose return is undefined (missing or
+        non-positive closes); ``log_ret`` is null when ``ret <= -1``.
+
+    Notes
+    -----
+    ``docs/statistics.md``, "Returns": for a ticker whose ``adj_close`` is given
+    on every row, ``R_t = adj_close_t / adj_close_{t-1} - 1``; otherwise
+    ``R_t = (close_t + D_t) / close_{t-1} - 1`` with ``D_t`` the dividend whose
+    ex-date is ``t`` (0 on other days). ``log_ret = ln(1 + R_t)``. Dividends on a
+    date without a price row are ignored.
+    """
+    require_columns(
+        prices,
+        "prices",
+        {"ticker": "str", "date": "date", "close": "num"},
+        hint="prices has one row per ticker and date: ticker, date, close, adj_close (nullable)",
+    )
+    adj = (
+        pl.col("adj_close").cast(pl.Float64)
+        if "adj_close" in prices.columns
+        else pl.lit(None, pl.Float64)
+    )
+    if "adj_close" in prices.columns:
+        require_columns(prices, "prices", {"adj_close": "num"})
+    px = prices.select(
+        pl.col("ticker").cast(pl.String),
+        pl.col("date").cast(pl.Date),
+        pl.col("close").cast(pl.Float64),
+        adj.alias("adj_close"),
+    )
+    dup = px.filter(pl.struct("ticker", "date").is_duplicated())
+    if dup.height:
+        raise InputSchemaError(
+            f"prices has {dup.height} rows with a duplicate (ticker, date), e.g. "
+            f"{dup.row(0, named=True)}; keep one row per ticker and date",
+            frame="prices",
+            column="date",
+        )
+    if actions is not None:
+        require_columns(
+            actions,
+            "actions",
+            {"ticker": "str", "date": "date", "kind": "str", "value": "num"},
+            hint="actions has ticker, date, kind ('dividend' or 'split'), value",
+        )
+        kinds = set(actions.get_column("kind").cast(pl.String).unique().drop_nulls().to_list())
+        unknown = sorted(kinds - set(_KINDS))
+        if unknown:
+            raise InputSchemaError(
+                f"actions.kind has unknown value(s) {unknown}; allowed: {', '.join(_KINDS)}",
+                frame="actions",
+                column="kind",
+            )
+        divs = (
+            actions.filter(pl.col("kind").cast(pl.String) == "dividend")
+            .group_by(pl.col("ticker").cast(pl.String), pl.col("date").cast(pl.Date))
+            .agg(pl.col("value").cast(pl.Float64).sum().alias("dividend"))
+        )
+        px = px.join(divs, on=["ticker", "date"], how="left")
+    else:
+        px = px.with_columns(pl.lit(None, pl.Float64).alias("dividend"))
+    px = px.sort("ticker", "date")
+    has_adj = (pl.col("adj_close").null_count() == 0).over("ticker")
+    close_ok = pl.when(pl.col("close") > 0).then(pl.col("close"))
+    adj_ok = pl.when(pl.col("adj_close") > 0).then(pl.col("adj_close"))
+    prev = pl.col("_c").shift(1).over("ticker", order_by="date")
+    prev_adj = pl.col("_a").shift(1).over("ticker", order_by="date")
+    out = (
+        px.with_columns(close_ok.alias("_c"), adj_ok.alias("_a"), has_adj.alias("_has_adj"))
+        .with_columns(
+            pl.when(pl.col("_has_adj"))
+            .then(pl.col("_a") / prev_adj - 1.0)
+            .otherwise((pl.col("_c") + pl.col("dividend").fill_null(0.0)) / prev - 1.0)
+            .alias("ret"),
+            pl.when(pl.col("_has_adj"))
+            .then(pl.lit("adj_close"))
+            .otherwise(pl.lit("close+dividends"))
+            .alias("basis"),
+        )
+        .filter(pl.col("ret").is_not_null() & pl.col("ret").is_finite())
+        .with_columns(
+            pl.when(pl.col("ret") > -1.0).then((pl.col("ret") + 1.0).log()).alias("log_ret")
+        )
+        .select("ticker", "date", "ret", "log_ret", "basis")
+        .sort("ticker", "date")
+    )
+    return out
