@@ -1,0 +1,156 @@
+"""Batched ordinary least squares over masked, stacked estimation windows.
+
+Shared by every model. One observation per row; no loop over observations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from backtest._typing import BoolArray, FloatArray
+from backtest.models.base import ModelFit
+
+# A regressor whose centred sum of squares is below this fraction of its raw sum of
+# squares (or a design whose scaled cross-product matrix has an eigenvalue below
+# it) is treated as singular.
+SINGULAR_TOL = 1e-10
+# s_i below this fraction of the root mean square of the dependent variable is 0.
+ZERO_VARIANCE_TOL = 1e-12
+
+
+def _rowdot(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Row-wise dot products ``Σ_t a_it b_it`` without a temporary array."""
+    return np.asarray(np.einsum("ij,ij->i", a, b), dtype=np.float64)
+
+
+def fit_linear(
+    dependent: FloatArray,
+    regressors: Sequence[FloatArray],
+    mask: BoolArray,
+    *,
+    k: int,
+    intercept: bool,
+    denominator: str = "L-k",
+) -> ModelFit:
+    """OLS of ``y`` on ``[1, x_1 .. x_m]`` per row, over the days where ``mask`` is True.
+
+    Parameters
+    ----------
+    dependent
+        ``(N, L)`` dependent variable ``y_it = R_it − o_t`` (any value off the mask).
+    regressors
+        ``m`` arrays ``(N, L)``; ``m = k − 1`` with an intercept.
+    mask
+        ``(N, L)`` estimation days ``E_i``.
+    k
+        Number of estimated parameters (0 for ``market_adjusted``).
+    intercept
+        False only for ``market_adjusted`` (nothing is estimated, ``y`` is the AR).
+    denominator
+        ``"L-k"`` or ``"L-1"``.
+
+    Returns
+    -------
+    ModelFit
+
+    Notes
+    -----
+    With centred data ``ỹ = y − ȳ``, ``x̃ = x − x̄`` the slopes solve
+    ``C b = Σ x̃ ỹ`` with ``C = Σ x̃ x̃'``, and ``α = ȳ − x̄'b``. One regressor is
+    solved in closed form (``b = S_xy / S_xx``); more use a batched
+    ``numpy.linalg.solve`` on ``(N, m, m)``. ``s² = Σ e² / (L − k)`` or
+    ``/ (L − 1)``; ``market_adjusted`` demeans its residuals for ``s²`` and divides
+    by ``L − 1`` (``docs/statistics.md``, "Residual variance").
+    """
+    N = dependent.shape[0]
+    m = len(regressors)
+    n = mask.sum(axis=1).astype(np.int64)
+    nf = n.astype(np.float64)
+    y = np.where(mask, dependent, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ybar = y.sum(axis=1) / nf
+        yc = np.where(mask, dependent - ybar[:, None], 0.0)
+        scale = _rowdot(y, y) / nf
+        sst = _rowdot(yc, yc)
+        if not intercept:
+            # market_adjusted: nothing estimated; AR = y, s² from demeaned residuals
+            resid = np.where(mask, dependent, np.nan)
+            s2 = sst / (nf - 1.0)
+            dof = n - 1
+            return ModelFit(
+                params=np.zeros((N, 0)),
+                n=n,
+                s2=s2,
+                dof=dof,
+                r2=np.full(N, np.nan),
+                resid=resid,
+                xbar=np.zeros((N, 0)),
+                cinv=np.zeros((N, 0, 0)),
+                intercept=False,
+                singular=np.zeros(N, dtype=bool),
+                zero_variance=~(s2 > ZERO_VARIANCE_TOL**2 * scale),
+            )
+        xbar = np.empty((N, m))
+        xc: list[FloatArray] = []
+        raw_ss = np.empty((N, m))
+        for p, x in enumerate(regressors):
+            xm = np.where(mask, x, 0.0)
+            xbar[:, p] = xm.sum(axis=1) / nf
+            xc.append(np.where(mask, x - xbar[:, p, None], 0.0))
+            raw_ss[:, p] = _rowdot(xm, xm)
+        C = np.empty((N, m, m))
+        sxy = np.empty((N, m))
+        for p in range(m):
+            sxy[:, p] = _rowdot(xc[p], yc)
+            for r in range(p, m):
+                C[:, p, r] = C[:, r, p] = _rowdot(xc[p], xc[r])
+        diag = np.diagonal(C, axis1=1, axis2=2)
+        singular = (nf < k) | np.any(~(diag > SINGULAR_TOL * raw_ss), axis=1) if m else nf < k
+        if m == 1:
+            cinv = 1.0 / C
+            slopes = sxy / C[:, 0, :]
+        elif m > 1:
+            d = np.sqrt(np.where(diag > 0, diag, 1.0))
+            corr = C / (d[:, :, None] * d[:, None, :])
+            corr = np.where(np.isfinite(corr), corr, 0.0)
+            eig_min = np.linalg.eigvalsh(corr)[:, 0]
+            singular = singular | ~(eig_min > SINGULAR_TOL)
+            safe = np.where(singular[:, None, None], np.eye(m), corr)
+            inv_corr = np.linalg.inv(safe)
+            cinv = inv_corr / (d[:, :, None] * d[:, None, :])
+            slopes = np.einsum("npq,nq->np", cinv, sxy)
+        else:
+            cinv = np.zeros((N, 0, 0))
+            slopes = np.zeros((N, 0))
+        singular = np.asarray(singular, dtype=bool)
+        alpha = ybar - np.einsum("np,np->n", xbar, slopes)
+        e = yc.copy()
+        for p in range(m):
+            e -= slopes[:, p, None] * xc[p]
+        ssr = _rowdot(e, e)
+        resid = np.where(mask, e, np.nan)
+        denom = nf - k if denominator == "L-k" else nf - 1.0
+        s2 = ssr / denom
+        r2 = 1.0 - ssr / sst
+    params = np.column_stack([alpha, slopes])
+    params[singular] = np.nan
+    cinv = np.where(singular[:, None, None], np.nan, cinv)
+    s2 = np.where(singular, np.nan, s2)
+    r2 = np.where(singular | ~(sst > 0), np.nan, r2)
+    resid = np.where(singular[:, None], np.nan, resid)
+    zero = ~singular & ~(s2 > ZERO_VARIANCE_TOL**2 * scale)
+    return ModelFit(
+        params=params,
+        n=n,
+        s2=s2,
+        dof=n - k,
+        r2=r2,
+        resid=resid,
+        xbar=xbar,
+        cinv=cinv,
+        intercept=True,
+        singular=singular,
+        zero_variance=zero,
+    )
