@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from events import SessionCalendar, nyse
@@ -30,6 +31,7 @@ from jobs.study import (
     required_spans,
     select_events,
 )
+from storage.errors import StoreError
 from storage.sources.base import PriceSource
 from storage.store import Store
 
@@ -61,6 +63,7 @@ class StudyRun:
     results: dict[str, Any]
     events: pl.DataFrame = field(default_factory=pl.DataFrame)
     prices: pl.DataFrame = field(default_factory=pl.DataFrame)
+    catalog: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def benchmark(self) -> str:
@@ -223,6 +226,7 @@ def run_study(
         results=results,
         events=selected,
         prices=prices.select("ticker", "date", "open", "close"),
+        catalog=catalog.select("event_id", "day0").unique(maintain_order=True),
     )
     if save:
         save_run(store, run, registered=registered)
@@ -379,12 +383,12 @@ def save_run(store: Store, run: StudyRun, *, registered: bool = False) -> None:
         )
         for bench in run.results:
             for table, frame in result_frames(run, bench).items():
+                cols = ", ".join(f'"{c}"' for c in frame.columns)
                 con.register("_frame", frame)
                 try:
-                    cols = ", ".join(f'"{c}"' for c in frame.columns)
                     con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
-                finally:
-                    con.unregister("_frame")
+                except duckdb.Error as exc:
+                    raise StoreError(f"could not store run {run.run_id} ({table}): {exc}") from exc
         if registered:
             con.execute(
                 "UPDATE studies SET last_run_id = ?, last_input_hash = ? WHERE study_id = ?",

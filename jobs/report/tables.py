@@ -25,7 +25,9 @@ def _windows(run: StudyRun) -> list[tuple[int, int]]:
     return [tuple(w) for w in run.definition.model.windows]  # type: ignore[misc]
 
 
-def per_event_table(run: StudyRun, benchmark: str | None = None) -> TextTable:
+def per_event_table(
+    run: StudyRun, benchmark: str | None = None, *, compact: bool = False
+) -> TextTable:
     """Rows: observations; columns: CAR per window with t, p and marks, and BHAR over [-1,+1] or the first window."""
     bench = benchmark or run.benchmark
     res = run.results[bench]
@@ -34,18 +36,23 @@ def per_event_table(run: StudyRun, benchmark: str | None = None) -> TextTable:
     car = {
         (r["event_id"], r["ticker"], r["start"], r["end"]): r for r in res.car.iter_rows(named=True)
     }
+    lead = ["event", "ticker", "day 0"] + ([] if compact else ["status"])
     header = (
-        ["event", "ticker", "day 0", "status"]
+        lead
         + [f"CAR{window_label(a, b)}" for a, b in windows]
         + [f"BHAR{window_label(*bhar_window)}"]
     )
     rows = []
     for d in res.diagnostics.sort("day0", "event_id", "ticker").iter_rows(named=True):
-        cells = [d["event_id"], d["ticker"], str(d["day0"]), d["status"]]
+        cells = [d["event_id"], d["ticker"], str(d["day0"])] + ([] if compact else [d["status"]])
         for a, b in windows:
             c = car.get((d["event_id"], d["ticker"], a, b))
             if c is None or c["status"] != "ok":
-                cells.append(c["status"] if c else "–")
+                cells.append((c["status"] if c else d["status"]).replace("_", " "))
+            elif compact:
+                cells.append(
+                    f"{pct(c['car'])}{stars(c['car_p'])}\n{num(c['car_t'])} / {pval(c['car_p'])}"
+                )
             else:
                 cells.append(
                     f"{pct(c['car'])}{stars(c['car_p'])} (t {num(c['car_t'])}, p {pval(c['car_p'])})"
@@ -57,7 +64,8 @@ def per_event_table(run: StudyRun, benchmark: str | None = None) -> TextTable:
         f"Abnormal returns per event ({run.definition.model.name} on {bench})",
         header,
         rows,
-        "CAR with its t statistic (prediction-error variance incl. estimation error) and two-sided p; "
+        ("CAR, and below it t / p. " if compact else "")
+        + "CAR with its t statistic (prediction-error variance incl. estimation error) and two-sided p; "
         "*** p<0.01, ** p<0.05, * p<0.10. BHAR against the benchmark.",
     )
 
@@ -179,8 +187,9 @@ def stamp_table(run: StudyRun) -> TextTable:
     )
 
 
-def all_tables(run: StudyRun) -> list[TextTable]:
-    tables = [per_event_table(run), moves_table(run), significance_table(run)]
+def all_tables(run: StudyRun, *, compact: bool = False) -> list[TextTable]:
+    """Every table of the report; ``compact`` wraps t and p under each CAR (terminals)."""
+    tables = [per_event_table(run, compact=compact), moves_table(run), significance_table(run)]
     comparison = benchmark_comparison_table(run)
     if comparison is not None:
         tables.append(comparison)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def _rich(table: TextTable) -> Table:
     t = Table(title=table.title, caption=table.note, caption_justify="left", title_justify="left")
     for i, h in enumerate(table.header):
-        t.add_column(h, no_wrap=i < 2, justify="left" if i < 4 else "right")
+        t.add_column(h, no_wrap=i < 3, justify="left" if i < 3 else "right")
     for row in table.rows:
         t.add_row(*row)
     return t
@@ -35,5 +35,5 @@ def print_report(run: StudyRun, console: Console) -> None:
         console.print("[bold yellow]warnings[/]")
         for w in warnings:
             console.print(f"  [yellow]![/] {w}", highlight=False)
-    for table in all_tables(run):
+    for table in all_tables(run, compact=True):
         console.print(_rich(table))

@@ -19,27 +19,18 @@ def study_warnings(run: StudyRun) -> list[str]:
     """Confounded windows, small N, assumed timing, unmeasured observations, clustering."""
     res = run.main
     out: list[str] = []
-    day0 = (
-        dict(
-            zip(
-                run.events.get_column("event_id").to_list(),
-                run.events.get_column("day0").to_list(),
-                strict=True,
-            )
-        )
-        if run.events.height
-        else {}
-    )
+    day0 = dict(run.catalog.select("event_id", "day0").iter_rows()) if run.catalog.height else {}
 
-    # 1. confounded windows, one line per observation (own tickers first)
+    # 1. confounded windows: one line per observation on an event's own ticker; observations
+    #    of the other measured tickers are counted (their lists are in study.json)
     conf = res.car.filter(pl.col("confounded_by").list.len() > 0)
     if conf.height:
-        own = run.observations.select("event_id", "ticker", "own")
+        own = run.observations.select("event_id", "ticker", "own", "day0")
         conf = conf.join(own, on=["event_id", "ticker"], how="left").sort(
-            ["own", "event_id", "ticker", "start", "end"],
-            descending=[True, False, False, False, False],
+            "day0", "event_id", "ticker", "start", "end"
         )
-        for (event_id, ticker), group in conf.group_by(["event_id", "ticker"], maintain_order=True):
+        mine = conf.filter(pl.col("own"))
+        for (event_id, ticker), group in mine.group_by(["event_id", "ticker"], maintain_order=True):
             others = sorted({e for lst in group.get_column("confounded_by").to_list() for e in lst})
             windows = ", ".join(
                 window_label(a, b) for a, b in group.select("start", "end").iter_rows()
@@ -47,6 +38,13 @@ def study_warnings(run: StudyRun) -> list[str]:
             named = ", ".join(f"{e} (day 0 {day0[e]})" if e in day0 else e for e in others)
             out.append(
                 f"confounded: {ticker} around {event_id}: window(s) {windows} also contain {named}"
+            )
+        peers = conf.filter(~pl.col("own")).select("event_id", "ticker").unique()
+        if peers.height:
+            out.append(
+                f"confounded: {peers.height} more observation(s) of measured tickers that are not "
+                "the event's own have another event of theirs inside a window (see confounded_by "
+                "in study.json or the cars view)"
             )
 
     # 2. small N for cross-event tests
