@@ -23,15 +23,16 @@ scheduler (:mod:`jobs.scheduler`) both call it. One run:
    with the outcome; the fetches are also logged per ticker in ``loads``).
    :func:`refresh_history` and :func:`refresh_details` read them back.
 
-Run statuses
-============  ================================================================
-``running``   still going (or its process died: the next run marks it ``interrupted``)
-``ok``        every ticker is through the target; something changed
-``noop``      nothing new (already up to date, or a non-session day)
-``partial``   some tickers failed or came back short; the next run retries them
-``failed``    every ticker that needed fetching failed, or an error stopped the run
-``interrupted`` stopped between tickers (SIGTERM), or the process died
-============  ================================================================
+Run statuses:
+
+===============  ================================================================
+``running``      still going (or its process died: the next run marks it ``interrupted``)
+``ok``           every ticker is through the target; something changed
+``noop``         nothing new (already up to date, or a non-session day)
+``partial``      some tickers failed or came back short; the next run retries them
+``failed``       every ticker that needed fetching failed, or an error stopped the run
+``interrupted``  stopped between tickers (SIGTERM), or the process died
+===============  ================================================================
 
 Ticker statuses: ``ok``, ``incomplete`` (the source returned fewer sessions
 than asked: what came is stored, the next run asks again), ``error`` (the
@@ -537,14 +538,14 @@ class _Run:
             )
         if changed or studies:
             return "ok", f"prices through {self.target}: {done}{recomputed}"
+        if not todo and not up_to_date:
+            return "noop", "no tickers to track: add events, register a study or set benchmarks"
         day = self.as_of.astimezone(EXCHANGE_TZ).date()
         if not self.calendar.is_session(day):
             return "noop", (
                 f"{day} is not an NYSE session; prices are already through {self.target} "
                 f"for all {len(up_to_date)} tracked ticker(s)"
             )
-        if not todo and not up_to_date:
-            return "noop", "no tickers to track: add events or benchmarks"
         return "noop", f"nothing new: prices are already through {self.target}"
 
     def _finish(
@@ -702,6 +703,23 @@ def default_source(settings: Settings, path: Path | None = None) -> PriceSource:
     from storage.sources.yahoo import YahooSource
 
     return YahooSource()
+
+
+def default_source_factory(
+    settings: Settings, path: Path | None = None
+) -> Callable[[], PriceSource]:
+    """Sources for repeated runs: a fresh file source each time (new daily drops are read),
+    one Yahoo source reused (its session and caches live as long as the process)."""
+    if path or settings.source:
+        return lambda: default_source(settings, path)
+    made: list[PriceSource] = []
+
+    def yahoo() -> PriceSource:
+        if not made:
+            made.append(default_source(settings))
+        return made[0]
+
+    return yahoo
 
 
 @contextmanager

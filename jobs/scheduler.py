@@ -57,13 +57,13 @@ from jobs.errors import JobError, UsageError
 from jobs.refresh import (
     AlreadyRunningError,
     Recompute,
+    default_source_factory,
     is_behind,
     lock_path,
     pid_lock,
     run_refresh,
     stop_on_signals,
 )
-from jobs.refresh import default_source as _default_source
 from jobs.settings import Settings
 from storage.errors import StorageError
 from storage.sources.base import PriceSource
@@ -259,7 +259,7 @@ def prepare(
     job = refresh_job(
         settings,
         store=store,
-        source_factory=source_factory or (lambda: _default_source(settings)),
+        source_factory=source_factory or default_source_factory(settings),
         recompute=recompute,
         clock=clock,
         calendar=cal,

@@ -712,3 +712,33 @@ def test_stop_on_signals_sets_the_event_and_restores_handlers() -> None:
     assert stop.is_set()
     assert seen == [signal.SIGTERM]  # ``then`` only once
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_nothing_to_track_is_a_noop_that_says_why(store: Store) -> None:
+    settings = Settings(db=store.path, benchmarks=(), seed=False)
+    source = source_for("AMZN")
+    result = run_refresh(settings, as_of=FRI, source=source, store=store)
+    assert (result.status, result.message) == (
+        "noop",
+        "no tickers to track: add events, register a study or set benchmarks",
+    )
+    assert source.calls == []
+
+
+def test_default_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from storage.sources.yahoo import YahooSource
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # Yahoo's cache folder
+    settings = Settings(db=tmp_path / "s.duckdb", seed=False)
+    assert isinstance(refresh.default_source(settings), YahooSource)
+    yahoo = refresh.default_source_factory(settings)
+    assert yahoo() is yahoo()  # one session for the life of the scheduler
+    drops = tmp_path / "drops"
+    files = refresh.default_source_factory(settings, drops)
+    first, second = files(), files()
+    assert isinstance(first, FileSource) and first.root == drops
+    assert first is not second  # re-reads the folder each run: new daily drops are seen
+    configured = Settings(db=tmp_path / "s.duckdb", source=drops, seed=False)
+    assert isinstance(refresh.default_source(configured), FileSource)
