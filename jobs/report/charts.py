@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 if TYPE_CHECKING:
     from jobs.run import StudyRun
@@ -49,7 +50,8 @@ def _price_panel(ax: Any, run: StudyRun, event_id: str, ticker: str, bench: str)
     )
     dates = sorted(set(px.filter(pl.col("ticker") == bench).get_column("date").to_list()))
     if day0 not in dates:
-        ax.text(0.5, 0.5, "no prices", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, f"{ticker}: no prices", ha="center", va="center", transform=ax.transAxes)
+        ax.axis("off")
         return
     i = dates.index(day0)
     span = dates[max(0, i - PRICE_SPAN) : i + PRICE_SPAN + 1]
@@ -69,6 +71,7 @@ def _price_panel(ax: Any, run: StudyRun, event_id: str, ticker: str, bench: str)
         )
     ax.axvline(0, color="crimson", lw=1, alpha=0.7)
     ax.set_title(f"{ticker} vs {bench}: price (day -1 = 100)", fontsize=9)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=7, loc="best")
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
@@ -76,7 +79,10 @@ def _price_panel(ax: Any, run: StudyRun, event_id: str, ticker: str, bench: str)
 
 def _car_panel(ax: Any, path: pl.DataFrame, ticker: str) -> None:
     if path.height == 0 or path.get_column("car").null_count() == path.height:
-        ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5, 0.5, f"{ticker}: not measured", ha="center", va="center", transform=ax.transAxes
+        )
+        ax.axis("off")
         return
     rel = path.get_column("rel_day").to_numpy()
     car = path.get_column("car").to_numpy(allow_copy=True).astype(float) * 100
@@ -86,6 +92,7 @@ def _car_panel(ax: Any, path: pl.DataFrame, ticker: str) -> None:
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(0, color="crimson", lw=1, alpha=0.7)
     ax.set_title(f"{ticker}: CAR (%)", fontsize=9)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
 

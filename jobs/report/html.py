@@ -23,6 +23,7 @@ th { background: #f3f3f3; } td:first-child, td:nth-child(2) { text-align: left; 
 .warn { background: #fff7e0; border-left: 4px solid #e0a800; padding: 0.5em 1em; font-size: 13px; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: 12px; color: #555; }
+.tables { overflow-x: auto; }
 pre { background: #f7f7f7; padding: 0.6em; font-size: 11px; overflow-x: auto; }
 """
 
@@ -54,7 +55,7 @@ def html_report(run: StudyRun) -> str:
         "cross-section of CAR paths.</figcaption></figure>"
     )
     parts.append("<h2>Tables</h2>")
-    parts.append(html_tables(run))
+    parts.append(f"<div class='tables'>{html_tables(run)}</div>")
     parts.append("<h2>Events</h2>")
     for event_id in (
         run.observations.sort("day0", "event_id")

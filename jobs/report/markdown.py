@@ -62,12 +62,16 @@ def markdown_report(run: StudyRun) -> str:
 def html_tables(run: StudyRun) -> str:
     """Tables as HTML (for Jupyter's rich display and the HTML report)."""
     out = []
-    for table in all_tables(run):
+    for table in all_tables(run, compact=True):
         out.append(f"<h3>{html.escape(table.title)}</h3><table><thead><tr>")
         out.extend(f"<th>{html.escape(h)}</th>" for h in table.header)
         out.append("</tr></thead><tbody>")
         for row in table.rows:
-            out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+            out.append(
+                "<tr>"
+                + "".join(f"<td>{html.escape(c).replace(chr(10), '<br>')}</td>" for c in row)
+                + "</tr>"
+            )
         out.append("</tbody></table>")
         if table.note:
             out.append(f"<p class='note'>{html.escape(table.note)}</p>")
