@@ -1,24 +1,30 @@
 """Event-study engine of market-reaction: pure functions over polars frames.
 
-``total_returns`` turns prices and dividends into daily total returns;
-``EventStudyConfig`` holds what to estimate. ``docs/statistics.md`` is the
-specification.
+``run_event_study`` measures abnormal returns around events with one of seven
+return models and runs twelve cross-event tests; ``total_returns`` turns prices
+and dividends into the daily total returns it needs. ``docs/statistics.md`` is
+the specification.
 """
 
 from __future__ import annotations
 
 from backtest._typing import MODEL_NAMES, TEST_NAMES
 from backtest.config import DEFAULT_WINDOWS, EventStudyConfig
+from backtest.engine import STATUSES, run_event_study
 from backtest.errors import BacktestError, ConfigError, InputSchemaError
+from backtest.result import EventStudyResult
 from backtest.returns import total_returns
 
 __all__ = [
     "DEFAULT_WINDOWS",
     "MODEL_NAMES",
+    "STATUSES",
     "TEST_NAMES",
     "BacktestError",
     "ConfigError",
     "EventStudyConfig",
+    "EventStudyResult",
     "InputSchemaError",
+    "run_event_study",
     "total_returns",
 ]

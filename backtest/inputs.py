@@ -114,7 +114,7 @@ def normalise_events(events: pl.DataFrame) -> pl.DataFrame:
 def normalise_catalog(catalog: pl.DataFrame | None, events: pl.DataFrame) -> pl.DataFrame:
     """``event_id, ticker, day0, category``; the events themselves when ``catalog`` is None."""
     if catalog is None:
-        return events
+        return events.drop_nulls("day0")
     hint = "catalog has one row per event x ticker: event_id, ticker, day0, category"
     require_columns(
         catalog, "catalog", {"event_id": "str", "ticker": "str", "day0": "date"}, hint=hint

@@ -43,12 +43,12 @@ def market_panel(
     return pl.concat(frames), days
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_weekdays() -> Callable[..., list[dt.date]]:
     return weekdays
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_market_panel() -> Callable[..., tuple[pl.DataFrame, list[dt.date]]]:
     return market_panel
 

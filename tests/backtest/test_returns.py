@@ -51,12 +51,8 @@ def test_close_plus_dividends_when_adj_close_is_missing_anywhere() -> None:
 
 
 def test_adj_close_when_every_row_has_it() -> None:
-    prices = _prices(
-        [("A", D[0], 10.0, 9.0), ("A", D[1], 11.0, 9.9), ("A", D[2], 10.0, 9.0)]
-    )
-    actions = pl.DataFrame(
-        {"ticker": ["A"], "date": [D[1]], "kind": ["dividend"], "value": [5.0]}
-    )
+    prices = _prices([("A", D[0], 10.0, 9.0), ("A", D[1], 11.0, 9.9), ("A", D[2], 10.0, 9.0)])
+    actions = pl.DataFrame({"ticker": ["A"], "date": [D[1]], "kind": ["dividend"], "value": [5.0]})
     out = total_returns(prices, actions)
     assert out.get_column("ret").to_list() == pytest.approx([9.9 / 9.0 - 1, 9.0 / 9.9 - 1])
     assert set(out.get_column("basis")) == {"adj_close"}
@@ -91,9 +87,7 @@ def test_missing_adj_close_column_and_extra_columns() -> None:
 
 
 def test_undefined_returns_are_left_out_and_total_loss_has_no_log() -> None:
-    prices = _prices(
-        [("A", D[0], 10.0, None), ("A", D[1], 0.0, None), ("A", D[2], 5.0, None)]
-    )
+    prices = _prices([("A", D[0], 10.0, None), ("A", D[1], 0.0, None), ("A", D[2], 5.0, None)])
     out = total_returns(prices)
     # 10 -> 0 is not a positive close: both returns touching it are undefined
     assert out.height == 0
@@ -126,10 +120,10 @@ def test_schema_errors(frame: pl.DataFrame, message: str) -> None:
 
 def test_unknown_action_kind() -> None:
     prices = pl.DataFrame({"ticker": ["A", "A"], "date": D[:2], "close": [1.0, 2.0]})
-    actions = pl.DataFrame(
-        {"ticker": ["A"], "date": [D[1]], "kind": ["spinoff"], "value": [1.0]}
-    )
-    with pytest.raises(InputSchemaError, match=r"actions.kind has unknown value\(s\) \['spinoff'\]"):
+    actions = pl.DataFrame({"ticker": ["A"], "date": [D[1]], "kind": ["spinoff"], "value": [1.0]})
+    with pytest.raises(
+        InputSchemaError, match=r"actions.kind has unknown value\(s\) \['spinoff'\]"
+    ):
         total_returns(prices, actions)
 
 
@@ -147,9 +141,14 @@ def test_real_files_msft_dividend_day(shared_data: Path) -> None:
     msft = out.filter(pl.col("ticker") == "MSFT").sort("date")
     row = msft.filter(pl.col("date") == dt.date(2025, 11, 20)).row(0, named=True)
     # PROVENANCE.md: MSFT closes 2025-11-19 / 11-20 and the $0.91 ex-dividend on 11-20
-    close = prices.filter(
-        (pl.col("ticker") == "MSFT") & pl.col("date").is_in([dt.date(2025, 11, 19), dt.date(2025, 11, 20)])
-    ).sort("date")["close"].to_list()
+    close = (
+        prices.filter(
+            (pl.col("ticker") == "MSFT")
+            & pl.col("date").is_in([dt.date(2025, 11, 19), dt.date(2025, 11, 20)])
+        )
+        .sort("date")["close"]
+        .to_list()
+    )
     assert row["ret"] == pytest.approx((close[1] + 0.91) / close[0] - 1, abs=1e-12)
     assert row["basis"] == "close+dividends"
     # AMZN +9.58% on 2025-10-31 (PROVENANCE.md), no dividends

@@ -21,7 +21,9 @@ def _series(seed: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _design(model: ReturnModel, series: dict[str, np.ndarray], i: int, days: np.ndarray) -> np.ndarray:
+def _design(
+    model: ReturnModel, series: dict[str, np.ndarray], i: int, days: np.ndarray
+) -> np.ndarray:
     cols = [x[i, days] for x in model.regressors(series)]
     if model.intercept:
         cols = [np.ones(days.size), *cols]

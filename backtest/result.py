@@ -1,0 +1,122 @@
+"""The result of an event study: frames, the configuration, and a plain-text summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from backtest.config import EventStudyConfig
+
+_SUMMARY_TESTS = (
+    "csect_t",
+    "patell_z",
+    "bmp_t",
+    "kp_patell_z",
+    "kp_bmp_t",
+    "bw1985_t",
+    "corrado_rank_z",
+    "generalized_sign_z",
+    "sign_z",
+    "wilcoxon_w",
+    "grank_t",
+    "skew_adj_t",
+)
+
+
+@dataclass(frozen=True)
+class EventStudyResult:
+    """Everything :func:`backtest.run_event_study` measured (frames are polars; no NaN).
+
+    Attributes
+    ----------
+    config
+        The configuration used.
+    diagnostics
+        One row per observation: ``event_id, ticker, day0, status, model, alpha,
+        beta, params`` (struct, one field per parameter), ``r2, sigma, n_est,
+        n_dropped_clean, dof, confounded_by`` (list of event ids, event period).
+    ar
+        One row per observation and event-period day: ``event_id, ticker, rel_day,
+        date, ret, expected, ar, var_ar, t, p, sar``.
+    car
+        One row per observation and window: ``event_id, ticker, start, end, status,
+        car, var_car, car_t, car_p, bhar, bhar_model, confounded_by``.
+    car_path
+        ``event_id, ticker, rel_day, car, var_car``: the CAR from the event period's
+        first day to ``rel_day`` and its exact variance.
+    aar
+        ``rel_day, n, aar, caar, t, p`` over the event period (cross-sectional t).
+    tests
+        One row per window and test: ``start, end, test, n, caar, mean_bhar, stat,
+        p, distribution, df, rbar, note``.
+    rbar
+        Kolari–Pynnönen average residual correlation over all observations with
+        status ``ok`` (None if fewer than two).
+    """
+
+    config: EventStudyConfig
+    diagnostics: pl.DataFrame
+    ar: pl.DataFrame
+    car: pl.DataFrame
+    car_path: pl.DataFrame
+    aar: pl.DataFrame
+    tests: pl.DataFrame
+    rbar: float | None
+
+    def summary(self) -> str:
+        """A plain-text summary: set-up, statuses, and every test per window."""
+        c = self.config
+        lines = [
+            f"Event study: {c.model} (benchmark {c.benchmark}, {c.return_kind} returns)",
+            f"estimation window [{c.estimation_start}, {c.estimation_end}], min_obs {c.min_obs}, "
+            f"s² with {c.variance_denominator}, clean estimation {'on' if c.clean_estimation else 'off'}",
+        ]
+        counts = self.diagnostics.group_by("status").len().sort("status")
+        status = ", ".join(f"{s} {n}" for s, n in counts.iter_rows())
+        lines.append(f"observations: {self.diagnostics.height} ({status or 'none'})")
+        lines.append(
+            "average residual correlation r̄: "
+            + ("n/a" if self.rbar is None else f"{self.rbar:.4f}")
+        )
+        windows = list(c.windows)
+        head = ["", *[_label(a, b) for a, b in windows]]
+        rows: list[list[str]] = []
+        by = {(r["test"], r["start"], r["end"]): r for r in self.tests.iter_rows(named=True)}
+        first = {(r["start"], r["end"]): r for r in self.tests.iter_rows(named=True)}
+        rows.append(["N", *[str(first[w]["n"]) if w in first else "-" for w in windows]])
+        rows.append(["CAAR", *[_pct(first[w]["caar"]) if w in first else "-" for w in windows]])
+        rows.append(
+            ["mean BHAR", *[_pct(first[w]["mean_bhar"]) if w in first else "-" for w in windows]]
+        )
+        for name in _SUMMARY_TESTS:
+            cells = [name]
+            for a, b in windows:
+                r = by.get((name, a, b))
+                if r is None or r["stat"] is None:
+                    cells.append("-")
+                else:
+                    cells.append(f"{r['stat']:.3f} (p {r['p']:.3f})")
+            rows.append(cells)
+        table = [head, *rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(head))]
+        for line in table:
+            lines.append(
+                "  ".join(
+                    cell.rjust(w) if i else cell.ljust(w)
+                    for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+                )
+            )
+        lines.append("statistic (two-sided p); docs/statistics.md defines each test")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _label(a: int, b: int) -> str:
+    return f"[{a:+d},{b:+d}]" if (a, b) != (0, 0) else "[0]"
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:+.2f}%"

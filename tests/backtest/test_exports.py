@@ -1,0 +1,62 @@
+"""The curated public surface of backtest."""
+
+from __future__ import annotations
+
+import backtest
+import backtest.errors as errors
+
+
+def test_all_is_exactly_the_public_names() -> None:
+    assert sorted(backtest.__all__) == sorted(set(backtest.__all__))
+    assert set(backtest.__all__) == {
+        "DEFAULT_WINDOWS",
+        "MODEL_NAMES",
+        "STATUSES",
+        "TEST_NAMES",
+        "BacktestError",
+        "ConfigError",
+        "EventStudyConfig",
+        "EventStudyResult",
+        "InputSchemaError",
+        "run_event_study",
+        "total_returns",
+    }
+    for name in backtest.__all__:
+        assert hasattr(backtest, name), name
+
+
+def test_error_hierarchy() -> None:
+    assert issubclass(errors.ConfigError, errors.BacktestError)
+    assert issubclass(errors.ConfigError, ValueError)
+    assert issubclass(errors.InputSchemaError, errors.BacktestError)
+    assert issubclass(errors.InputSchemaError, ValueError)
+    e = errors.InputSchemaError("x", frame="events", column="day0")
+    assert (e.frame, e.column, str(e)) == ("events", "day0", "x")
+
+
+def test_names() -> None:
+    assert backtest.TEST_NAMES == (
+        "csect_t",
+        "patell_z",
+        "bmp_t",
+        "kp_patell_z",
+        "kp_bmp_t",
+        "bw1985_t",
+        "corrado_rank_z",
+        "generalized_sign_z",
+        "sign_z",
+        "wilcoxon_w",
+        "grank_t",
+        "skew_adj_t",
+    )
+    assert backtest.STATUSES == (
+        "ok",
+        "no_returns",
+        "day0_outside_data",
+        "no_benchmark",
+        "no_factors",
+        "insufficient_estimation",
+        "zero_variance",
+        "missing_event_returns",
+        "incomplete_window",
+    )

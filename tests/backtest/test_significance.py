@@ -1,0 +1,184 @@
+"""The test statistics on small hand-made samples: literal formulas, scipy references, edge cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from backtest import significance as sig
+from backtest.ranks import rank_rows
+
+CAR = np.array([0.031, -0.012, 0.044, 0.007, 0.019])
+SCAR = np.array([1.9, -0.6, 2.4, 0.3, 1.1])
+DOF = np.array([248.0, 248.0, 120.0, 200.0, 248.0])
+
+
+def test_rank_rows_matches_scipy() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 6, (200, 25)).astype(float)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    x[:40] = rng.standard_normal((40, 25))
+    x[40] = np.nan
+    r = rank_rows(x)
+    for i in range(x.shape[0]):
+        m = ~np.isnan(x[i])
+        np.testing.assert_allclose(r[i, m], stats.rankdata(x[i, m]))
+        assert np.isnan(r[i, ~m]).all()
+    assert rank_rows(np.zeros((0, 3))).shape == (0, 3)
+
+
+def test_csect_bmp_patell_literal() -> None:
+    n = CAR.size
+    t = sig.csect_t(CAR)
+    assert t.stat == pytest.approx(CAR.mean() / (CAR.std(ddof=1) / math.sqrt(n)))
+    assert (t.distribution, t.df) == ("t", 4)
+    assert t.p == pytest.approx(2 * stats.t.sf(abs(t.stat), 4))
+    b = sig.bmp_t(SCAR)
+    assert b.stat == pytest.approx(SCAR.mean() / (SCAR.std(ddof=1) / math.sqrt(n)))
+    z = sig.patell_z(SCAR, DOF)
+    assert z.stat == pytest.approx(SCAR.sum() / math.sqrt(sum(d / (d - 2) for d in DOF)))
+    assert z.p == pytest.approx(2 * stats.norm.sf(abs(z.stat)))
+    assert z.df is None and z.distribution == "normal"
+
+
+def test_kolari_pynnonen_adjustments() -> None:
+    rbar = 0.05
+    n = SCAR.size
+    kp = sig.kp_patell_z(SCAR, DOF, rbar)
+    assert kp.stat == pytest.approx(
+        sig.patell_z(SCAR, DOF).stat * math.sqrt(1 / (1 + (n - 1) * rbar))
+    )
+    kb = sig.kp_bmp_t(SCAR, rbar)
+    assert kb.stat == pytest.approx(
+        sig.bmp_t(SCAR).stat * math.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
+    )
+    assert kb.df == n - 1
+    bad = sig.kp_bmp_t(SCAR, -0.3)  # 1 + 4 * (-0.3) < 0
+    assert bad.stat is None and "<= 0" in (bad.note or "")
+    assert sig.kp_patell_z(SCAR, DOF, None).stat is None
+
+
+def test_average_correlation_is_pairwise_pearson_on_common_dates() -> None:
+    rng = np.random.default_rng(4)
+    T = 30
+    common = rng.standard_normal(T)
+    e = np.stack([common + rng.standard_normal(T) for _ in range(4)])
+    positions = np.tile(np.arange(T), (4, 1))
+    mask = np.ones((4, T), dtype=bool)
+    r = sig.average_correlation(positions, e, mask, T)
+    c = np.corrcoef(e)
+    assert r == pytest.approx(c[~np.eye(4, dtype=bool)].mean(), rel=1e-12)
+    # disjoint estimation windows contribute 0
+    positions[2:] += T
+    r2 = sig.average_correlation(positions, e, mask, 2 * T)
+    assert r2 == pytest.approx((c[0, 1] + c[2, 3]) * 2 / 12, rel=1e-12)
+    assert sig.average_correlation(positions[:1], e[:1], mask[:1], 2 * T) is None
+
+
+def test_bw1985_and_corrado() -> None:
+    aar = np.array([0.001, -0.002, 0.0005, 0.003, -0.001, 0.0])
+    out = sig.bw1985_t(aar, 0.01, 3)
+    assert out.stat == pytest.approx(0.01 / (math.sqrt(3) * aar.std(ddof=1)))
+    assert out.df == 5
+    dbar_all = np.array([0.1, -0.05, 0.02, 0.2, 0.15])
+    out = sig.corrado_rank_z(dbar_all[-2:], dbar_all)
+    assert out.stat == pytest.approx(0.35 / (math.sqrt(2) * math.sqrt((dbar_all**2).mean())))
+    assert sig.bw1985_t(aar[:1], 0.01, 3).stat is None
+
+
+def test_sign_tests() -> None:
+    g = sig.generalized_sign_z(CAR, 520.0, 1000.0)
+    p = 0.52
+    assert g.stat == pytest.approx((4 - 5 * p) / math.sqrt(5 * p * (1 - p)))
+    s = sig.sign_z(CAR)
+    assert s.stat == pytest.approx((4 - 2.5) / math.sqrt(5 / 4))
+    assert sig.generalized_sign_z(CAR, 0.0, 1000.0).stat is None
+
+
+@pytest.mark.parametrize("n", [1, 3, 6, 12, 30, 50])
+def test_wilcoxon_exact_matches_scipy(n: int) -> None:
+    x = np.random.default_rng(n).standard_normal(n) + 0.4
+    out = sig.wilcoxon_w(x)
+    ref = stats.wilcoxon(x, method="exact")
+    ranks = stats.rankdata(np.abs(x))
+    assert out.stat == pytest.approx(ranks[x > 0].sum())
+    assert out.p == pytest.approx(ref.pvalue, rel=1e-10)
+    assert out.distribution == "exact"
+
+
+def test_wilcoxon_normal_with_ties_and_zeros() -> None:
+    x = np.array([0.01, -0.01, 0.02, 0.02, 0.0, -0.03, 0.05, 0.01, 0.04, -0.02])
+    out = sig.wilcoxon_w(x)
+    r = stats.rankdata(np.abs(x))
+    nz = x != 0
+    w = r[x > 0].sum()
+    z = (w - r[nz].sum() / 2) / math.sqrt((r[nz] ** 2).sum() / 4)
+    assert out.stat == pytest.approx(w)
+    assert out.p == pytest.approx(2 * stats.norm.sf(abs(z)))
+    assert out.distribution == "normal"
+    # without zeros, scipy's tie-corrected normal approximation agrees
+    y = x[nz]
+    ref = stats.wilcoxon(y, method="approx", correction=False)
+    assert sig.wilcoxon_w(y).p == pytest.approx(ref.pvalue, rel=1e-10)
+    big = np.random.default_rng(1).standard_normal(60)
+    ref = stats.wilcoxon(big, method="approx", correction=False)
+    assert sig.wilcoxon_w(big).p == pytest.approx(ref.pvalue, rel=1e-10)
+
+
+def test_grank_literal() -> None:
+    u0 = np.array([0.3, 0.1, 0.4, -0.1])
+    ubar = np.array([0.2, -0.15, 0.1, -0.2, 0.12])
+    nt = np.array([4.0, 4.0, 3.0, 4.0, 2.0])
+    out = sig.grank_t(u0, ubar, nt)
+    T = 6
+    s = math.sqrt(((nt / 4 * ubar**2).sum() + u0.mean() ** 2) / T)
+    Z = u0.mean() / s
+    assert out.stat == pytest.approx(Z * math.sqrt((T - 2) / (T - 1 - Z**2)))
+    assert out.df == T - 2
+    # a tiny spread of the estimation-day means makes T - 1 - Z² negative: undefined
+    flat = sig.grank_t(u0, ubar / 100, nt)
+    assert flat.stat is None and "T − 1 − Z²" in (flat.note or "")
+
+
+def test_skewness_adjusted_t() -> None:
+    b = np.array([0.12, -0.03, 0.02, 0.5, -0.08, 0.01])
+    n = b.size
+    S = b.mean() / b.std(ddof=1)
+    g = ((b - b.mean()) ** 3).sum() / (n * b.std(ddof=1) ** 3)
+    out = sig.skew_adj_t(b)
+    assert out.stat == pytest.approx(math.sqrt(n) * (S + g * S**2 / 3 + g / (6 * n)))
+    assert out.df == n - 1
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: sig.csect_t(np.array([0.1])),
+        lambda: sig.csect_t(np.array([0.1, 0.1])),
+        lambda: sig.bmp_t(np.array([])),
+        lambda: sig.patell_z(SCAR, np.array([2.0, 5, 5, 5, 5])),
+        lambda: sig.grank_t(np.array([0.1]), np.array([]), np.array([])),
+        lambda: sig.skew_adj_t(np.array([0.2, 0.2, 0.2])),
+        lambda: sig.wilcoxon_w(np.zeros(60)),
+        lambda: sig.sign_z(np.array([])),
+        lambda: sig.corrado_rank_z(np.array([]), np.array([])),
+    ],
+    ids=[
+        "n1",
+        "zero-sd",
+        "empty",
+        "dof2",
+        "grank-n1",
+        "skew-flat",
+        "wilcoxon-zeros",
+        "sign-empty",
+        "corrado-empty",
+    ],
+)
+def test_undefined_statistics_are_null_with_a_note(call: object) -> None:
+    out = call()  # type: ignore[operator]
+    assert out.stat is None and out.p is None
+    assert out.note

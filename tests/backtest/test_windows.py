@@ -1,0 +1,197 @@
+"""Confounding lists and clean estimation windows (docs/statistics.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+import pytest
+
+from backtest import EventStudyConfig, run_event_study
+
+Panel = Callable[..., tuple[pl.DataFrame, list[dt.date]]]
+
+
+def _events(rows: list[tuple[str, str, dt.date, str | None]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={"event_id": pl.String, "ticker": pl.String, "day0": pl.Date, "category": pl.String},
+        orient="row",
+    )
+
+
+def _lists(res: object) -> dict[tuple[str, str, int, int], list[str]]:
+    car = res.car  # type: ignore[attr-defined]
+    return {
+        (r["event_id"], r["ticker"], r["start"], r["end"]): r["confounded_by"]
+        for r in car.iter_rows(named=True)
+    }
+
+
+def test_amzn_friday_and_monday(make_weekdays: Callable[..., list[dt.date]]) -> None:
+    """AMZN measured on 2025-11-03 over [-1, +1] is confounded by the 2025-10-31 AMZN event."""
+    days = make_weekdays(320, dt.date(2024, 9, 2))
+    assert dt.date(2025, 10, 31) in days and dt.date(2025, 11, 3) in days
+    rng = np.random.default_rng(1)
+    m = rng.normal(0, 0.01, len(days))
+    returns = pl.concat(
+        [
+            pl.DataFrame({"ticker": "SPY", "date": days, "ret": m}),
+            pl.DataFrame(
+                {"ticker": "AMZN", "date": days, "ret": 1.3 * m + rng.normal(0, 0.02, len(days))}
+            ),
+            pl.DataFrame(
+                {"ticker": "MSFT", "date": days, "ret": 0.9 * m + rng.normal(0, 0.01, len(days))}
+            ),
+        ]
+    )
+    events = _events(
+        [
+            ("amzn-q3", "AMZN", dt.date(2025, 10, 31), "earnings"),
+            ("amzn-openai", "AMZN", dt.date(2025, 11, 3), "deal"),
+            ("msft-q1", "MSFT", dt.date(2025, 10, 30), "earnings"),
+        ]
+    )
+    res = run_event_study(events, returns)
+    lists = _lists(res)
+    assert lists[("amzn-openai", "AMZN", -1, 1)] == ["amzn-q3"]
+    assert lists[("amzn-openai", "AMZN", 0, 0)] == []
+    assert lists[("amzn-openai", "AMZN", 0, 1)] == []
+    assert lists[("amzn-openai", "AMZN", -2, 2)] == ["amzn-q3"]
+    assert lists[("amzn-q3", "AMZN", 0, 1)] == ["amzn-openai"]
+    assert lists[("amzn-q3", "AMZN", -1, 1)] == ["amzn-openai"]
+    assert lists[("amzn-q3", "AMZN", 0, 0)] == []
+    # another ticker's event (not market-wide) never confounds
+    assert all(not v for k, v in lists.items() if k[0] == "msft-q1")
+    assert all("msft-q1" not in v for v in lists.values())
+    diag = dict(res.diagnostics.select("event_id", "confounded_by").iter_rows())
+    assert diag == {"amzn-openai": ["amzn-q3"], "amzn-q3": ["amzn-openai"], "msft-q1": []}
+
+
+@pytest.mark.shared_data
+def test_amzn_example_on_the_real_data(real_returns: pl.DataFrame) -> None:
+    events = _events(
+        [
+            ("amzn-q3", "AMZN", dt.date(2025, 10, 31), "earnings"),
+            ("amzn-openai", "AMZN", dt.date(2025, 11, 3), "deal"),
+        ]
+    )
+    res = run_event_study(
+        events.filter(pl.col("event_id") == "amzn-openai"),
+        real_returns,
+        EventStudyConfig(windows=((-1, 1),)),
+        catalog=events,
+    )
+    row = res.car.row(0, named=True)
+    assert row["confounded_by"] == ["amzn-q3"]
+    assert row["status"] == "ok"
+    # the CAR window holds AMZN's +9.58% (10-31) and +4.00% (11-03) moves
+    ar = res.ar.sort("rel_day")
+    assert ar.get_column("date").to_list() == [
+        dt.date(2025, 10, 31),
+        dt.date(2025, 11, 3),
+        dt.date(2025, 11, 4),
+    ]
+    assert ar.item(0, "ret") == pytest.approx(0.0958, abs=5e-5)
+    assert ar.item(1, "ret") == pytest.approx(0.0400, abs=5e-5)
+
+
+def test_market_wide_categories_and_catalog(make_market_panel: Panel) -> None:
+    returns, days = make_market_panel(120, {"A": (0, 1, 0.02), "B": (0, 1, 0.02)}, seed=2)
+    events = _events([("a1", "A", days[100], "earnings"), ("b1", "B", days[110], "earnings")])
+    catalog = pl.concat(
+        [
+            events,
+            _events(
+                [
+                    ("fomc", "SPY", days[101], "macro"),  # market-wide: confounds everyone
+                    ("cpi", "SPY", days[109], "data"),  # not market-wide by default
+                    ("a0", "A", days[98], "earnings"),  # same ticker, day -2 of a1
+                    (
+                        "b-late",
+                        "B",
+                        days[-1] + dt.timedelta(days=30),
+                        "earnings",
+                    ),  # beyond the calendar: ignored
+                ]
+            ),
+        ]
+    )
+    cfg = EventStudyConfig(
+        windows=((0, 0), (-1, 1), (0, 2)), estimation_start=-60, estimation_end=-3, min_obs=40
+    )
+    res = run_event_study(events, returns, cfg, catalog=catalog)
+    lists = _lists(res)
+    assert lists[("a1", "A", 0, 0)] == []
+    assert lists[("a1", "A", -1, 1)] == ["fomc"]
+    assert lists[("a1", "A", 0, 2)] == ["fomc"]
+    assert lists[("b1", "B", -1, 1)] == []
+    diag = dict(res.diagnostics.select("event_id", "confounded_by").iter_rows())
+    assert diag["a1"] == ["fomc"]  # a0 is at -2, outside the event period [-1, 2]
+    assert diag["b1"] == []
+    wide = cfg.model_copy(update={"market_wide_categories": frozenset({"macro", "data"})})
+    lists = _lists(run_event_study(events, returns, wide, catalog=catalog))
+    assert lists[("b1", "B", -1, 1)] == ["cpi"]
+    none = cfg.model_copy(update={"market_wide_categories": frozenset()})
+    lists = _lists(run_event_study(events, returns, none, catalog=catalog))
+    assert lists[("a1", "A", -1, 1)] == []
+
+
+def test_clean_estimation_window_hand_counted(make_market_panel: Panel) -> None:
+    """Day 0 at session 100, E = sessions 60..97, event period [-1, 2].
+
+    Other A events at sessions 70 (covers 69..72) and 96 (covers 95..98); A has no
+    return at session 71. Sessions with data in E: 38 - 1 = 37. Removed for
+    cleanliness: {69, 70, 72} and {95, 96, 97} = 6. L = 31. A B event at 80 and a
+    macro event at 85 do not clean A's window.
+    """
+    returns, days = make_market_panel(130, {"A": (0.0005, 1.1, 0.02), "B": (0, 1, 0.02)}, seed=8)
+    returns = returns.filter(~((pl.col("ticker") == "A") & (pl.col("date") == days[71])))
+    events = _events([("x", "A", days[100], "news")])
+    catalog = pl.concat(
+        [
+            events,
+            _events(
+                [
+                    ("p1", "A", days[70], "news"),
+                    ("p2", "A", days[96], "news"),
+                    ("other", "B", days[80], "news"),
+                    ("macro", "SPY", days[85], "macro"),
+                ]
+            ),
+        ]
+    )
+    cfg = EventStudyConfig(
+        windows=((0, 0), (-1, 1), (0, 2)), estimation_start=-40, estimation_end=-3, min_obs=20
+    )
+    res = run_event_study(events, returns, cfg, catalog=catalog)
+    row = res.diagnostics.row(0, named=True)
+    assert (row["n_est"], row["n_dropped_clean"]) == (31, 6)
+    kept = [i for i in range(60, 98) if i not in {69, 70, 71, 72, 95, 96, 97}]
+    r = {(t, d): v for t, d, v in returns.iter_rows()}
+    X = np.array([[1.0, r[("SPY", days[i])]] for i in kept])
+    y = np.array([r[("A", days[i])] for i in kept])
+    theta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    assert [row["alpha"], row["beta"]] == pytest.approx(list(theta), rel=1e-9)
+    off = run_event_study(
+        events, returns, cfg.model_copy(update={"clean_estimation": False}), catalog=catalog
+    )
+    row = off.diagnostics.row(0, named=True)
+    assert (row["n_est"], row["n_dropped_clean"]) == (37, 0)
+    # the default catalog is the events frame itself: nothing else to clean
+    alone = run_event_study(events, returns, cfg).diagnostics.row(0, named=True)
+    assert (alone["n_est"], alone["n_dropped_clean"]) == (37, 0)
+
+
+def test_own_catalog_entry_never_counts(make_market_panel: Panel) -> None:
+    """Same event id measured on two tickers, and a catalog day 0 that differs from the events'."""
+    returns, days = make_market_panel(130, {"A": (0, 1, 0.02), "B": (0, 1, 0.02)}, seed=3)
+    events = _events([("deal", "A", days[100], None), ("deal", "B", days[100], None)])
+    catalog = _events([("deal", "A", days[80], None), ("deal", "B", days[100], None)])
+    cfg = EventStudyConfig(windows=((-1, 1),), estimation_start=-40, estimation_end=-2, min_obs=20)
+    res = run_event_study(events, returns, cfg, catalog=catalog)
+    rows = {r["ticker"]: r for r in res.diagnostics.iter_rows(named=True)}
+    assert rows["A"]["n_dropped_clean"] == 0
+    assert rows["A"]["confounded_by"] == [] and rows["B"]["confounded_by"] == []
