@@ -788,6 +788,137 @@ def study_runs(limit: Annotated[int, typer.Option(help="How many.")] = 20) -> No
     run_guarded(body)
 
 
+# -- refresh and schedule ----------------------------------------------------------------------
+
+
+def _as_of(value: str | None) -> dt.datetime:
+    """``--as-of``: a date means that day's 23:59 in New York; a naive time is New York time."""
+    from zoneinfo import ZoneInfo
+
+    ny = ZoneInfo("America/New_York")
+    if value is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        if "T" not in value and " " not in value:
+            return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(23, 59), ny)
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise UsageError(
+            f"--as-of {value!r} is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM[+offset])"
+        ) from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ny)
+
+
+@app.command()
+def refresh(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Pretend it is this date/time (default: now).")
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--source", help="Refresh from a price file or folder instead of Yahoo."),
+    ] = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="Show the last refresh runs instead.")
+    ] = False,
+    details: Annotated[
+        int | None, typer.Option("--details", help="Show one refresh run's tickers.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many runs --history shows.")] = 20,
+) -> None:
+    """Bring prices up to the last completed NYSE session and recompute registered studies.
+
+    Example: reaction refresh --source vendor-drops/ --as-of 2025-11-21
+    """
+
+    def body() -> None:
+        import threading
+
+        from jobs import refresh as rf
+        from jobs.recompute import recompute_hook
+        from jobs.scheduler import configure_logging, remove_logging
+
+        s = STATE.settings
+        store = open_store()
+        if history:
+            runs = rf.refresh_history(store, limit)
+            _print_frame(
+                runs.select(
+                    "refresh_id",
+                    pl.col("started_at").dt.strftime("%Y-%m-%d %H:%M:%S").alias("started (UTC)"),
+                    "target_session",
+                    "status",
+                    pl.col("tickers_ok").alias("ok"),
+                    pl.col("tickers_failed").alias("failed"),
+                    pl.col("rows_inserted").alias("new"),
+                    pl.col("rows_revised").alias("revised"),
+                    pl.col("studies_recomputed").list.join(",").alias("studies"),
+                    "message",
+                )
+            )
+            return
+        if details is not None:
+            _print_frame(rf.refresh_details(store, details))
+            return
+        when = _as_of(as_of)
+        handler, stop = configure_logging(), threading.Event()
+        try:
+            with rf.stop_on_signals(stop):
+                result = rf.run_refresh(
+                    s,
+                    as_of=when,
+                    source=rf.default_source(s, source),
+                    store=store,
+                    recompute=recompute_hook(s.reports_dir, lambda: dt.datetime.now(dt.UTC)),
+                    stop=stop,
+                )
+        finally:
+            remove_logging(handler)
+        err.print(
+            f"refresh {result.refresh_id}: {result.status}: {result.message}", highlight=False
+        )
+        if result.exit_code:
+            raise typer.Exit(result.exit_code)
+
+    run_guarded(body)
+
+
+@app.command()
+def schedule(
+    interval: Annotated[
+        float | None,
+        typer.Option(
+            "--interval", help="Every N seconds instead of the daily cron (for demonstrations)."
+        ),
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--source", help="Refresh from a price file or folder instead of Yahoo."),
+    ] = None,
+) -> None:
+    """Run the refresh every weekday after the US close (18:30 New York) until stopped.
+
+    Example: REACTION_SCHEDULE_TIME=19:00 reaction schedule
+    """
+
+    def body() -> None:
+        from jobs import refresh as rf
+        from jobs.recompute import recompute_hook
+        from jobs.scheduler import serve
+
+        s = STATE.settings
+        if source is not None:
+            s = s.model_copy(update={"source": source.expanduser().absolute()})
+        serve(
+            s,
+            source_factory=rf.default_source_factory(s),
+            recompute=recompute_hook(s.reports_dir, lambda: dt.datetime.now(dt.UTC)),
+            interval_seconds=interval,
+        )
+
+    run_guarded(body)
+
+
 # -- sql -------------------------------------------------------------------------------------
 
 
@@ -848,11 +979,13 @@ def sql(
 
 
 def _print_frame(frame: pl.DataFrame, limit: int = 200) -> None:
+    """A frame as a rich table; every column but the last keeps to one line."""
     table = Table(
-        *frame.columns,
         caption=f"{frame.height} row(s)"
-        + (f", first {limit} shown" if frame.height > limit else ""),
+        + (f", first {limit} shown" if frame.height > limit else "")
     )
+    for i, name in enumerate(frame.columns):
+        table.add_column(name, no_wrap=i < len(frame.columns) - 1)
     for row in frame.head(limit).iter_rows():
         table.add_row(
             *["" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v)) for v in row]

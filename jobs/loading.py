@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from events import Event, ResolvedEvent, SessionCalendar, nyse, resolve_many, seed_catalog
@@ -243,6 +244,8 @@ def fetch_ticker(
     recent_sessions: int,
     calendar: SessionCalendar,
     start: dt.date | None = None,
+    span: tuple[dt.date | None, dt.date | None] | None = None,
+    on_commit: Callable[[duckdb.DuckDBPyConnection, TickerOutcome], None] | None = None,
 ) -> TickerOutcome:
     """Fetch one ticker's missing sessions (plus the last ``recent_sessions`` again) and upsert.
 
@@ -250,12 +253,17 @@ def fetch_ticker(
     ticker's whole history is fetched again, because Yahoo back-adjusts
     ``adj_close`` for every earlier date. One transaction per ticker: a failure
     or a kill leaves that ticker as it was.
+
+    ``span`` is the ticker's stored (first, last) date when the caller already
+    knows it (saves a query); ``on_commit`` runs inside the ticker's transaction
+    with its outcome, so a caller's own record commits together with the data.
     """
     symbol = ticker.upper()
     started = store.clock()
-    span = store.query(
-        "SELECT min(date) AS first, max(date) AS last FROM prices WHERE ticker = ?", [symbol]
-    ).row(0)
+    if span is None:
+        span = store.query(
+            "SELECT min(date) AS first, max(date) AS last FROM prices WHERE ticker = ?", [symbol]
+        ).row(0)
     first, last = span
     if start is None:
         if last is None:
@@ -289,9 +297,12 @@ def fetch_ticker(
         pc = store.upsert_prices(con, batch.prices, source=batch.source)
         ac = store.upsert_actions(con, batch.actions, source=batch.source)
         store.log_load(kind="fetch", target=symbol, started_at=started, counts=pc + ac, con=con)
-    return TickerOutcome(
-        symbol, start, end, pc.inserted, pc.updated, pc.unchanged, ac.inserted, refetched
-    )
+        outcome = TickerOutcome(
+            symbol, start, end, pc.inserted, pc.updated, pc.unchanged, ac.inserted, refetched
+        )
+        if on_commit is not None:
+            on_commit(con, outcome)
+    return outcome
 
 
 def fetch_prices(

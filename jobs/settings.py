@@ -45,8 +45,11 @@ class Settings(BaseSettings):
     schedule_timezone: str = Field(default="America/New_York")
     schedule_days: str = Field(default="mon-fri")
     seed: bool = Field(default=True, description="load the seed catalog into a new store")
+    reports_dir: Path = Field(
+        default=Path("reports"), description="where refreshed studies write their reports"
+    )
 
-    @field_validator("db", "source", mode="after")
+    @field_validator("db", "source", "reports_dir", mode="after")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.expanduser().absolute() if value is not None else None

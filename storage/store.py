@@ -130,6 +130,7 @@ class Store:
         self.clock = clock
         self._sleep = sleep
         self._on_wait = on_wait
+        self._migrated = False  # set once this process has brought the file up to date
 
     # -- connections -----------------------------------------------------------------
 
@@ -244,6 +245,8 @@ class Store:
         return version
 
     def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self._migrated:
+            return
         con.execute(
             "CREATE TABLE IF NOT EXISTS schema_version ("
             "version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMPTZ)"
@@ -266,6 +269,7 @@ class Store:
                 raise StoreError(
                     f"could not apply schema migration {migration.version} to {self.path}: {exc}"
                 ) from exc
+        self._migrated = True
 
     def init(self) -> int:
         """Create the file if needed and apply migrations; return the schema version."""
