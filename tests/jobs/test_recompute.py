@@ -1,0 +1,93 @@
+"""Registered studies are recomputed by the refresh only when their inputs changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from jobs import loading
+from jobs.cli import app
+from jobs.recompute import recompute_registered
+from jobs.studies_registry import register_study, registered_studies, remove_study
+from storage.store import Store
+
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+STUDY = """
+[study]
+id = "aws"
+title = "OpenAI-AWS on AMZN"
+
+[select]
+events = ["openai-aws"]
+
+[measure]
+tickers = ["AMZN"]
+own_tickers = false
+
+[model]
+benchmarks = ["SPY"]
+windows = [[-1, 1]]
+"""
+
+pytestmark = pytest.mark.shared_data
+
+
+@pytest.fixture
+def store(tmp_path: Path, shared_data: Path) -> Store:
+    prices = pl.read_csv(shared_data / "prices_daily.csv", infer_schema=False)
+    part = tmp_path / "upto.csv"
+    prices.filter(
+        pl.col("ticker").is_in(["AMZN", "SPY"]) & (pl.col("date") <= "2026-05-28")
+    ).write_csv(part)
+    s = Store(tmp_path / "r.duckdb")
+    loading.ensure_seeded(s)
+    loading.import_price_files(s, [part])
+    (tmp_path / "aws.toml").write_text(STUDY)
+    register_study(s, tmp_path / "aws.toml")
+    return s
+
+
+def test_recompute_only_when_inputs_change(store: Store, tmp_path: Path, shared_data: Path) -> None:
+    reports = tmp_path / "reports"
+    assert recompute_registered(store, set(), now=NOW, reports_dir=reports, html=False) == ["aws"]
+    assert (reports / "aws" / "report.md").is_file()
+    ((definition, last_hash),) = registered_studies(store)
+    assert definition.study.id == "aws"
+    assert last_hash is not None
+    # nothing changed: nothing recomputed, nothing stored
+    assert recompute_registered(store, set(), now=NOW, reports_dir=reports, html=False) == []
+    assert store.query("SELECT count(*) FROM study_runs").item() == 1
+    # a new session for AMZN changes the inputs (the stamp's last session) even though the
+    # event window is long past
+    loading.import_price_files(store, [shared_data / "prices_daily.csv"], ticker="AMZN")
+    assert recompute_registered(store, {"AMZN"}, now=NOW, reports_dir=reports, html=False) == [
+        "aws"
+    ]
+    runs = store.query("SELECT run_id, input_hash FROM study_runs ORDER BY created_at")
+    assert runs.height == 2
+    assert runs.get_column("input_hash").n_unique() == 2
+    latest = store.query("SELECT count(*) FROM main.latest_runs").item()
+    assert latest == 1
+
+
+def test_unregistered_study_is_not_recomputed(store: Store) -> None:
+    remove_study(store, "aws")
+    assert recompute_registered(store, {"AMZN"}, now=NOW) == []
+
+
+def test_cli_register_list_remove(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = tmp_path / "c.duckdb"
+    study = tmp_path / "aws.toml"
+    study.write_text(STUDY)
+    assert runner.invoke(app, ["--db", str(db), "study", "register", str(study)]).exit_code == 0
+    listed = runner.invoke(app, ["--db", str(db), "study", "list"], env={"COLUMNS": "200"})
+    assert "aws" in listed.stdout
+    gone = runner.invoke(app, ["--db", str(db), "study", "remove", "nope"])
+    assert gone.exit_code == 1
+    assert "no registered study 'nope'" in gone.stderr
+    assert runner.invoke(app, ["--db", str(db), "study", "remove", "aws"]).exit_code == 0
