@@ -63,7 +63,8 @@ def build_store(data: Path, db: Path) -> Path:
         ["study", "--offline", "--no-html", "--out", str(db.parent / "reports"), "--format", "json"],
     ):
         result = runner.invoke(app, ["--db", str(db), *args])
-        assert result.exit_code == 0, result.stderr
+        if result.exit_code != 0:
+            raise RuntimeError(f"reaction {' '.join(args)} failed: {result.stderr} {result.exception!r}")
     return db
 
 
