@@ -17,7 +17,7 @@ import polars as pl
 from backtest._typing import BoolArray, FloatArray, IntArray
 from backtest.config import EventStudyConfig
 from backtest.measure import OK, Block
-from backtest.ranks import rank_rows
+from backtest.ranks import rank_rows_and_prefix
 from backtest.significance import (
     TestOutcome,
     bmp_t,
@@ -106,9 +106,10 @@ class CrossEventAccumulator:
         both = np.concatenate([resid, ar], axis=1)
         has_u = np.isfinite(both)
         M = has_u.sum(axis=1)
-        U = rank_rows(both) / (M + 1.0)[:, None] - 0.5
+        ranks, est_ranks = rank_rows_and_prefix(both, resid.shape[1])
+        U = ranks / (M + 1.0)[:, None] - 0.5
         U0 = np.where(has_u, U, 0.0)
-        del both, U
+        del both, U, ranks
         E0 = np.where(mask, resid, 0.0)
         L = mask.sum(axis=1).astype(np.float64)
         n_pos = (resid > 0).sum(axis=1).astype(np.float64)
@@ -117,31 +118,38 @@ class CrossEventAccumulator:
             dev = np.where(mask, resid - (E0.sum(axis=1) / L)[:, None], 0.0)
             u = dev / np.sqrt((dev * dev).sum(axis=1))[:, None]
         # GRANK: ranks among the estimation values (those of e/s: s > 0), scaled
-        rs = np.where(mask, rank_rows(resid) / (L + 2.0)[:, None], 0.0)
+        rs = np.where(mask, est_ranks / (L + 2.0)[:, None], 0.0)
+        del est_ranks
         where = block.est_index[idx]
         total = np.bincount(where[mask], weights=u[mask], minlength=self.T)
         self.all_total += total
         self.all_n += idx.size
+        # every window's sums = the block's sums minus those of its few invalid rows
+        sums = (E0.sum(axis=0), mask.sum(axis=0), U0.sum(axis=0), has_u.sum(axis=0), rs.sum(axis=0))
         for j in range(len(self.config.windows)):
             sel = block.w_code[idx, j] == OK
-            if not sel.any():
-                continue
-            wf = sel.astype(np.float64)
-            self.e_sum[j] += wf @ E0
-            self.e_cnt[j] += mask[sel].sum(axis=0)
-            self.u_sum[j] += wf @ U0
-            self.u_cnt[j] += has_u[sel].sum(axis=0)
-            out = ~sel
-            excluded = (
-                np.bincount(where[out][mask[out]], weights=u[out][mask[out]], minlength=self.T)
-                if out.any()
-                else 0.0
-            )
-            self.r_total[j] += total - excluded
+            out = np.flatnonzero(~sel)
+            e_sum, e_cnt, u_sum, u_cnt, r_sum = sums
+            r_tot = total
+            if out.size:
+                e_sum = e_sum - E0[out].sum(axis=0)
+                e_cnt = e_cnt - mask[out].sum(axis=0)
+                u_sum = u_sum - U0[out].sum(axis=0)
+                u_cnt = u_cnt - has_u[out].sum(axis=0)
+                r_sum = r_sum - rs[out].sum(axis=0)
+                m_out = mask[out]
+                r_tot = total - np.bincount(
+                    where[out][m_out], weights=u[out][m_out], minlength=self.T
+                )
+            self.e_sum[j] += e_sum
+            self.e_cnt[j] += e_cnt
+            self.u_sum[j] += u_sum
+            self.u_cnt[j] += u_cnt
+            self.g_rsum[j] += r_sum
+            self.r_total[j] += r_tot
             self.r_n[j] += int(sel.sum())
             self.g_pos[j] += float(n_pos[sel].sum())
             self.g_est[j] += float(L[sel].sum())
-            self.g_rsum[j] += wf @ rs
         # GRANK needs sd(SCAR) of the whole window sample: keep the standardised residuals
         self.g_index.append(idx + offset)
         self.g_z.append(resid / np.sqrt(fit.s2[idx])[:, None])
@@ -245,7 +253,7 @@ class CrossEventAccumulator:
                 z, L, gi = z[sel], L[sel], gi[sel]
             x = star[gi][:, None]
             g = (z > x).view(np.uint8) + (z >= x).view(np.uint8)  # NaN compares False
-            num += (0.5 / (L + 2.0)) @ g
+            num += np.einsum("i,ij->j", 0.5 / (L + 2.0), g)
             u_event.append((1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5)
         cnt = self.e_cnt[j]
         keep = cnt > 0

@@ -72,7 +72,9 @@ def build_panel(
     pos = np.searchsorted(days, rdays)
     on_cal = (pos < T) & (days[np.minimum(pos, T - 1)] == rdays) if T else np.zeros(0, bool)
     cell = codes[on_cal] * T + pos[on_cal]
-    if cell.size and np.bincount(cell, minlength=len(tickers) * T).max() > 1:
+    written = np.zeros(len(tickers) * T, dtype=bool)
+    written[cell] = True
+    if np.count_nonzero(written) < cell.size:  # two rows wrote the same cell
         dup = returns.filter(pl.struct("ticker", "date").is_duplicated())
         raise InputSchemaError(
             f"returns has {dup.height} rows with a duplicate (ticker, date), e.g. "

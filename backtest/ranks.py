@@ -55,3 +55,43 @@ def rank_rows(values: FloatArray) -> FloatArray:
     np.put_along_axis(out, order, ranks, axis=1)
     out[missing] = np.nan
     return out
+
+
+def rank_rows_and_prefix(values: FloatArray, k: int) -> tuple[FloatArray, FloatArray]:
+    """:func:`rank_rows` of ``values`` and of its first ``k`` columns alone, from one sort.
+
+    Returns
+    -------
+    tuple
+        ``(ranks, prefix_ranks)`` with ``prefix_ranks == rank_rows(values[:, :k])``.
+
+    Notes
+    -----
+    Walking each sorted row, the ordinal rank of a value among the first ``k``
+    columns is the running count of such values; rows with ties fall back to
+    :func:`rank_rows` on the prefix.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    N, M = values.shape
+    if N == 0 or M == 0:
+        return np.full((N, M), np.nan), np.full((N, k), np.nan)
+    missing = np.isnan(values)
+    keyed = np.where(missing, np.inf, values) if missing.any() else values
+    order = np.argsort(keyed, axis=1)
+    sv = np.take_along_axis(keyed, order, axis=1)
+    tie = (sv[:, 1:] == sv[:, :-1]) & np.isfinite(sv[:, 1:])
+    tied = tie.any(axis=1)
+    out = np.empty((N, M))
+    np.put_along_axis(out, order, np.broadcast_to(np.arange(1.0, M + 1.0), (N, M)), axis=1)
+    in_prefix = order < k
+    running = np.cumsum(in_prefix, axis=1, dtype=np.float64)
+    prefix = np.empty((N, M))
+    np.put_along_axis(prefix, order, running, axis=1)
+    prefix = prefix[:, :k]
+    out[missing] = np.nan
+    prefix[missing[:, :k]] = np.nan
+    rows = np.flatnonzero(tied)
+    if rows.size:
+        out[rows] = rank_rows(values[rows])
+        prefix[rows] = rank_rows(values[rows, :k])
+    return out, prefix

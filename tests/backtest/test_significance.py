@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from backtest import significance as sig
-from backtest.ranks import rank_rows
+from backtest.ranks import rank_rows, rank_rows_and_prefix
 
 CAR = np.array([0.031, -0.012, 0.044, 0.007, 0.019])
 SCAR = np.array([1.9, -0.6, 2.4, 0.3, 1.1])
@@ -28,6 +28,12 @@ def test_rank_rows_matches_scipy() -> None:
         np.testing.assert_allclose(r[i, m], stats.rankdata(x[i, m]))
         assert np.isnan(r[i, ~m]).all()
     assert rank_rows(np.zeros((0, 3))).shape == (0, 3)
+    both, prefix = rank_rows_and_prefix(x, 15)
+    np.testing.assert_array_equal(both, r)
+    for i in range(x.shape[0]):
+        m = ~np.isnan(x[i, :15])
+        np.testing.assert_allclose(prefix[i, m], stats.rankdata(x[i, :15][m]))
+        assert np.isnan(prefix[i, ~m]).all()
 
 
 def test_csect_bmp_patell_literal() -> None:

@@ -1,0 +1,186 @@
+"""Benchmark of ``backtest.run_event_study`` at the scale of all S&P 500 earnings.
+
+A synthetic daily panel following the market model (seeded: random betas, one
+market series, idiosyncratic noise, a few missing days) for the 505 tickers of
+``earnings_dates.csv`` on the real XNYS sessions, with the 36,845 real earnings
+dates as events (each filing date mapped to the first session on or after it).
+The market model runs with every test over the six default windows.
+
+Prints a short profile (time per engine phase, from a second, profiled run) and,
+as the last line, one JSON object::
+
+    {"events": N, "seconds": S, "events_per_s": E, "peak_mb": M}
+
+``seconds`` is the wall time of ``run_event_study`` alone (data in memory);
+``peak_mb`` the peak resident set size of the process.
+
+Data folder: ``REACTION_DATA_DIR``, else ``../shared/data`` beside the repository.
+Run: ``.venv/bin/python benchmarks/bench_engine.py``.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import datetime as dt
+import gc
+import json
+import os
+import pstats
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from backtest import EventStudyConfig, run_event_study  # noqa: E402
+
+SEED = 20251103
+BENCHMARK = "SPY"
+
+
+def data_dir() -> Path:
+    env = os.environ.get("REACTION_DATA_DIR")
+    if env:
+        return Path(env)
+    return ROOT.parent / "shared" / "data"
+
+
+def xnys_sessions() -> np.ndarray:
+    import exchange_calendars as xcals
+
+    cal = xcals.get_calendar("XNYS", start="2002-01-01", end="2026-12-31")
+    return np.asarray(cal.sessions.date, dtype="datetime64[D]")
+
+
+def load_events(path: Path, sessions: np.ndarray) -> pl.DataFrame:
+    """The real earnings dates, day 0 = first session on or after the filing date."""
+    raw = pl.read_csv(path, try_parse_dates=True).sort("ticker", "filing_date")
+    filed = raw.get_column("filing_date").to_numpy().astype("datetime64[D]")
+    idx = np.searchsorted(sessions, filed, side="left")
+    day0 = sessions[np.minimum(idx, sessions.shape[0] - 1)]
+    return raw.with_row_index("n").select(
+        pl.format("{}-{}", pl.col("ticker"), pl.col("n")).alias("event_id"),
+        pl.col("ticker"),
+        pl.Series("day0", day0).cast(pl.Date),
+        pl.lit("earnings").alias("category"),
+    )
+
+
+def synthetic_returns(
+    tickers: list[str], sessions: np.ndarray, rng: np.random.Generator
+) -> pl.DataFrame:
+    """Market-model returns ``R = α + β R_m + e`` for every ticker and session, plus SPY."""
+    T, n = sessions.shape[0], len(tickers)
+    market = rng.normal(0.0003, 0.011, T)
+    alpha = rng.normal(0.0, 0.0002, n)
+    beta = rng.uniform(0.5, 1.6, n)
+    sigma = rng.uniform(0.01, 0.03, n)
+    ret = (
+        alpha[:, None]
+        + beta[:, None] * market[None, :]
+        + sigma[:, None] * rng.standard_normal((n, T))
+    )
+    ret[rng.random((n, T)) < 0.001] = np.nan  # a few missing days
+    dates = pl.Series("date", sessions).cast(pl.Date)
+    frame = pl.DataFrame(
+        {
+            "ticker": pl.Series(
+                np.repeat(np.asarray(tickers, dtype=object), T).tolist(), dtype=pl.String
+            ),
+            "date": pl.concat([dates] * n),
+            "ret": ret.ravel(),
+        }
+    ).filter(pl.col("ret").is_not_nan())
+    spy = pl.DataFrame({"ticker": BENCHMARK, "date": dates, "ret": market})
+    return pl.concat([frame, spy])
+
+
+PHASES = (
+    "normalise_events",
+    "normalise_returns",
+    "session_days",
+    "catalog_positions",
+    "build_panel",
+    "clean_coverage",
+    "measure",
+    "fit",
+    "add",
+    "rank_rows_and_prefix",
+    "concat",
+    "finish",
+    "_grank",
+    "confounders",
+    "result_frames",
+)
+NESTED = {"fit": 2, "rank_rows_and_prefix": 2, "_grank": 2}
+
+
+def profile(
+    events: pl.DataFrame, returns: pl.DataFrame, config: EventStudyConfig, sessions: list[dt.date]
+) -> None:
+    prof = cProfile.Profile()
+    prof.enable()
+    run_event_study(events, returns, config, sessions=sessions)
+    prof.disable()
+    stats = pstats.Stats(prof)
+    rows = []
+    for (filename, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        if "backtest" in filename and name in PHASES:
+            rows.append((ct, name, Path(filename).name))
+    total = sum(ct for ct, name, _ in rows if name == "run_event_study") or None
+    print("profile (cumulative seconds per phase, profiled run; nested phases indented):")
+    for ct, name, fname in sorted(rows, key=lambda r: PHASES.index(r[1])):
+        indent = "  " * NESTED.get(name, 1)
+        print(f"{indent}{name:<22} {ct:7.3f}  ({fname})")
+    del total
+
+
+def main() -> None:
+    folder = data_dir()
+    sessions = xnys_sessions()
+    events = load_events(folder / "earnings_dates.csv", sessions)
+    tickers = sorted(events.get_column("ticker").unique().to_list())
+    last = np.datetime64(events.get_column("day0").max(), "D")
+    span = sessions[sessions <= last + np.timedelta64(40, "D")]
+    rng = np.random.default_rng(SEED)
+    returns = synthetic_returns(tickers, span, rng)
+    session_list = pl.Series(sessions).cast(pl.Date).to_list()
+    config = EventStudyConfig(model="market_model", benchmark=BENCHMARK)
+    print(
+        f"panel: {len(tickers)} tickers + {BENCHMARK}, {span.shape[0]} sessions "
+        f"({span[0]} .. {span[-1]}), {returns.height:,} returns; events: {events.height:,}"
+    )
+    gc.collect()
+    t0 = time.perf_counter()
+    result = run_event_study(events, returns, config, sessions=session_list)
+    seconds = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    counts = result.diagnostics.group_by("status").len().sort("status")
+    print("statuses: " + ", ".join(f"{s} {n}" for s, n in counts.iter_rows()))
+    d = result.diagnostics
+    confounded = result.car.filter(pl.col("confounded_by").list.len() > 0).height
+    print(
+        f"frames: ar {result.ar.height:,}, car {result.car.height:,}, tests {result.tests.height}; "
+        f"mean n_est {d['n_est'].mean():.1f}, mean n_dropped_clean {d['n_dropped_clean'].mean():.1f}, "
+        f"confounded windows {confounded:,}, r̄ = {result.rbar}"
+    )
+    del result
+    gc.collect()
+    profile(events, returns, config, session_list)
+    out = {
+        "events": events.height,
+        "seconds": round(seconds, 3),
+        "events_per_s": round(events.height / seconds),
+        "peak_mb": round(peak_mb, 1),
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
