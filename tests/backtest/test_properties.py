@@ -210,3 +210,76 @@ def test_windows_contain_only_sessions_and_never_overlap(
     want = [sessions[day0 + k] if day0 + k < len(sessions) else None for k in range(lo, hi + 1)]
     assert ar.get_column("date").to_list() == want
     assert all(w is None or w.weekday() < 5 for w in ar.get_column("date").to_list())
+
+
+@SETTINGS
+@given(
+    seed=st.integers(0, 10_000),
+    listing=st.integers(0, 100),
+    hole=st.tuples(st.integers(0, 119), st.integers(0, 40)),
+    missing=st.sets(st.integers(-1, 2), max_size=2),
+    day0=st.integers(45, 119),
+    min_obs=st.integers(10, 38),
+)
+def test_status_codes_follow_the_counting_rule(
+    seed: int,
+    listing: int,
+    hole: tuple[int, int],
+    missing: set[int],
+    day0: int,
+    min_obs: int,
+) -> None:
+    """Too-short history, missing benchmark, missing or late event returns (docs/statistics.md)."""
+    T = 120
+    days = _calendar(T)
+    rng = np.random.default_rng(seed)
+    m = rng.normal(0, 0.01, T)
+    x = 0.8 * m + rng.normal(0, 0.02, T)
+    has_x = np.arange(T) >= listing
+    for k in missing:
+        if day0 + k < T:
+            has_x[day0 + k] = False
+    has_m = np.ones(T, dtype=bool)
+    has_m[hole[0] : hole[0] + hole[1]] = False
+    returns = pl.concat(
+        [
+            pl.DataFrame({"ticker": "SPY", "date": days, "ret": m}).filter(pl.Series(has_m)),
+            pl.DataFrame({"ticker": "X", "date": days, "ret": x}).filter(pl.Series(has_x)),
+        ]
+    )
+    cfg = EventStudyConfig(
+        windows=((0, 0), (-1, 1), (0, 2)), estimation_start=-40, estimation_end=-3, min_obs=min_obs
+    )
+    events = pl.DataFrame({"event_id": ["e"], "ticker": ["X"], "day0": [days[day0]]})
+    res = run_event_study(events, returns, cfg, sessions=days)
+    est = [i for i in range(day0 - 40, day0 - 2) if 0 <= i < T]
+    n_tick = sum(has_x[i] for i in est)
+    n_both = sum(has_x[i] and has_m[i] for i in est)
+    if not has_x.any():
+        expected = "no_returns"
+    elif n_both >= min_obs:
+        expected = "ok"
+    elif n_tick < min_obs:
+        expected = "insufficient_estimation"
+    else:
+        expected = "no_benchmark"
+    d = res.diagnostics.row(0, named=True)
+    assert d["status"] == expected
+    if expected == "no_returns":
+        return
+    assert d["n_est"] == n_both
+    both = [i for i in range(T) if has_x[i] and has_m[i]]
+    last = max(both) if both else -1
+    for row in res.car.iter_rows(named=True):
+        a, b = row["start"], row["end"]
+        if expected != "ok":
+            assert row["status"] == expected and row["car"] is None
+            continue
+        span = range(day0 + a, day0 + b + 1)
+        complete = all(i < T and has_x[i] and has_m[i] for i in span)
+        if complete:
+            assert row["status"] == "ok" and row["car"] is not None
+        elif day0 + b > last:
+            assert row["status"] == "incomplete_window"
+        else:
+            assert row["status"] == "missing_event_returns"
