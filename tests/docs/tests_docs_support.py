@@ -3,7 +3,7 @@
 Each example is a ```sql block followed by a ```text block with its output,
 rendered by :func:`render`. The test runs every query against a store built
 from the shared data and compares. To refresh the shown outputs after an
-intended change: ``python tests/docs/sqldocs.py`` (it rewrites docs/sql.md).
+intended change: ``python tests/docs/tests_docs_support.py`` (it rewrites docs/sql.md).
 """
 
 from __future__ import annotations
@@ -60,11 +60,22 @@ def build_store(data: Path, db: Path) -> Path:
         ["prices", "import", str(data / "prices_daily.csv"), str(data / "dividends.csv")],
         ["factors", "import", str(data / "ff_factors_daily.csv")],
         ["study", "register", str(seed)],
-        ["study", "--offline", "--no-html", "--out", str(db.parent / "reports"), "--format", "json"],
+        [
+            "study",
+            "--offline",
+            "--no-html",
+            "--out",
+            str(db.parent / "reports"),
+            "--format",
+            "json",
+        ],
+        ["refresh", "--source", str(data / "prices_daily.csv"), "--as-of", "2026-05-29"],
     ):
         result = runner.invoke(app, ["--db", str(db), *args])
         if result.exit_code != 0:
-            raise RuntimeError(f"reaction {' '.join(args)} failed: {result.stderr} {result.exception!r}")
+            raise RuntimeError(
+                f"reaction {' '.join(args)} failed: {result.stderr} {result.exception!r}"
+            )
     return db
 
 
@@ -88,6 +99,8 @@ def rewrite(data: Path) -> None:  # pragma: no cover - a maintenance tool
 if __name__ == "__main__":  # pragma: no cover
     import os
 
-    root = Path(os.environ.get("REACTION_DATA_DIR", Path(__file__).resolve().parents[3] / "shared" / "data"))
+    root = Path(
+        os.environ.get("REACTION_DATA_DIR", Path(__file__).resolve().parents[3] / "shared" / "data")
+    )
     rewrite(root)
     sys.stdout.write(f"rewrote {DOC}\n")
