@@ -38,7 +38,9 @@ class EventStudyResult:
         n_dropped_clean, dof, confounded_by`` (list of event ids, event period).
     ar
         One row per observation and event-period day: ``event_id, ticker, rel_day,
-        date, ret, expected, ar, var_ar, t, p, sar``.
+        date, ret, expected, ar, var_ar, t, p, sar``; ``ret`` and ``expected`` are in
+        the study's return kind (``ln(1 + R)`` with ``return_kind="log"``) and
+        ``ar = ret − expected``; ``date`` is null beyond the calendar.
     car
         One row per observation and window: ``event_id, ticker, start, end, status,
         car, var_car, car_t, car_p, bhar, bhar_model, confounded_by``.
