@@ -307,6 +307,18 @@ def _clean_floats(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def tests_with_df(tests: pl.DataFrame) -> pl.DataFrame:
+    """The engine's tests with ``distribution`` spelled with its degrees of freedom, e.g. ``t(52)``."""
+    if "df" not in tests.columns:
+        return tests
+    return tests.with_columns(
+        pl.when(pl.col("df").is_not_null())
+        .then(pl.format("{}({})", pl.col("distribution"), pl.col("df").round(0).cast(pl.Int64)))
+        .otherwise(pl.col("distribution"))
+        .alias("distribution")
+    )
+
+
 def result_frames(run: StudyRun, benchmark: str) -> dict[str, pl.DataFrame]:
     """The engine's frames for one benchmark, shaped like the stored tables."""
     res = run.results[benchmark]
@@ -342,7 +354,7 @@ def result_frames(run: StudyRun, benchmark: str) -> dict[str, pl.DataFrame]:
         "cars": res.car,
         "car_paths": res.car_path,
         "aar": res.aar,
-        "tests": res.tests,
+        "tests": tests_with_df(res.tests),
     }
     out: dict[str, pl.DataFrame] = {}
     for name, frame in frames.items():

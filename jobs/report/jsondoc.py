@@ -97,7 +97,9 @@ def _events(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
 
 
 def _aggregate(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
-    tests = run.results[benchmark].tests.sort("start", "end", "test")
+    from jobs.run import tests_with_df
+
+    tests = tests_with_df(run.results[benchmark].tests).sort("start", "end", "test")
     out = []
     for (start, end), group in tests.group_by(["start", "end"], maintain_order=True):
         first = group.row(0, named=True)
