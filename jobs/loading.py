@@ -50,19 +50,19 @@ def events_frames(
         }
         for r in resolved
     ]
-    schema = {
-        "event_id": pl.String,
-        "title": pl.String,
-        "category": pl.String,
-        "announced_date": pl.Date,
+    schema: dict[str, pl.DataType] = {
+        "event_id": pl.String(),
+        "title": pl.String(),
+        "category": pl.String(),
+        "announced_date": pl.Date(),
         "announced_at": pl.Datetime("us", "UTC"),
-        "timing": pl.String,
-        "day0": pl.Date,
-        "day0_rule": pl.String,
-        "timing_assumed": pl.Boolean,
-        "source": pl.String,
+        "timing": pl.String(),
+        "day0": pl.Date(),
+        "day0_rule": pl.String(),
+        "timing_assumed": pl.Boolean(),
+        "source": pl.String(),
         "tags": pl.List(pl.String),
-        "catalog": pl.String,
+        "catalog": pl.String(),
     }
     events = pl.DataFrame(rows, schema=schema)
     tickers = pl.DataFrame(

@@ -46,26 +46,11 @@ from typing import Annotated, Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from backtest import TEST_NAMES
+from backtest._typing import ModelName
 from events import normalise_ticker_list
 from jobs.errors import MissingDataError, UsageError
 
-ModelName = Literal[
-    "market_adjusted", "constant_mean", "market_model", "capm", "ff3", "carhart4", "ff5"
-]
-TEST_NAMES: tuple[str, ...] = (
-    "csect_t",
-    "patell_z",
-    "bmp_t",
-    "kp_patell_z",
-    "kp_bmp_t",
-    "bw1985_t",
-    "corrado_rank_z",
-    "generalized_sign_z",
-    "sign_z",
-    "wilcoxon_w",
-    "grank_t",
-    "skew_adj_t",
-)
 FACTOR_MODELS = {"capm", "ff3", "carhart4", "ff5"}
 DEFAULT_WINDOWS: tuple[tuple[int, int], ...] = ((0, 0), (-1, 1), (0, 1), (-2, 2), (-5, 5), (0, 10))
 

@@ -282,7 +282,8 @@ class Store:
         """Run a read-only query and return the result as a polars frame."""
         with self.connect(read_only=True) as con:
             try:
-                return con.sql(sql, params=list(params or [])).pl()
+                frame: pl.DataFrame = con.sql(sql, params=list(params or [])).pl()
+                return frame
             except duckdb.Error as exc:
                 raise StoreError(f"query failed: {exc}") from exc
 

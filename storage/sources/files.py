@@ -213,10 +213,11 @@ def _parse_prices(path: Path, layout: str, frame: pl.DataFrame) -> ParsedFile:
         )
     )
     checks.append((pl.col("_volume") < 0, pl.format("volume {} is negative", pl.col("_volume"))))
-    reason = pl.when(checks[0][0]).then(checks[0][1])
-    for cond, text in checks[1:]:
-        reason = reason.when(cond).then(text)
-    parsed = parsed.with_columns(reason.otherwise(None).alias("_reason"))
+    # the first failing check names the row's problem
+    reason: pl.Expr = pl.lit(None, pl.String)
+    for cond, text in reversed(checks):
+        reason = pl.when(cond).then(text).otherwise(reason)
+    parsed = parsed.with_columns(reason.alias("_reason"))
     problems += list(
         parsed.filter(pl.col("_reason").is_not_null()).select("line", "_reason").iter_rows()
     )
@@ -230,7 +231,7 @@ def _parse_prices(path: Path, layout: str, frame: pl.DataFrame) -> ParsedFile:
             *[pl.col(f"_{c}").alias(c) for c in ("open", "high", "low", "close", "adj_close")],
             pl.col("_volume").round(0).cast(pl.Int64).alias("volume"),
         )
-        .cast(PRICE_SCHEMA)
+        .cast(pl.Schema(PRICE_SCHEMA))
         .sort("ticker", "date")
     )
     return ParsedFile(path, layout, prices, empty_actions(), frame.height, sorted(problems))
@@ -263,7 +264,7 @@ def _parse_actions(path: Path, layout: str, frame: pl.DataFrame) -> ParsedFile:
             pl.lit(kind).alias("kind"),
             pl.col("_value").alias("value"),
         )
-        .cast(ACTION_SCHEMA)
+        .cast(pl.Schema(ACTION_SCHEMA))
         .sort("ticker", "date")
     )
     empty_prices = pl.DataFrame(schema=PRICE_SCHEMA)
