@@ -788,6 +788,116 @@ def study_runs(limit: Annotated[int, typer.Option(help="How many.")] = 20) -> No
     run_guarded(body)
 
 
+# -- backtest ------------------------------------------------------------------------------------
+
+
+def _point(name: str, text: str | None) -> str | None:
+    if text is None:
+        return None
+    if ":" not in text:
+        raise UsageError(f"{name} {text!r} is not POINT:SESSION, e.g. close:-1 or open:0")
+    return text
+
+
+@app.command()
+def backtest(
+    rule_file: Annotated[
+        str | None, typer.Argument(help="Rule TOML, or a seed rule: amzn-events, earnings-drift.")
+    ] = None,
+    event: Annotated[
+        list[str] | None, typer.Option("--event", "-e", help="Only these event ids.")
+    ] = None,
+    ticker: Annotated[
+        list[str] | None,
+        typer.Option("--ticker", "-t", help="Trade these tickers for every event."),
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", "-c", help="Only events of these categories.")
+    ] = None,
+    entry: Annotated[str | None, typer.Option(help="Entry point, e.g. close:-1, open:0.")] = None,
+    exit_: Annotated[str | None, typer.Option("--exit", help="Exit point, e.g. close:+5.")] = None,
+    direction: Annotated[str | None, typer.Option(help="long, short or sign.")] = None,
+    cost_bps: Annotated[
+        float | None, typer.Option("--cost-bps", help="Cost per side in basis points.")
+    ] = None,
+    hedge: Annotated[str | None, typer.Option(help="none, benchmark or beta.")] = None,
+    allow_lookahead: Annotated[
+        bool,
+        typer.Option(
+            "--allow-lookahead", help="Allow entries before the news (perfect foresight)."
+        ),
+    ] = False,
+    sweep: Annotated[
+        bool, typer.Option("--sweep", help="Also sweep entry offsets × holding periods.")
+    ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder for report.md, report.html, backtest.json, CSV/Parquet."
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or markdown.")] = "table",
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Use only stored prices; never fetch.")
+    ] = False,
+    no_save: Annotated[bool, typer.Option("--no-save", help="Do not store the run.")] = False,
+) -> None:
+    """Trade around events: entry and exit in event time, costs, hedging, and an optional sweep.
+
+    Example: reaction backtest amzn-events --offline --entry close:0 --exit close:+5 --cost-bps 5 --hedge beta --sweep
+    """
+    if fmt not in {"table", "json", "markdown"}:
+        raise fail(f"--format {fmt!r} is not one of table, json, markdown", 2)
+
+    def body() -> None:
+        from jobs.report.backtest import json_document as bt_json
+        from jobs.report.backtest import markdown_backtest, print_backtest, write_backtest_files
+        from jobs.trading import load_rule, parse_rule, run_backtest
+
+        base = load_rule(rule_file or "amzn-events")
+        data = base.model_dump(mode="python", by_alias=True)
+        if event:
+            data["select"] = {"events": list(event)}
+        if category:
+            data["select"]["categories"] = list(category)
+        if ticker:
+            data["measure"] = {"tickers": [t.upper() for t in ticker], "own_tickers": False}
+        for key, value in (
+            ("entry", _point("--entry", entry)),
+            ("exit", _point("--exit", exit_)),
+            ("direction", direction),
+            ("cost_bps", cost_bps),
+            ("hedge", hedge),
+        ):
+            if value is not None:
+                data["trade"][key] = value
+        if allow_lookahead:
+            data["trade"]["allow_lookahead"] = True
+        definition = parse_rule(data, source=rule_file or "amzn-events")
+        run = run_backtest(
+            open_store(),
+            definition,
+            now=dt.datetime.now(dt.UTC),
+            offline=offline,
+            sweep=sweep,
+            save=not no_save,
+        )
+        target = out_dir or Path("reports") / f"backtest-{definition.rule.id}"
+        write_backtest_files(run, target)
+        if fmt == "json":
+            sys.stdout.write(json.dumps(bt_json(run), indent=2) + "\n")
+        elif fmt == "markdown":
+            sys.stdout.write(markdown_backtest(run))
+        else:
+            print_backtest(run, out)
+        err.print(
+            f"run {run.run_id}{' (not stored)' if no_save else ' stored'}; reports in {target}/",
+            highlight=False,
+        )
+
+    run_guarded(body)
+
+
 # -- refresh and schedule ----------------------------------------------------------------------
 
 

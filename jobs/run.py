@@ -64,6 +64,7 @@ class StudyRun:
     events: pl.DataFrame = field(default_factory=pl.DataFrame)
     prices: pl.DataFrame = field(default_factory=pl.DataFrame)
     catalog: pl.DataFrame = field(default_factory=pl.DataFrame)
+    actions: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def benchmark(self) -> str:
@@ -227,6 +228,7 @@ def run_study(
         events=selected,
         prices=prices.select("ticker", "date", "open", "close"),
         catalog=catalog.select("event_id", "day0").unique(maintain_order=True),
+        actions=actions.select("ticker", "date", "kind", "value"),
     )
     if save:
         save_run(store, run, registered=registered)
