@@ -72,7 +72,7 @@ class TradeSpec(_Strict):
 
 
 class SweepSpec(_Strict):
-    entry_offsets: tuple[int, ...] = tuple(range(0, 20))
+    entry_offsets: tuple[int, ...] = tuple(range(20))
     holding_periods: tuple[int, ...] = tuple(range(1, 21))
     min_trades: int = Field(default=30, ge=1)
 

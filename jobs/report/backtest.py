@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jobs.report.charts import png_data_uri
-from jobs.report.format import num, pct, pval
+from jobs.report.format import num, pct
 from jobs.report.tables import TextTable
 
 if TYPE_CHECKING:
