@@ -100,7 +100,18 @@ def describe(store: Store, name: str) -> pl.DataFrame:
 
 
 def write_output(frame: pl.DataFrame, fmt: str, path: Path | None) -> str | None:
-    """Write ``frame`` as csv/json/parquet to ``path``, or return csv/json text for stdout."""
+    """Write ``frame`` as csv/json/parquet to ``path``, or return csv/json text for stdout.
+
+    DuckDB's wide numbers (HUGEINT, and DECIMAL from ``sum`` of integers) would be written as
+    JSON strings; they become 64-bit integers (scale 0, when they fit) or floats.
+    """
+    for c, t in frame.schema.items():
+        if t in (pl.Int128, pl.UInt64) or (isinstance(t, pl.Decimal) and (t.scale or 0) == 0):
+            narrowed = frame.get_column(c).cast(pl.Int64, strict=False)
+            if narrowed.null_count() == frame.get_column(c).null_count():
+                frame = frame.with_columns(narrowed.alias(c))
+        elif isinstance(t, pl.Decimal):
+            frame = frame.with_columns(pl.col(c).cast(pl.Float64))
     if fmt == "parquet":
         if path is None:
             raise SqlError("--format parquet needs --output FILE")
