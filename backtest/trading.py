@@ -62,6 +62,16 @@ Overlap
     last kept trade's exit (status ``overlap_skipped``). ``split`` keeps all and
     gives each trade of an overlapping cluster (trades linked by overlaps) the
     weight ``1 / cluster size`` in the equity curve.
+Equity curve
+    Trades in calendar order of their exit session, one step per exit session
+    ``d``: the capital is shared equally by the ``n_d`` trades that close on
+    ``d``, each using the fraction ``w`` (its overlap weight) of its share::
+
+        E_d = E_{d-1} · (1 + (1/n_d) · Σ_{i exits on d} w_i · r_i),    E_0 = 1
+
+    for ``r`` = gross, net, hedged and the benchmark. This is a sequence of
+    trade cohorts, not a calendar-time portfolio: with many overlapping events
+    it compounds more often than any real account could.
 
 Status codes, in order of precedence (``TRADE_STATUSES``): ``ok``;
 ``no_prices`` (ticker absent from prices); ``day0_not_session`` (null or not
@@ -818,49 +828,73 @@ def resolve_overlaps(
 # statistics
 
 
+def bootstrap_means(X: FloatArray, *, n_boot: int, seed: int) -> FloatArray:
+    """Means of ``n_boot`` resamples (with replacement) of the rows of ``X`` (n, m).
+
+    Every column is resampled with the same rows (a paired bootstrap), in
+    chunks of about two million draws. Returns an ``(n_boot, m)`` array; the
+    same ``seed`` gives the same draws.
+    """
+    n = int(X.shape[0])
+    rng = np.random.default_rng(seed)
+    means = np.empty((n_boot, X.shape[1]))
+    chunk = max(1, _BOOT_CELLS // max(n, 1))
+    columns = np.ascontiguousarray(X.T)
+    for start in range(0, n_boot, chunk):  # chunks of resamples, not a loop over events
+        m = min(chunk, n_boot - start)
+        idx = rng.integers(0, n, size=(m, n))
+        for j in range(columns.shape[0]):  # a gather per series is faster than one 3-D gather
+            means[start : start + m, j] = columns[j][idx].mean(axis=1)
+    return means
+
+
 def bootstrap_mean_ci(
     x: FloatArray, *, n_boot: int, seed: int, level: float = 0.95
 ) -> tuple[float, float]:
-    """Percentile bootstrap CI of the mean: resample ``x`` with replacement ``n_boot`` times.
-
-    Vectorised in chunks of about two million draws; the same ``seed`` gives the
-    same interval.
-    """
-    n = int(x.shape[0])
-    if n == 0:
+    """Percentile bootstrap CI of the mean of ``x``: the ``(1 ± level)/2`` quantiles of the
+    means of ``n_boot`` resamples (:func:`bootstrap_means`)."""
+    if x.shape[0] == 0 or n_boot == 0:
         return (math.nan, math.nan)
-    rng = np.random.default_rng(seed)
-    means = np.empty(n_boot)
-    chunk = max(1, _BOOT_CELLS // n)
-    for start in range(0, n_boot, chunk):  # chunks of resamples, not a loop over events
-        m = min(chunk, n_boot - start)
-        means[start : start + m] = x[rng.integers(0, n, size=(m, n))].mean(axis=1)
+    lo, hi = _ci(bootstrap_means(x[:, None], n_boot=n_boot, seed=seed), level)
+    return float(lo[0]), float(hi[0])
+
+
+def _ci(means: FloatArray, level: float = 0.95) -> tuple[FloatArray, FloatArray]:
     a = (1.0 - level) / 2.0
-    lo, hi = np.quantile(means, [a, 1.0 - a])
-    return float(lo), float(hi)
+    q = np.quantile(means, [a, 1.0 - a], axis=0)
+    return q[0], q[1]
 
 
-def describe(x: FloatArray, *, n_boot: int, seed: int) -> dict[str, float | int | None]:
-    """n, mean, median, sd, hit rate, t = mean / (sd / √n) and the bootstrap 95% CI."""
-    n = int(x.shape[0])
+def describe(X: FloatArray, *, n_boot: int, seed: int) -> list[dict[str, float | int | None]]:
+    """Per column of ``X`` (n, m): n, mean, median, sd, hit rate (share > 0),
+    ``t = mean / (sd/√n)`` and the paired percentile bootstrap 95% CI of the mean."""
+    n, m = X.shape
     if n == 0:
-        return dict.fromkeys(
-            ("mean", "median", "sd", "hit_rate", "t", "ci_low", "ci_high"), None
-        ) | {"n": 0}
-    mean = float(x.mean())
-    sd = float(x.std(ddof=1)) if n > 1 else math.nan
-    t = mean / (sd / math.sqrt(n)) if n > 1 and sd > 0 else math.nan
-    lo, hi = bootstrap_mean_ci(x, n_boot=n_boot, seed=seed) if n_boot > 0 else (math.nan,) * 2
-    return {
-        "n": n,
-        "mean": mean,
-        "median": float(np.median(x)),
-        "sd": _none(sd),
-        "hit_rate": float((x > 0).mean()),
-        "t": _none(t),
-        "ci_low": _none(lo),
-        "ci_high": _none(hi),
-    }
+        empty = dict.fromkeys(("mean", "median", "sd", "hit_rate", "t", "ci_low", "ci_high"))
+        return [empty | {"n": 0} for _ in range(m)]
+    mean = X.mean(axis=0)
+    sd = X.std(axis=0, ddof=1) if n > 1 else np.full(m, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(sd > 0, mean / (sd / math.sqrt(n)), np.nan)
+    if n_boot > 0:
+        lo, hi = _ci(bootstrap_means(X, n_boot=n_boot, seed=seed))
+    else:
+        lo = hi = np.full(m, np.nan)
+    median = np.median(X, axis=0)
+    hit = (X > 0).mean(axis=0)
+    return [
+        {
+            "n": int(n),
+            "mean": float(mean[j]),
+            "median": float(median[j]),
+            "sd": _none(float(sd[j])),
+            "hit_rate": float(hit[j]),
+            "t": _none(float(t[j])),
+            "ci_low": _none(float(lo[j])),
+            "ci_high": _none(float(hi[j])),
+        }
+        for j in range(m)
+    ]
 
 
 def max_drawdown(equity: FloatArray) -> float:
@@ -940,10 +974,9 @@ def run_trades(
     -----
     Module docstring: gross ``R = (P_x + D)/P_e - 1``, ``net = s·R - cost``,
     ``hedged = s·(R - h·R_b) - cost - hedge_cost``. Statistics are over the
-    ``ok`` trades, unweighted; the equity curve compounds ``1 + w·r`` trade by
-    trade in exit order (ties: entry date, event_id, ticker), each trade getting
-    the full capital times its overlap weight ``w`` — a trade-sequence curve,
-    not a calendar-time portfolio.
+    ``ok`` trades, unweighted, with a paired bootstrap (the same resampled
+    trades for every series). The equity curve compounds the exit-session
+    cohorts (module notes).
     """
     if not isinstance(rule, TradeRule):
         raise TradingError(f"rule must be a TradeRule, got {type(rule).__name__}", field="rule")
@@ -1102,42 +1135,38 @@ def _result(
     rule: TradeRule, trades: pl.DataFrame, n_overlap: int, n_boot: int, seed: int
 ) -> TradeResult:
     ok = trades.filter(pl.col("status") == "ok")
-    seq = ok.sort("exit_date", "entry_date", "event_id", "ticker")
-    w = seq.get_column("weight").to_numpy()
-    curves: dict[str, FloatArray] = {}
+    cols = ["gross", "net", "hedged"]
+    bench = ok.get_column("benchmark_return")
+    if bench.null_count() == 0:  # the usual case: one paired bootstrap for all four
+        stats = describe(ok.select(*cols, bench).to_numpy(), n_boot=n_boot, seed=seed)
+    else:
+        stats = describe(ok.select(cols).to_numpy(), n_boot=n_boot, seed=seed)
+        stats += describe(bench.drop_nulls().to_numpy()[:, None], n_boot=n_boot, seed=seed)
+    # one step per exit session: the capital is shared equally by the trades that close
+    # then, each using the fraction ``weight`` of its share (the rest stays in cash)
+    w = pl.col("weight")
+    equity = (
+        ok.with_columns(pl.col("benchmark_return").fill_null(0.0).alias("benchmark"))
+        .group_by("exit_date", maintain_order=True)
+        .agg(pl.len().cast(pl.Int64).alias("n"), *[(w * pl.col(c)).mean().alias(c) for c in SERIES])
+        .sort("exit_date")
+        .with_columns((1.0 + pl.col(c)).cum_prod().alias(f"{c}_equity") for c in SERIES)
+    )
     rows = []
-    for name in SERIES:
-        col = "benchmark_return" if name == "benchmark" else name
-        x = ok.get_column(col).drop_nulls().to_numpy()
-        stats = describe(x, n_boot=n_boot, seed=seed)
-        r = np.nan_to_num(seq.get_column(col).fill_null(0.0).to_numpy())
-        eq = np.cumprod(1.0 + w * r)
-        curves[name] = eq
+    for name, st in zip(SERIES, stats, strict=True):
+        curve = equity.get_column(f"{name}_equity").to_numpy()
         rows.append(
             {"series": name}
-            | stats
+            | st
             | {
-                "compounded": float(eq[-1] - 1.0) if eq.shape[0] else None,
-                "max_drawdown": max_drawdown(eq),
+                "compounded": float(curve[-1] - 1.0) if curve.shape[0] else None,
+                "max_drawdown": max_drawdown(curve),
             }
         )
-    stats_frame = pl.DataFrame(rows, schema=_STATS_SCHEMA)
-    equity = seq.select(
-        "exit_date",
-        "event_id",
-        "ticker",
-        "weight",
-        "net",
-        "hedged",
-        pl.col("benchmark_return").alias("benchmark"),
-        pl.Series("equity", curves["net"], dtype=pl.Float64),
-        pl.Series("hedged_equity", curves["hedged"], dtype=pl.Float64),
-        pl.Series("benchmark_equity", curves["benchmark"], dtype=pl.Float64),
-    )
     return TradeResult(
         rule=rule,
         trades=trades,
-        stats=stats_frame,
+        stats=pl.DataFrame(rows, schema=_STATS_SCHEMA),
         equity=equity,
         n_overlapping=n_overlap,
         perfect_foresight=bool(ok.get_column("perfect_foresight").any()),
@@ -1189,9 +1218,11 @@ class TradeResult:
         ci_high`` (percentile bootstrap 95% CI of the mean), ``compounded``
         (final equity − 1) and ``max_drawdown`` (≤ 0) of the series' curve.
     equity
-        The ``ok`` trades in exit order: ``exit_date, event_id, ticker, weight,
-        net, hedged, benchmark, equity, hedged_equity, benchmark_equity``
-        (``Π (1 + w·r)``, starting from 1; a missing benchmark return counts 0).
+        One row per exit session of the ``ok`` trades, in date order:
+        ``exit_date, n`` (trades closing), the cohort returns ``gross, net,
+        hedged, benchmark`` (``(1/n)·Σ w·r``; a missing benchmark return counts
+        0) and the curves ``gross_equity, net_equity, hedged_equity,
+        benchmark_equity`` (cumulative products of ``1 + cohort return``).
     n_overlapping
         Trades skipped (``overlap="skip"``) or in overlapping clusters (``split``).
     perfect_foresight
@@ -1256,8 +1287,8 @@ class TradeResult:
             )
         lines.append(
             f"returns per trade after costs; benchmark = {self.rule.benchmark} held over the same "
-            f"points; CI from {self.n_boot} resamples (seed {self.seed}); equity compounds trades "
-            "in exit order"
+            f"points; CI from {self.n_boot} resamples (seed {self.seed}); compounded over exit "
+            "sessions, trades closing together share the capital"
         )
         return "\n".join(lines)
 

@@ -533,10 +533,18 @@ def test_overlap_split() -> None:
         "e": 1.0,
     }
     assert r.n_overlapping == 3
+    net = dict(r.trades.select("event_id", "net").iter_rows())
     eq = r.equity
-    assert eq["weight"].to_list() == [w[e] for e in eq["event_id"]]
-    expected = np.cumprod(1.0 + eq["weight"].to_numpy() * eq["net"].to_numpy())
-    np.testing.assert_allclose(eq["equity"].to_numpy(), expected)
+    assert eq["exit_date"].to_list() == [DAYS[5], DAYS[7], DAYS[11], DAYS[16]]
+    assert eq["n"].to_list() == [1, 2, 1, 1]  # b and e both close on session 7
+    cohorts = [
+        net["a"] / 3,
+        (net["b"] / 3 + net["e"]) / 2,  # b uses a third of its share, e all of it
+        net["c"] / 3,
+        net["d"],
+    ]
+    np.testing.assert_allclose(eq["net"].to_numpy(), cohorts, rtol=1e-14)
+    np.testing.assert_allclose(eq["net_equity"].to_numpy(), np.cumprod(1 + np.array(cohorts)))
 
 
 # ---------------------------------------------------------------------------
@@ -544,18 +552,31 @@ def test_overlap_split() -> None:
 
 
 def test_equity_curve_in_exit_order_and_drawdown() -> None:
-    # AAA falls 10 -> 8 then rises: trades exit in a different order than their ids
+    # AAA falls 10 -> 8 then rises to 12; BBB is flat at 50 but for 55 on session 6
     c = [10.0, 10.0, 9.0, 8.0, 8.0, 12.0, 12.0, 12.0, 12.0, 12.0] + [12.0] * 30
-    prices = panel({"AAA": c, "SPY": [100.0] * 40})
-    ev = events(("x", "AAA", DAYS[4], None), ("y", "AAA", DAYS[1], None))
+    b = [50.0] * 40
+    b[6] = 55.0
+    prices = panel({"AAA": c, "BBB": b, "SPY": [100.0] * 40})
+    ev = events(
+        ("x", "AAA", DAYS[4], None),  # close 4 -> close 6: +50%
+        ("y", "AAA", DAYS[1], None),  # close 1 -> close 3: -20%, exits first
+        ("z", "BBB", DAYS[4], None),  # close 4 -> close 6: +10%, exits with x
+    )
     r = run_trades(ev, prices, TradeRule(entry="close:0", exit="close:+2"), n_boot=0)
-    assert r.equity["event_id"].to_list() == ["y", "x"]  # y exits on session 3, x on 6
-    ry, rx = 8.0 / 10.0 - 1.0, 12.0 / 8.0 - 1.0
-    np.testing.assert_allclose(r.equity["equity"].to_numpy(), [1 + ry, (1 + ry) * (1 + rx)])
+    ry, rx, rz = 8.0 / 10.0 - 1.0, 12.0 / 8.0 - 1.0, 55.0 / 50.0 - 1.0
+    eq = r.equity
+    assert eq["exit_date"].to_list() == [DAYS[3], DAYS[6]]
+    assert eq["n"].to_list() == [1, 2]
+    np.testing.assert_allclose(eq["net"].to_numpy(), [ry, (rx + rz) / 2])
+    curve = [1 + ry, (1 + ry) * (1 + (rx + rz) / 2)]
+    np.testing.assert_allclose(eq["net_equity"].to_numpy(), curve)
+    np.testing.assert_allclose(eq["hedged_equity"].to_numpy(), curve)  # hedge none
+    np.testing.assert_allclose(eq["benchmark_equity"].to_numpy(), [1.0, 1.0])
     assert r.stat("net", "max_drawdown") == pytest.approx(ry)
-    assert r.stat("net", "compounded") == pytest.approx((1 + ry) * (1 + rx) - 1)
+    assert r.stat("net", "compounded") == pytest.approx(curve[-1] - 1)
+    assert r.stat("net", "mean") == pytest.approx((ry + rx + rz) / 3)
     assert r.stat("benchmark", "mean") == 0.0
-    assert r.stat("net", "hit_rate") == 0.5
+    assert r.stat("net", "hit_rate") == pytest.approx(2 / 3)
     assert max_drawdown(np.array([1.2, 0.9, 1.5, 1.2])) == pytest.approx(0.9 / 1.2 - 1)
     assert max_drawdown(np.array([1.1, 1.2])) == 0.0
 
@@ -587,6 +608,11 @@ def test_stats_and_bootstrap_reproducible() -> None:
         2 * 1.96 * se, rel=0.15
     )
     assert bootstrap_mean_ci(net, n_boot=500, seed=3) == bootstrap_mean_ci(net, n_boot=500, seed=3)
+    # the bootstrap is paired: the same resampled trades for every series, so the net CI
+    # is the one-series CI with the same seed
+    assert bootstrap_mean_ci(net, n_boot=2000, seed=11) == pytest.approx(
+        (a.stat("net", "ci_low"), a.stat("net", "ci_high")), abs=1e-15
+    )
     text = a.summary()
     for word in ("gross", "net", "hedged", "benchmark", "95% CI", "2000 resamples (seed 11)"):
         assert word in text
