@@ -681,12 +681,13 @@ def check_lookahead(
             i = int(np.flatnonzero(late)[0])
             r = ev.frame.row(i, named=True)
             j = (int(ev.known[i]) - 1) // 2
+            name = "direction" if field == "entry" else field
             raise LookaheadError(
-                f"direction: the signal of event {r['event_id']!r} ({r['ticker']}) is known at "
+                f"{name}: the signal of event {r['event_id']!r} ({r['ticker']}) is known at "
                 f"the close of rel day {j:+d}, after the entry {entry_text}; enter at "
                 f"close:{j:+d} or later, or set allow_lookahead=True (perfect foresight). "
                 f"{int(late.sum())} of {ev.n} events are affected",
-                field="direction" if field == "entry" else field,
+                field=name,
                 event_id=str(r["event_id"]),
             )
     return early | late
@@ -1080,6 +1081,13 @@ def _trade_frame(
 ) -> pl.DataFrame:
     gross, net, hedged, weight = returns
     names = np.asarray(TRADE_STATUSES, dtype=object)[status]
+    # prices are shown when the trade's sessions exist for the ticker, even if it failed later
+    seen = status > _ST["outside_data"]
+    seen |= status == 0
+
+    def shown(x: FloatArray) -> FloatArray:
+        return np.where(seen, x[:, 0], np.nan)
+
     return pl.DataFrame(
         {
             "event_id": ev.frame.get_column("event_id"),
@@ -1088,15 +1096,15 @@ def _trade_frame(
             "timing": ev.frame.get_column("timing"),
             "direction": pl.Series(np.where(s > 0, "long", "short").astype(object)),
             "entry_date": _dates(panel, entry),
-            "entry_price": legs.entry_price[:, 0],
+            "entry_price": shown(legs.entry_price),
             "exit_date": _dates(panel, exit_),
-            "exit_price": legs.exit_price[:, 0],
-            "dividends": legs.dividends[:, 0],
+            "exit_price": shown(legs.exit_price),
+            "dividends": shown(legs.dividends),
             "gross": gross,
             "cost": cost,
             "net": net,
             "hedge_ratio": h,
-            "benchmark_return": legs.bench_ret[:, 0],
+            "benchmark_return": shown(legs.bench_ret),
             "hedge_cost": hcost,
             "hedged": hedged,
             "weight": weight,

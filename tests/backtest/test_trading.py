@@ -412,6 +412,14 @@ def test_missing_price_reason_codes() -> None:
         "no-beta": "no_beta",
     }
     assert r.trades.height == ev.height
+    # no prices are shown for trades whose sessions do not exist for the ticker
+    for eid in ("past", "late-ipo", "ghost", "weekend", "no-day0"):
+        t = one(r, eid)
+        assert (t["entry_price"], t["exit_price"], t["dividends"]) == (None, None, None), eid
+    assert one(r, "no-exit")["entry_price"] == pytest.approx(11.8)  # close 18 = 10 + 0.1·18
+    assert one(r, "no-exit")["exit_price"] is None
+    assert one(r, "past")["entry_date"] == DAYS[38]
+    assert one(r, "past")["exit_date"] is None  # session 40 does not exist
     bad = r.trades.filter(pl.col("status") != "ok")
     assert bad.select(pl.col("gross", "net", "hedged", "cost").null_count()).row(0) == (9,) * 4
     assert set(r.trades["status"]) <= set(TRADE_STATUSES)
