@@ -806,3 +806,43 @@ def test_sweep_close_to_open_needs_a_session() -> None:
     sweep = run_trade_sweep(ev, prices, rule, [0], [1])
     single = run_trades(ev, prices, rule, n_boot=0)
     assert sweep.cells["mean_net"].item() == pytest.approx(single.stat("net", "mean"))
+
+
+def test_sweep_with_sign_and_beta_hedge() -> None:
+    ev, prices, actions = _sweep_data()
+    ids = ev["event_id"].to_list()
+    signals = pl.DataFrame(
+        {
+            "event_id": ids[:-2],
+            "ticker": ev["ticker"].to_list()[:-2],
+            "value": [(-1.0) ** i * (i % 4) for i in range(len(ids) - 2)],  # some zeros
+            "known_at_rel_day": [0] * (len(ids) - 2),
+        }
+    )
+    betas = (
+        ev.select("event_id", "ticker")
+        .with_columns(beta=pl.Series([0.5 + 0.1 * i for i in range(ev.height)]))
+        .filter(pl.col("event_id") != ids[1])  # e01 has a signal but no beta
+    )
+    rule = TradeRule(direction="sign", hedge="beta", cost_bps=2.0)
+    kw = {"actions": actions, "signals": signals, "betas": betas}
+    sweep = run_trade_sweep(ev, prices, rule, [0, 1], [1, 4], **kw)
+    for c in sweep.cells.iter_rows(named=True):
+        k, h = c["entry_offset"], c["holding"]
+        update = {"entry": f"close:{k}", "exit": f"close:{k + h}"}
+        single = run_trades(ev, prices, TradeRule(**(rule.model_dump() | update)), n_boot=0, **kw)
+        statuses = set(single.trades["status"])
+        assert {"no_signal", "zero_signal", "no_beta"} <= statuses
+        assert c["n"] == single.stat("hedged", "n")
+        assert c["mean_hedged"] == pytest.approx(single.stat("hedged", "mean"), abs=1e-13)
+    # the news is out before the open, but the signal only at the close of day 0
+    with pytest.raises(LookaheadError, match="entry_offsets: the signal of event") as e:
+        run_trade_sweep(
+            ev.with_columns(timing=pl.lit("before_open")),
+            prices,
+            TradeRule(direction="sign", entry="open:0"),
+            [0, 1],
+            [1],
+            signals=signals,
+        )
+    assert e.value.field == "entry_offsets"
