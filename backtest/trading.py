@@ -1158,11 +1158,11 @@ def _result(
         .group_by("exit_date", maintain_order=True)
         .agg(pl.len().cast(pl.Int64).alias("n"), *[(w * pl.col(c)).mean().alias(c) for c in SERIES])
         .sort("exit_date")
-        .with_columns((1.0 + pl.col(c)).cum_prod().alias(f"{c}_equity") for c in SERIES)
+        .with_columns((1.0 + pl.col(c)).cum_prod().alias(_curve(c)) for c in SERIES)
     )
     rows = []
     for name, st in zip(SERIES, stats, strict=True):
-        curve = equity.get_column(f"{name}_equity").to_numpy()
+        curve = equity.get_column(_curve(name)).to_numpy()
         rows.append(
             {"series": name}
             | st
@@ -1181,6 +1181,11 @@ def _result(
         n_boot=n_boot,
         seed=seed,
     )
+
+
+def _curve(series: str) -> str:
+    """Column of a series' equity curve: ``equity`` for net, ``<series>_equity`` otherwise."""
+    return "equity" if series == "net" else f"{series}_equity"
 
 
 _STATS_SCHEMA: dict[str, pl.DataType] = {
@@ -1229,7 +1234,7 @@ class TradeResult:
         One row per exit session of the ``ok`` trades, in date order:
         ``exit_date, n`` (trades closing), the cohort returns ``gross, net,
         hedged, benchmark`` (``(1/n)·Σ w·r``; a missing benchmark return counts
-        0) and the curves ``gross_equity, net_equity, hedged_equity,
+        0) and the curves ``gross_equity, equity`` (net), ``hedged_equity,
         benchmark_equity`` (cumulative products of ``1 + cohort return``).
     n_overlapping
         Trades skipped (``overlap="skip"``) or in overlapping clusters (``split``).

@@ -552,7 +552,7 @@ def test_overlap_split() -> None:
         net["d"],
     ]
     np.testing.assert_allclose(eq["net"].to_numpy(), cohorts, rtol=1e-14)
-    np.testing.assert_allclose(eq["net_equity"].to_numpy(), np.cumprod(1 + np.array(cohorts)))
+    np.testing.assert_allclose(eq["equity"].to_numpy(), np.cumprod(1 + np.array(cohorts)))
 
 
 # ---------------------------------------------------------------------------
@@ -577,7 +577,7 @@ def test_equity_curve_in_exit_order_and_drawdown() -> None:
     assert eq["n"].to_list() == [1, 2]
     np.testing.assert_allclose(eq["net"].to_numpy(), [ry, (rx + rz) / 2])
     curve = [1 + ry, (1 + ry) * (1 + (rx + rz) / 2)]
-    np.testing.assert_allclose(eq["net_equity"].to_numpy(), curve)
+    np.testing.assert_allclose(eq["equity"].to_numpy(), curve)
     np.testing.assert_allclose(eq["hedged_equity"].to_numpy(), curve)  # hedge none
     np.testing.assert_allclose(eq["benchmark_equity"].to_numpy(), [1.0, 1.0])
     assert r.stat("net", "max_drawdown") == pytest.approx(ry)
