@@ -14,17 +14,37 @@ from backtest.engine import STATUSES, run_event_study
 from backtest.errors import BacktestError, ConfigError, InputSchemaError
 from backtest.result import EventStudyResult
 from backtest.returns import total_returns
+from backtest.trading import (
+    TRADE_STATUSES,
+    LookaheadError,
+    PricePoint,
+    TradeResult,
+    TradeRule,
+    TradingError,
+    run_trades,
+)
+from backtest.trading_sweep import SWEEP_WARNING, TradeSweepResult, run_trade_sweep
 
 __all__ = [
     "DEFAULT_WINDOWS",
     "MODEL_NAMES",
     "STATUSES",
+    "SWEEP_WARNING",
     "TEST_NAMES",
+    "TRADE_STATUSES",
     "BacktestError",
     "ConfigError",
     "EventStudyConfig",
     "EventStudyResult",
     "InputSchemaError",
+    "LookaheadError",
+    "PricePoint",
+    "TradeResult",
+    "TradeRule",
+    "TradeSweepResult",
+    "TradingError",
     "run_event_study",
+    "run_trade_sweep",
+    "run_trades",
     "total_returns",
 ]

@@ -276,7 +276,7 @@ def equity_figure(run: BacktestRun) -> Figure:
                 ms=3,
             )
     ax.axhline(1.0, color="grey", lw=0.8)
-    ax.set_xlabel("trade (in exit order)")
+    ax.set_xlabel("exit session (trades closing the same day share capital)")
     ax.set_ylabel("equity (start = 1)")
     ax.set_title("Compounded equity, trades in calendar order")
     ax.legend(fontsize=8)

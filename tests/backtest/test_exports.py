@@ -20,6 +20,17 @@ def test_all_is_exactly_the_public_names() -> None:
         "InputSchemaError",
         "run_event_study",
         "total_returns",
+        # event-time trading
+        "SWEEP_WARNING",
+        "TRADE_STATUSES",
+        "LookaheadError",
+        "PricePoint",
+        "TradeResult",
+        "TradeRule",
+        "TradeSweepResult",
+        "TradingError",
+        "run_trade_sweep",
+        "run_trades",
     }
     for name in backtest.__all__:
         assert hasattr(backtest, name), name
