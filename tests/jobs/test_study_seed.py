@@ -264,3 +264,14 @@ def test_markdown_snapshot(run: StudyRun) -> None:
     assert text == SNAPSHOT.read_text(), (
         "report.md changed: review, then REACTION_UPDATE_SNAPSHOTS=1"
     )
+
+
+def test_notebook_surface(run: StudyRun) -> None:
+    from matplotlib.figure import Figure
+
+    html = run._repr_html_()
+    assert html.count("<table>") >= 3
+    assert "amzn-q3" in html
+    assert isinstance(run.plot(), Figure)
+    assert isinstance(run.plot("openai-aws"), Figure)
+    assert "benchmark SPY" in run.summary()
