@@ -612,6 +612,22 @@ def _parse_window(text: str) -> tuple[int, int]:
         ) from exc
 
 
+def _with_selection(
+    data: dict[str, Any],
+    event: list[str] | None,
+    ticker: list[str] | None,
+    category: list[str] | None,
+) -> dict[str, Any]:
+    """Apply --event (replaces the selection), --category and --ticker (measure only these)."""
+    if event:
+        data["select"] = {"events": list(event)}
+    if category:
+        data["select"]["categories"] = list(category)
+    if ticker:
+        data["measure"] = {"tickers": [t.upper() for t in ticker], "own_tickers": False}
+    return data
+
+
 def _definition(
     file: Path | None,
     event: list[str] | None,
@@ -624,13 +640,9 @@ def _definition(
     from jobs.study import load_study, parse_study, seed_study
 
     definition = load_study(file) if file is not None else seed_study()
-    data = definition.model_dump(mode="python", by_alias=True)
-    if event:
-        data["select"] = {"events": list(event)}
-    if category:
-        data["select"]["categories"] = list(category)
-    if ticker:
-        data["measure"] = {"tickers": [t.upper() for t in ticker], "own_tickers": False}
+    data = _with_selection(
+        definition.model_dump(mode="python", by_alias=True), event, ticker, category
+    )
     if model:
         data["model"]["name"] = model
     if benchmark:
@@ -855,13 +867,9 @@ def backtest(
         from jobs.trading import load_rule, parse_rule, run_backtest
 
         base = load_rule(rule_file or "amzn-events")
-        data = base.model_dump(mode="python", by_alias=True)
-        if event:
-            data["select"] = {"events": list(event)}
-        if category:
-            data["select"]["categories"] = list(category)
-        if ticker:
-            data["measure"] = {"tickers": [t.upper() for t in ticker], "own_tickers": False}
+        data = _with_selection(
+            base.model_dump(mode="python", by_alias=True), event, ticker, category
+        )
         for key, value in (
             ("entry", _point("--entry", entry)),
             ("exit", _point("--exit", exit_)),

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -373,6 +374,22 @@ def result_frames(run: StudyRun, benchmark: str) -> dict[str, pl.DataFrame]:
     return out
 
 
+def insert_frames(
+    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], *, what: str
+) -> None:
+    """Append each frame to the table of its name (columns by name), inside ``con``'s transaction."""
+    for table, frame in frames.items():
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        con.register("_frame", frame)
+        try:
+            con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
+        except duckdb.Error as exc:
+            raise StoreError(f"could not store {what} ({table}): {exc}") from exc
+        finally:
+            with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses it too
+                con.unregister("_frame")
+
+
 def save_run(store: Store, run: StudyRun, *, registered: bool = False) -> None:
     """Store a run with its configuration, version, data stamp and every result frame."""
     ok = run.main.diagnostics.filter(pl.col("status") == "ok").height
@@ -396,13 +413,7 @@ def save_run(store: Store, run: StudyRun, *, registered: bool = False) -> None:
             ],
         )
         for bench in run.results:
-            for table, frame in result_frames(run, bench).items():
-                cols = ", ".join(f'"{c}"' for c in frame.columns)
-                con.register("_frame", frame)
-                try:
-                    con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
-                except duckdb.Error as exc:
-                    raise StoreError(f"could not store run {run.run_id} ({table}): {exc}") from exc
+            insert_frames(con, result_frames(run, bench), what=f"run {run.run_id}")
         if registered:
             con.execute(
                 "UPDATE studies SET last_run_id = ?, last_input_hash = ? WHERE study_id = ?",

@@ -156,16 +156,19 @@ class StudyDefinition(_Strict):
         return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
 
 
+def validation_sentence(exc: ValidationError, source: str) -> str:
+    """The first validation error as ``<source>: field 'a.b': <message>``."""
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    return f"{source}: field {loc!r}: {first['msg'].removeprefix('Value error, ')}"
+
+
 def parse_study(data: dict[str, Any], *, source: str) -> StudyDefinition:
     """Validate a parsed TOML document; errors name the file and the field."""
     try:
         definition = StudyDefinition.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise UsageError(
-            f"{source}: field {loc!r}: {first['msg'].removeprefix('Value error, ')}"
-        ) from exc
+        raise UsageError(validation_sentence(exc, source)) from exc
     if definition.select.catalog is not None and not definition.select.catalog.is_absolute():
         base = Path(source).parent if not source.startswith("<") else Path.cwd()
         definition = definition.model_copy(

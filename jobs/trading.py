@@ -43,7 +43,14 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jobs.errors import UsageError
-from jobs.study import Measure, ModelSpec, Selection, StudyDefinition, StudyInfo
+from jobs.study import (
+    Measure,
+    ModelSpec,
+    Selection,
+    StudyDefinition,
+    StudyInfo,
+    validation_sentence,
+)
 
 SEED_RULES = ("amzn-events", "earnings-drift")
 
@@ -125,11 +132,7 @@ def parse_rule(data: dict[str, Any], *, source: str) -> RuleDefinition:
     try:
         definition = RuleDefinition.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise UsageError(
-            f"{source}: field {loc!r}: {first['msg'].removeprefix('Value error, ')}"
-        ) from exc
+        raise UsageError(validation_sentence(exc, source)) from exc
     try:
         definition.trade_rule()
     except ValueError as exc:
@@ -189,14 +192,18 @@ def _hash(*parts: str) -> str:
 
 
 def _signals(study_run: Any, kind: str) -> pl.DataFrame:
+    """The sign rule's signal: day-0 AR (known at close 0) or CAR[0,+1] (known at close +1)."""
     res = study_run.main
+    frame: pl.DataFrame
     if kind == "ar0":
-        return res.ar.filter(pl.col("rel_day") == 0).select(
+        frame = res.ar.filter(pl.col("rel_day") == 0).select(
             "event_id", "ticker", pl.col("ar").alias("value"), pl.lit(0).alias("known_at_rel_day")
         )
-    return res.car.filter((pl.col("start") == 0) & (pl.col("end") == 1)).select(
-        "event_id", "ticker", pl.col("car").alias("value"), pl.lit(1).alias("known_at_rel_day")
-    )
+    else:
+        frame = res.car.filter((pl.col("start") == 0) & (pl.col("end") == 1)).select(
+            "event_id", "ticker", pl.col("car").alias("value"), pl.lit(1).alias("known_at_rel_day")
+        )
+    return frame
 
 
 def run_backtest(
@@ -242,8 +249,8 @@ def run_backtest(
     cal = nyse()
     last = cal.latest_completed_session(now)
     tickers = sorted(set(candidates.get_column("ticker").to_list()) | {rule.benchmark})
-    first_day0 = candidates.get_column("day0").min()
-    start = cal.sessions_in_range(dt.date(first_day0.year - 1, 1, 1), first_day0)[-30]  # type: ignore[union-attr]
+    first_day0: dt.date = candidates.get_column("day0").min()  # type: ignore[assignment]
+    start = cal.sessions_in_range(dt.date(first_day0.year - 1, 1, 1), first_day0)[-30]
     prices = store.prices(tickers, start=start, end=last).select(
         "ticker", "date", "open", "high", "low", "close", "adj_close", "volume"
     )
@@ -357,9 +364,7 @@ def _shape(frame: pl.DataFrame, columns: tuple[str, ...], run_id: str) -> pl.Dat
 
 def save_backtest(store: Any, run: BacktestRun) -> None:
     """Store a backtest run with its rule, data stamp, trades, statistics and sweep."""
-    import duckdb
-
-    from storage.errors import StoreError
+    from jobs.run import insert_frames
 
     res = run.result
     trades = _shape(res.trades, _TRADE_COLUMNS, run.run_id)
@@ -386,10 +391,4 @@ def save_backtest(store: Any, run: BacktestRun) -> None:
                 run.sweep is not None,
             ],
         )
-        for table, frame in frames.items():
-            cols = ", ".join(f'"{c}"' for c in frame.columns)
-            con.register("_frame", frame)
-            try:
-                con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
-            except duckdb.Error as exc:
-                raise StoreError(f"could not store backtest {run.run_id} ({table}): {exc}") from exc
+        insert_frames(con, frames, what=f"backtest {run.run_id}")
