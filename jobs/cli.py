@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -150,6 +151,8 @@ def _main(
 ) -> None:
     """market-reaction: how did prices react to events, and is it more than noise?"""
     STATE.debug = debug
+    # yfinance logs its own retries and failures; ours are reported as sentences instead
+    logging.getLogger("yfinance").setLevel(logging.CRITICAL)
     try:
         STATE.settings = load_settings(config, db=db)
     except (ValidationError, FileNotFoundError) as exc:

@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 
 from events import Event, ResolvedEvent, SessionCalendar, nyse, resolve_many, seed_catalog
-from storage.errors import ImportFileError, SourceError, StorageError
+from storage.errors import ImportFileError, SourceError, StorageError, Transient
 from storage.sources.base import PriceSource
 from storage.sources.files import ParsedFile, check_problems, read_file
 from storage.store import Store, UpsertCounts
@@ -225,6 +225,7 @@ class TickerOutcome:
     refetched_history: bool = False
     error: str | None = None
     skipped: str | None = None
+    transient: bool = False  # the error may go away by itself (network, rate limit)
 
 
 def tickers_to_track(store: Store, benchmarks: Sequence[str]) -> list[str]:
@@ -292,7 +293,9 @@ def fetch_ticker(
         store.log_load(
             kind="fetch", target=symbol, started_at=started, outcome="failed", error=str(exc)
         )
-        return TickerOutcome(symbol, start, end, error=str(exc))
+        return TickerOutcome(
+            symbol, start, end, error=str(exc), transient=isinstance(exc, Transient)
+        )
     with store.transaction() as con:
         pc = store.upsert_prices(con, batch.prices, source=batch.source)
         ac = store.upsert_actions(con, batch.actions, source=batch.source)

@@ -158,7 +158,11 @@ def run_study(
 
             source = YahooSource()
         say(f"fetching prices for {', '.join(missing.get_column('ticker').to_list())}")
+        unreachable = 0
         for r in missing.iter_rows(named=True):
+            if unreachable >= 2:
+                say("two tickers in a row could not be fetched (network?): not trying the others")
+                break
             outcome = loading.fetch_ticker(
                 store,
                 source,
@@ -170,8 +174,9 @@ def run_study(
             )
             if outcome.error:
                 say(f"{r['ticker']}: {outcome.error}")
+            unreachable = unreachable + 1 if outcome.transient else 0
         missing = missing_prices(required, store.coverage())
-    raise_if_missing(missing)
+    raise_if_missing(missing, fetched=not offline)
     from backtest import EventStudyConfig, run_event_study, total_returns
 
     tickers = required.get_column("ticker").to_list()

@@ -338,8 +338,8 @@ def missing_prices(required: pl.DataFrame, coverage: pl.DataFrame) -> pl.DataFra
     )
 
 
-def missing_sentence(missing: pl.DataFrame) -> str:
-    """One sentence naming what is missing and how to add it."""
+def missing_sentence(missing: pl.DataFrame, *, fetched: bool = False) -> str:
+    """One sentence naming what is missing and how to add it (``fetched``: a fetch was tried)."""
     parts = [
         f"{r['ticker']} ({'no prices at all' if r['absent'] else 'nothing after ' + str(r['from'] - dt.timedelta(days=1))}; needed through {r['to']})"
         for r in missing.iter_rows(named=True)
@@ -348,13 +348,18 @@ def missing_sentence(missing: pl.DataFrame) -> str:
         "prices are missing for "
         + ", ".join(parts)
         + ": import them with 'reaction prices import FILE' (e.g. a Yahoo CSV per ticker or the long "
-        "date,ticker,open,high,low,close,adj_close,volume layout), or run without --offline to fetch them"
+        "date,ticker,open,high,low,close,adj_close,volume layout)"
+        + (
+            ", or fetch them again when Yahoo Finance can be reached (see the messages above)"
+            if fetched
+            else ", or run without --offline to fetch them"
+        )
     )
 
 
-def raise_if_missing(missing: pl.DataFrame) -> None:
+def raise_if_missing(missing: pl.DataFrame, *, fetched: bool = False) -> None:
     if missing.height:
-        raise MissingDataError(missing_sentence(missing))
+        raise MissingDataError(missing_sentence(missing, fetched=fetched))
 
 
 # -- reproducibility -----------------------------------------------------------------------------

@@ -143,3 +143,38 @@ def test_unknown_event_and_bad_study_file(tmp_path: Path) -> None:
 
 def test_missing_data_error_is_lookup() -> None:
     assert issubclass(MissingDataError, LookupError)
+
+
+def test_unreachable_source_stops_after_two_tickers(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from jobs.run import run_study
+    from storage.errors import SourceTimeoutError
+    from storage.sources.memory import MemorySource
+
+    store = Store(tmp_path / "r.duckdb")
+    empty = pl.DataFrame(
+        schema={
+            "ticker": pl.String,
+            "date": pl.Date,
+            "open": pl.Float64,
+            "high": pl.Float64,
+            "low": pl.Float64,
+            "close": pl.Float64,
+            "adj_close": pl.Float64,
+            "volume": pl.Int64,
+        }
+    )
+    down = SourceTimeoutError("Yahoo did not answer (no network)", ticker=None)
+    source = MemorySource(
+        empty,
+        failures=dict.fromkeys(
+            ("AMD", "AMZN", "AVGO", "CRWV", "GOOGL", "META", "MSFT", "NVDA", "ORCL", "QQQ", "SPY"),
+            down,
+        ),
+    )
+    with pytest.raises(
+        MissingDataError, match="fetch them again when Yahoo Finance can be reached"
+    ):
+        run_study(store, seed_study(), now=dt.datetime(2026, 6, 1, tzinfo=dt.UTC), source=source)
+    assert len(source.calls) == 2

@@ -85,7 +85,8 @@ def test_parquet_and_dividends(tmp_path: Path) -> None:
 def test_rejections_name_line_and_reason(tmp_path: Path, row: str, reason: str) -> None:
     path = _write(tmp_path, "bad.csv", LONG + row + "\n")
     parsed = read_file(path)
-    assert [f"line {line}: {why}" for line, why in parsed.problems][0].startswith(reason)
+    line, why = parsed.problems[0]
+    assert f"line {line}: {why}".startswith(reason)
     assert parsed.prices.height == 2  # the good rows are still there for --skip-bad-rows
     with pytest.raises(ImportFileError, match=r"bad\.csv: 1 row\(s\) cannot be loaded") as info:
         check_problems(parsed, skip_bad_rows=False)
