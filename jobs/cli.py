@@ -20,6 +20,7 @@ import polars as pl
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -96,7 +97,7 @@ def known_errors() -> tuple[type[BaseException], ...]:
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``message`` as an error sentence and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -646,6 +647,10 @@ def _definition(
     data = _with_selection(
         definition.model_dump(mode="python", by_alias=True), event, ticker, category
     )
+    if any((event, ticker, category, model, benchmark, window)):
+        # an ad-hoc variant gets its own id, so it neither overwrites the study's reports
+        # nor passes for the registered study's latest run
+        data["study"]["id"] = f"{definition.study.id}-adhoc"
     if model:
         data["model"]["name"] = model
     if benchmark:
@@ -712,12 +717,15 @@ def study_run(
 
         definition = _definition(file, event, ticker, category, model, benchmark, window)
         store = open_store()
+        from jobs.studies_registry import is_registered
+
         run = run_study(
             store,
             definition,
             now=dt.datetime.now(dt.UTC),
             offline=offline,
             save=not no_save,
+            registered=is_registered(store, definition),
             recent_sessions=STATE.settings.recent_sessions,
             on_message=lambda m: err.print(m, highlight=False),
         )
@@ -873,6 +881,9 @@ def backtest(
         data = _with_selection(
             base.model_dump(mode="python", by_alias=True), event, ticker, category
         )
+        overrides = (event, ticker, category, entry, exit_, direction, hedge, allow_lookahead)
+        if any(overrides) or cost_bps is not None:
+            data["rule"]["id"] = f"{base.rule.id}-adhoc"  # keeps the rule's own reports intact
         for key, value in (
             ("entry", _point("--entry", entry)),
             ("exit", _point("--exit", exit_)),
@@ -1144,7 +1155,7 @@ def _interactive(store: Store, write: bool, show: Callable[[pl.DataFrame | None]
                 else:
                     err.print("commands: .tables, .schema NAME, .quit")
             except sqlmod.SqlError as exc:
-                err.print(f"[bold red]error:[/] {exc}", highlight=False)
+                err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             continue
         if not stripped:
             continue
@@ -1155,7 +1166,7 @@ def _interactive(store: Store, write: bool, show: Callable[[pl.DataFrame | None]
             try:
                 show(sqlmod.run_sql(store, statement, write=write).frame)
             except known_errors() as exc:
-                err.print(f"[bold red]error:[/] {exc}", highlight=False)
+                err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
 
 
 def main() -> None:

@@ -47,6 +47,7 @@ def events_frames(
             "source": r.event.source,
             "tags": list(r.event.tags),
             "catalog": catalog,
+            "tickers": list(r.event.tickers),
         }
         for r in resolved
     ]
@@ -63,6 +64,7 @@ def events_frames(
         "source": pl.String(),
         "tags": pl.List(pl.String),
         "catalog": pl.String(),
+        "tickers": pl.List(pl.String()),
     }
     events = pl.DataFrame(rows, schema=schema)
     tickers = pl.DataFrame(

@@ -419,10 +419,14 @@ class _Run:
             changed = {r.ticker for r in results if r.changed}
             studies: list[str] = []
             if recompute is not None and not interrupted:
+                # Always offer the recompute: it re-runs a study only when its input hash
+                # changed, which also catches new or edited events with no new prices.
                 pending = changed | _left_over(self.store, self.refresh_id)
-                if pending:
-                    self.log.info("recomputing studies for %s", ", ".join(sorted(pending)))
-                    studies = list(recompute(self.store, pending))
+                self.log.info(
+                    "checking registered studies (tickers changed: %s)",
+                    ", ".join(sorted(pending)) or "none",
+                )
+                studies = list(recompute(self.store, pending))
             status, message = self._verdict(todo, results, up_to_date, studies, interrupted)
         except BaseException as exc:
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"

@@ -219,7 +219,7 @@ def run_study(
             sessions=session_dates,
             catalog=catalog,
         )
-    stamp, input_hash = data_stamp(prices, actions, factors, obs, definition)
+    stamp, input_hash = data_stamp(prices, actions, factors, obs, definition, catalog)
     created = now.astimezone(dt.UTC)
     run = StudyRun(
         run_id=_run_id(definition.study.id, created, input_hash),

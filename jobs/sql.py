@@ -118,7 +118,20 @@ def write_output(frame: pl.DataFrame, fmt: str, path: Path | None) -> str | None
         frame.write_parquet(path)
         return None
     if fmt == "csv":
-        text = frame.write_csv()
+        flat = frame.with_columns(
+            [
+                pl.col(c).cast(pl.List(pl.String)).list.join(";")
+                for c, t in frame.schema.items()
+                if isinstance(t, pl.List)
+            ]
+        )
+        nested = [c for c, t in flat.schema.items() if isinstance(t, pl.Struct | pl.Array)]
+        if nested:
+            raise SqlError(
+                f"column(s) {', '.join(nested)} are nested (struct/array): CSV cannot hold them; "
+                "use --format json or parquet, or select their fields"
+            )
+        text = flat.write_csv()
     elif fmt == "json":
         text = frame.write_json()
     else:

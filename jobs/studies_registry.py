@@ -34,6 +34,12 @@ def remove_study(store: Store, study_id: str) -> None:
         con.execute("DELETE FROM studies WHERE study_id = ?", [study_id])
 
 
+def is_registered(store: Store, definition: StudyDefinition) -> bool:
+    """Whether ``definition`` is exactly a registered study (its runs feed the ``latest_*`` views)."""
+    wanted = definition.canonical_json()
+    return any(d.canonical_json() == wanted for d, _ in registered_studies(store))
+
+
 def registered_studies(store: Store) -> list[tuple[StudyDefinition, str | None]]:
     """Each registered study's definition (as stored at registration) and its last input hash."""
     import tomllib

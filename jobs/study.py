@@ -371,12 +371,15 @@ def data_stamp(
     factors: pl.DataFrame | None,
     obs: pl.DataFrame,
     definition: StudyDefinition,
+    catalog: pl.DataFrame | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
     """Per ticker: last session used, when it was loaded and from where; and a hash of all inputs.
 
     The hash covers the prices and actions used (values, not load times), the
-    factors, the observations and the canonical definition, so the same study on
-    the same data gives the same hash.
+    factors, the observations, the catalog events the engine saw (they decide
+    the clean estimation windows and the confounding lists) and the canonical
+    definition, so the same study on the same data gives the same hash and any
+    change that can move a number changes it.
     """
     per_ticker = (
         prices.group_by("ticker")
@@ -403,6 +406,13 @@ def data_stamp(
             factors.drop("source", "loaded_at", strict=False).sort("date").write_csv().encode()
         )
     h.update(obs.sort("event_id", "ticker").write_csv().encode())
+    if catalog is not None:
+        h.update(
+            catalog.select("event_id", "ticker", "day0", "category")
+            .sort("event_id", "ticker")
+            .write_csv()
+            .encode()
+        )
     h.update(definition.canonical_json().encode())
     stamp = [
         {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in r.items()}

@@ -87,6 +87,7 @@ _EVENTS = _Table(
         "source",
         "tags",
         "catalog",
+        "tickers",
     ),
     ("updated_at",),
 )
@@ -438,7 +439,7 @@ class Store:
     def events(self) -> pl.DataFrame:
         """Every stored event with its ticker list (primary first), ordered by day 0 then id."""
         return self.query(
-            "SELECT e.*, (SELECT list(t.ticker ORDER BY t.position) FROM event_tickers t "
+            "SELECT e.* EXCLUDE (tickers), (SELECT list(t.ticker ORDER BY t.position) FROM event_tickers t "
             "WHERE t.event_id = e.event_id) AS tickers FROM events e ORDER BY e.day0, e.event_id"
         )
 

@@ -32,6 +32,8 @@ def write_report_files(run: StudyRun, out_dir: Path, *, html: bool = True) -> li
     put("study.json", json.dumps(json_document(run), indent=2) + "\n")
     if html:
         put("report.html", html_report(run))
+    else:
+        (out_dir / "report.html").unlink(missing_ok=True)  # never leave an older run's report
     frames = {b: result_frames(run, b) for b in run.results}
     import polars as pl
 

@@ -211,3 +211,19 @@ def test_factor_file_import_stores_fractions(store: Store, shared_data: Path) ->
         loading.import_factor_files(store, [shared_data / "ff_factors_daily.csv"]).unchanged
         == 15751
     )
+
+
+def test_changed_ticker_list_counts_as_an_update(store: Store, tmp_path: Path) -> None:
+    from events import load_catalog
+
+    path = tmp_path / "c.toml"
+    entry = '[[event]]\nid = "x1"\ntitle = "t"\ncategory = "deal"\nannounced = 2025-11-03\ntiming = "before_open"\ntickers = {}\n'
+    path.write_text(entry.format('["AMZN"]'))
+    assert loading.store_events(store, load_catalog(path), catalog="c").inserted == 1
+    assert loading.store_events(store, load_catalog(path), catalog="c").unchanged == 1
+    path.write_text(entry.format('["AMZN", "MSFT"]'))
+    assert loading.store_events(store, load_catalog(path), catalog="c").updated == 1
+    assert store.events().filter(pl.col("event_id") == "x1").item(0, "tickers").to_list() == [
+        "AMZN",
+        "MSFT",
+    ]

@@ -91,3 +91,32 @@ def test_cli_register_list_remove(tmp_path: Path) -> None:
     assert gone.exit_code == 1
     assert "no registered study 'nope'" in gone.stderr
     assert runner.invoke(app, ["--db", str(db), "study", "remove", "aws"]).exit_code == 0
+
+
+def test_a_new_event_alone_triggers_a_recompute(store: Store, tmp_path: Path) -> None:
+    from events import Event
+
+    assert recompute_registered(store, set(), now=NOW) == ["aws"]
+    assert recompute_registered(store, set(), now=NOW) == []
+    # an AMZN event inside openai-aws's estimation window: its sessions leave the (clean)
+    # estimation window, so the numbers change although no price did
+    loading.store_events(
+        store,
+        [
+            Event(
+                id="amzn-june",
+                title="x",
+                category="other",
+                announced=dt.date(2025, 6, 2),
+                timing="before_open",
+                tickers=("AMZN",),
+            )
+        ],
+        catalog="test",
+    )
+    assert recompute_registered(store, set(), now=NOW) == ["aws"]
+    diag = store.query(
+        "SELECT n_dropped_clean FROM event_diagnostics "
+        "WHERE run_id = (SELECT last_run_id FROM studies WHERE study_id = 'aws')"
+    )
+    assert diag.item() == 3  # the study's widest window, [-1, +1], around 2025-06-02

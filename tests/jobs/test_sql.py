@@ -97,3 +97,16 @@ def test_run_sql_api(db: Path) -> None:
     assert result.frame is not None and result.frame.item() is None  # no prices imported yet
     with pytest.raises(SqlError, match="empty"):
         run_sql(store, "  ")
+
+
+def test_csv_of_list_columns_and_bracketed_errors(db: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = _sql(
+        db, "--format", "csv", "SELECT event_id, tickers FROM events WHERE event_id = 'openai-aws'"
+    )
+    assert code == 0, stderr
+    assert stdout.splitlines() == ["event_id,tickers", "openai-aws,AMZN;NVDA;MSFT"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[events]]\nid = "x"\n')
+    result = runner.invoke(app, ["--db", str(db), "events", "import", str(bad)])
+    assert result.exit_code == 1
+    assert "[[event]] tables (and an optional [catalog] table)" in result.stderr
