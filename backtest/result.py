@@ -6,22 +6,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from backtest._typing import TEST_NAMES
 from backtest.config import EventStudyConfig
-
-_SUMMARY_TESTS = (
-    "csect_t",
-    "patell_z",
-    "bmp_t",
-    "kp_patell_z",
-    "kp_bmp_t",
-    "bw1985_t",
-    "corrado_rank_z",
-    "generalized_sign_z",
-    "sign_z",
-    "wilcoxon_w",
-    "grank_t",
-    "skew_adj_t",
-)
 
 
 @dataclass(frozen=True)
@@ -91,8 +77,8 @@ class EventStudyResult:
         rows.append(
             ["mean BHAR", *[_pct(first[w]["mean_bhar"]) if w in first else "-" for w in windows]]
         )
-        for name in _SUMMARY_TESTS:
-            cells = [name]
+        for name in TEST_NAMES:
+            cells: list[str] = [name]
             for a, b in windows:
                 r = by.get((name, a, b))
                 if r is None or r["stat"] is None:

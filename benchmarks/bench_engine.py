@@ -24,7 +24,6 @@ import cProfile
 import datetime as dt
 import gc
 import json
-import os
 import pstats
 import resource
 import sys
@@ -38,38 +37,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _common import data_dir, earnings_events, xnys_sessions  # noqa: E402
+
 from backtest import EventStudyConfig, run_event_study  # noqa: E402
 
 SEED = 20251103
 BENCHMARK = "SPY"
 
 
-def data_dir() -> Path:
-    env = os.environ.get("REACTION_DATA_DIR")
-    if env:
-        return Path(env)
-    return ROOT.parent / "shared" / "data"
-
-
-def xnys_sessions() -> np.ndarray:
-    import exchange_calendars as xcals
-
-    cal = xcals.get_calendar("XNYS", start="2002-01-01", end="2026-12-31")
-    return np.asarray(cal.sessions.date, dtype="datetime64[D]")
-
-
 def load_events(path: Path, sessions: np.ndarray) -> pl.DataFrame:
-    """The real earnings dates, day 0 = first session on or after the filing date."""
-    raw = pl.read_csv(path, try_parse_dates=True).sort("ticker", "filing_date")
-    filed = raw.get_column("filing_date").to_numpy().astype("datetime64[D]")
-    idx = np.searchsorted(sessions, filed, side="left")
-    day0 = sessions[np.minimum(idx, sessions.shape[0] - 1)]
-    return raw.with_row_index("n").select(
-        pl.format("{}-{}", pl.col("ticker"), pl.col("n")).alias("event_id"),
-        pl.col("ticker"),
-        pl.Series("day0", day0).cast(pl.Date),
-        pl.lit("earnings").alias("category"),
-    )
+    """The real earnings dates (shared loader) with this benchmark's extra column."""
+    return earnings_events(path, sessions).with_columns(pl.lit("earnings").alias("category"))
 
 
 def synthetic_returns(

@@ -1,0 +1,41 @@
+"""What the benchmarks share: the data folder, the XNYS sessions and the real earnings dates."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    """``REACTION_DATA_DIR``, else ``../shared/data`` beside the repository."""
+    env = os.environ.get("REACTION_DATA_DIR")
+    if env:
+        return Path(env)
+    return ROOT.parent / "shared" / "data"
+
+
+def xnys_sessions() -> np.ndarray:
+    """XNYS sessions 2002-2026 (explicit bounds: the calendar's defaults move with today)."""
+    import exchange_calendars as xcals
+
+    cal = xcals.get_calendar("XNYS", start="2002-01-01", end="2026-12-31")
+    return np.asarray(cal.sessions.date, dtype="datetime64[D]")
+
+
+def earnings_events(path: Path, sessions: np.ndarray) -> pl.DataFrame:
+    """The real earnings dates as ``event_id, ticker, day0``; day 0 = first session on or
+    after the filing date."""
+    raw = pl.read_csv(path, try_parse_dates=True).sort("ticker", "filing_date")
+    filed = raw.get_column("filing_date").to_numpy().astype("datetime64[D]")
+    idx = np.searchsorted(sessions, filed, side="left")
+    day0 = sessions[np.minimum(idx, sessions.shape[0] - 1)]
+    return raw.with_row_index("n").select(
+        pl.format("{}-{}", pl.col("ticker"), pl.col("n")).alias("event_id"),
+        pl.col("ticker"),
+        pl.Series("day0", day0).cast(pl.Date),
+    )
