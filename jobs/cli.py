@@ -660,21 +660,26 @@ def _definition(
     return parse_study(data, source=str(file) if file else "command line")
 
 
+# the event selection options shared by `study` and `backtest`
+EventOption = Annotated[
+    list[str] | None, typer.Option("--event", "-e", help="Only these event ids.")
+]
+CategoryOption = Annotated[
+    list[str] | None, typer.Option("--category", "-c", help="Only events of these categories.")
+]
+
+
 @study_app.command("run")
 def study_run(
     file: Annotated[
         Path | None, typer.Argument(help="Study TOML (default: the seed study).")
     ] = None,
-    event: Annotated[
-        list[str] | None, typer.Option("--event", "-e", help="Only these event ids.")
-    ] = None,
+    event: EventOption = None,
     ticker: Annotated[
         list[str] | None,
         typer.Option("--ticker", "-t", help="Measure these tickers for every event."),
     ] = None,
-    category: Annotated[
-        list[str] | None, typer.Option("--category", "-c", help="Only events of these categories.")
-    ] = None,
+    category: CategoryOption = None,
     model: Annotated[
         str | None,
         typer.Option(
@@ -827,16 +832,12 @@ def backtest(
     rule_file: Annotated[
         str | None, typer.Argument(help="Rule TOML, or a seed rule: amzn-events, earnings-drift.")
     ] = None,
-    event: Annotated[
-        list[str] | None, typer.Option("--event", "-e", help="Only these event ids.")
-    ] = None,
+    event: EventOption = None,
     ticker: Annotated[
         list[str] | None,
         typer.Option("--ticker", "-t", help="Trade these tickers for every event."),
     ] = None,
-    category: Annotated[
-        list[str] | None, typer.Option("--category", "-c", help="Only events of these categories.")
-    ] = None,
+    category: CategoryOption = None,
     entry: Annotated[str | None, typer.Option(help="Entry point, e.g. close:-1, open:0.")] = None,
     exit_: Annotated[str | None, typer.Option("--exit", help="Exit point, e.g. close:+5.")] = None,
     direction: Annotated[str | None, typer.Option(help="long, short or sign.")] = None,
