@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-ROOT = Path(__file__).resolve().parents[1]
+from storage.datadir import REPO_ROOT as ROOT
+from storage.datadir import shared_data_dir as data_dir
 
-
-def data_dir() -> Path:
-    """``REACTION_DATA_DIR``, else ``../shared/data`` beside the repository."""
-    env = os.environ.get("REACTION_DATA_DIR")
-    if env:
-        return Path(env)
-    return ROOT.parent / "shared" / "data"
+__all__ = ["ROOT", "data_dir", "earnings_events", "xnys_sessions"]
 
 
 def xnys_sessions() -> np.ndarray:

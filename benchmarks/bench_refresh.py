@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -41,19 +40,13 @@ if str(ROOT) not in sys.path:
 from events import nyse  # noqa: E402
 from jobs.refresh import run_refresh  # noqa: E402
 from jobs.settings import Settings  # noqa: E402
+from storage.datadir import shared_data_dir as data_dir  # noqa: E402
 from storage.sources.files import read_file  # noqa: E402
 from storage.sources.memory import MemorySource  # noqa: E402
 from storage.store import Store  # noqa: E402
 
 REPEATS = 5
 TARGET_SECONDS = 2.0
-
-
-def data_dir() -> Path:
-    env = os.environ.get("REACTION_DATA_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def prepare(path: Path, prices: pl.DataFrame) -> int:

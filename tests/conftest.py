@@ -13,20 +13,27 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from storage.datadir import REPO_ROOT, shared_data_dir
+
+__all__ = ["REPO_ROOT"]
+
+#: Variables a test may not inherit from the developer's shell (the data folder is found once,
+#: by :func:`storage.datadir.shared_data_dir`, so it stays).
+_KEPT = {"REACTION_DATA_DIR"}
 
 
-def _shared_data_dir() -> Path:
-    env = os.environ.get("REACTION_DATA_DIR")
-    if env:
-        return Path(env)
-    return REPO_ROOT.parent / "shared" / "data"
+@pytest.fixture(autouse=True)
+def _clean_reaction_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the caller's ``REACTION_*`` settings (e.g. ``REACTION_SEED``)."""
+    for name in list(os.environ):
+        if name.startswith("REACTION_") and name not in _KEPT:
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The folder with ``prices_daily.csv``, ``dividends.csv``, ``ff_factors_daily.csv`` ..."""
-    path = _shared_data_dir()
+    path = shared_data_dir()
     if not (path / "prices_daily.csv").is_file():
         message = (
             f"shared test data not found at {path}: set REACTION_DATA_DIR to the folder "

@@ -97,10 +97,7 @@ def rewrite(data: Path) -> None:  # pragma: no cover - a maintenance tool
 
 
 if __name__ == "__main__":  # pragma: no cover
-    import os
+    from storage.datadir import shared_data_dir
 
-    root = Path(
-        os.environ.get("REACTION_DATA_DIR", Path(__file__).resolve().parents[3] / "shared" / "data")
-    )
-    rewrite(root)
+    rewrite(shared_data_dir())
     sys.stdout.write(f"rewrote {DOC}\n")

@@ -2,7 +2,8 @@
 
 Configuration (fixed; the golden files depend on it):
 
-* data: /work/shared/data, or the folder in the environment variable REACTION_DATA_DIR
+* data: the folder in REACTION_DATA_DIR, else ../shared/data beside the repository
+  (``storage.datadir.shared_data_dir``)
 * panel: AMZN, MSFT, NVDA; benchmark SPY; calendar = the dates of SPY's rows
 * returns: simple total returns (close_t + D_t) / close_{t-1} - 1 (adj_close is empty)
 * estimation window [-260, -11], min_obs 120
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -29,7 +29,9 @@ sys.path.insert(0, str(HERE))
 
 import reference as ref  # noqa: E402
 
-DATA_DIR = Path(os.environ.get("REACTION_DATA_DIR", "/work/shared/data"))
+from storage.datadir import shared_data_dir  # noqa: E402
+
+DATA_DIR = shared_data_dir()
 OUT = HERE.parent / "golden"
 
 TICKERS = ["AMZN", "MSFT", "NVDA"]
