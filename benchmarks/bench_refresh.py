@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from events import nyse  # noqa: E402
-from jobs.refresh import run_refresh  # noqa: E402
+from jobs.services.refresh import run_refresh  # noqa: E402
 from jobs.settings import Settings  # noqa: E402
 from storage.datadir import shared_data_dir as data_dir  # noqa: E402
 from storage.sources.files import read_file  # noqa: E402

@@ -10,26 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-Category = Literal[
-    "earnings",
-    "layoffs",
-    "deal",
-    "investment",
-    "restructuring",
-    "product",
-    "regulatory",
-    "macro",
-    "other",
-]
-Timing = Literal["before_open", "intraday", "after_close", "unknown"]
+from events.names import CATEGORIES, TIMINGS, Category, Timing
 
-CATEGORIES: tuple[str, ...] = get_args(Category)
-TIMINGS: tuple[str, ...] = get_args(Timing)
+__all__ = ["CATEGORIES", "TIMINGS", "Category", "Event", "ResolvedEvent", "Timing"]
+
 NEW_YORK = ZoneInfo("America/New_York")
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")

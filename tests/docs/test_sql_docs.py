@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from jobs.sql import run_sql
+from jobs.services.sql import run_sql
 from storage.store import Store
 
 

@@ -82,7 +82,7 @@ def build_store(data: Path, db: Path) -> Path:
 def rewrite(data: Path) -> None:  # pragma: no cover - a maintenance tool
     import tempfile
 
-    from jobs.sql import run_sql
+    from jobs.services.sql import run_sql
     from storage.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:

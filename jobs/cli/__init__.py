@@ -1,0 +1,65 @@
+"""The ``reaction`` command line: thin wrappers over :mod:`jobs.services`.
+
+Every command exits non-zero on failure and prints errors as one sentence on
+stderr (the traceback only with ``--debug``). Machine-readable output goes to
+stdout; progress and messages go to stderr. One module per command group;
+each imports what it needs when it runs, so start-up stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jobs.cli import backtest, events, prices, refresh, sql, status, study
+from jobs.cli._common import CliContext
+
+app = typer.Typer(
+    name="reaction",
+    help="Event studies of market reactions: events, prices, abnormal returns, tests, reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="DuckDB store (default reaction.duckdb; env REACTION_DB)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML settings file (env REACTION_CONFIG).")
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """market-reaction: how did prices react to events, and is it more than noise?"""
+    ctx.obj = CliContext(db=db, config=config, debug=debug)
+
+
+status.register(app)
+events.register(app)
+prices.register(app)
+study.register(app)
+backtest.register(app)
+refresh.register(app)
+sql.register(app)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``reaction`` command: the exit code (``argv`` defaults to sys.argv)."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="reaction")
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        return 1
+    return 0
+
+
+__all__ = ["app", "main"]

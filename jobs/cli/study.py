@@ -1,0 +1,179 @@
+"""``reaction study``: run a study (the default subcommand), register it, list runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from backtest._typing import ModelName
+from jobs.cli._common import (
+    CategoryOption,
+    EventOption,
+    FormatOption,
+    NoSaveOption,
+    OfflineOption,
+    context,
+    guarded,
+    out,
+    print_frame,
+    say,
+)
+
+
+class _DefaultRun(TyperGroup):
+    """A group whose default subcommand is ``run``: ``reaction study [FILE] [options]``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+study_app = typer.Typer(
+    cls=_DefaultRun,
+    help="Run event studies (default: the seed study), register them for the daily refresh, list runs.",
+)
+
+
+@study_app.command("run")
+@guarded
+def study_run(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None, typer.Argument(help="Study TOML (default: the seed study).")
+    ] = None,
+    event: EventOption = None,
+    ticker: Annotated[
+        list[str] | None,
+        typer.Option("--ticker", "-t", help="Measure these tickers for every event."),
+    ] = None,
+    category: CategoryOption = None,
+    model: Annotated[ModelName | None, typer.Option(help="The return model.")] = None,
+    benchmark: Annotated[
+        list[str] | None,
+        typer.Option("--benchmark", "-b", help="Benchmark(s); the first is the main one."),
+    ] = None,
+    window: Annotated[
+        list[str] | None, typer.Option("--window", "-w", help="Event window START:END, e.g. -1:1.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for report.md, report.html, study.json, CSV/Parquet."),
+    ] = None,
+    fmt: FormatOption = "table",
+    offline: OfflineOption = False,
+    no_save: NoSaveOption = False,
+    no_html: Annotated[bool, typer.Option("--no-html", help="Skip report.html (faster).")] = False,
+) -> None:
+    """Run an event study, store it, and write its reports.
+
+    Example: reaction study --offline --event openai-aws --ticker AMZN --ticker NVDA --ticker MSFT
+    """
+    from jobs.definitions.study import load_study, parse_window, seed_study
+    from jobs.report.study.files import write_report_files
+    from jobs.report.study.jsondoc import json_document
+    from jobs.report.study.markdown import markdown_report
+    from jobs.report.study.terminal import print_report
+    from jobs.services.registry import is_registered
+    from jobs.services.study import run_study
+
+    base = load_study(file) if file is not None else seed_study()
+    definition = base.with_overrides(
+        events=event or (),
+        tickers=ticker or (),
+        categories=category or (),
+        model=model,
+        benchmarks=benchmark or (),
+        windows=[parse_window(w) for w in window or ()],
+        source=str(file) if file else "command line",
+    )
+    store = context(ctx).store()
+    run = run_study(
+        store,
+        definition,
+        now=dt.datetime.now(dt.UTC),
+        offline=offline,
+        save=not no_save,
+        registered=is_registered(store, definition),
+        recent_sessions=context(ctx).settings.recent_sessions,
+        on_message=say,
+    )
+    target = out_dir or Path("reports") / definition.study.id
+    written = write_report_files(run, target, html=not no_html)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(json_document(run), indent=2) + "\n")
+    elif fmt == "markdown":
+        sys.stdout.write(markdown_report(run))
+    else:
+        print_report(run, out)
+    say(
+        f"run {run.run_id}{' (not stored)' if no_save else ' stored'}; reports in {target}/ "
+        f"({', '.join(p.name for p in written[:3])}, ...)"
+    )
+
+
+@study_app.command("register")
+@guarded
+def study_register(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Study TOML to recompute on every refresh.")],
+) -> None:
+    """Register a study so the daily refresh recomputes it when its inputs change.
+
+    Example: reaction study register my-study.toml
+    """
+    from jobs.services.registry import register_study
+
+    definition = register_study(context(ctx).store(), file)
+    say(f"registered study {definition.study.id!r} from {file}")
+
+
+@study_app.command("list")
+@guarded
+def study_list(ctx: typer.Context) -> None:
+    """List registered studies and their last run.
+
+    Example: reaction study list
+    """
+    from jobs.services.registry import list_registered
+
+    print_frame(list_registered(context(ctx).store()))
+
+
+@study_app.command("remove")
+@guarded
+def study_remove(
+    ctx: typer.Context, study_id: Annotated[str, typer.Argument(help="The study id.")]
+) -> None:
+    """Unregister a study (its stored runs stay).
+
+    Example: reaction study remove seed
+    """
+    from jobs.services.registry import remove_study
+
+    remove_study(context(ctx).store(), study_id)
+    say(f"removed study {study_id!r}")
+
+
+@study_app.command("runs")
+@guarded
+def study_runs(
+    ctx: typer.Context, limit: Annotated[int, typer.Option(help="How many.")] = 20
+) -> None:
+    """List stored study runs, newest first.
+
+    Example: reaction study runs --limit 5
+    """
+    from jobs.services.study import list_runs
+
+    print_frame(list_runs(context(ctx).store(), limit))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(study_app, name="study")

@@ -1,0 +1,234 @@
+"""Studies: what to measure (a TOML definition), making sure the data are there, running it.
+
+A study file::
+
+    [study]
+    id = "seed"
+    title = "..."
+
+    [select]                      # which events (all given filters must hold)
+    events = ["openai-aws"]       # ids
+    categories = ["earnings"]
+    tags = ["seed"]
+    tickers = ["AMZN"]            # events that involve one of these tickers
+    from = 2025-09-01             # day 0 on or after
+    to = 2025-12-31               # day 0 on or before
+    catalog = "my-events.toml"    # every event of a catalog file (loaded into the store)
+
+    [measure]                     # which tickers to measure per event
+    tickers = ["AMZN", "NVDA", "MSFT"]   # a fixed list, for every event
+    own_tickers = true            # plus the event's own tickers (the default)
+
+    [model]
+    name = "market_model"         # market_adjusted, constant_mean, market_model, capm, ff3, carhart4, ff5
+    benchmarks = ["SPY", "QQQ"]   # the first is the main one; the others are shown side by side
+    estimation = { start = -260, end = -11, min_obs = 120 }
+    windows = [[0, 0], [-1, 1]]
+    variance_denominator = "L-k"  # or "L-1"
+    return_kind = "simple"        # or "log"
+    clean_estimation = true
+
+    [report]
+    tests = ["bmp_t", "kp_bmp_t"] # which tests to show (default: all)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from backtest import DEFAULT_WINDOWS, TEST_NAMES
+from backtest._typing import ModelName
+from events import normalise_ticker_list
+from jobs.definitions._common import (
+    ADHOC_SUFFIX,
+    Strict,
+    read_toml,
+    validation_sentence,
+    with_selection,
+)
+from jobs.errors import UsageError
+
+FACTOR_MODELS = {"capm", "ff3", "carhart4", "ff5"}
+
+_Strict = Strict
+
+
+class StudyInfo(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")] = "adhoc"
+    title: str = ""
+
+
+class Selection(_Strict):
+    events: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    tickers: tuple[str, ...] = ()
+    from_: dt.date | None = Field(default=None, alias="from")
+    to: dt.date | None = None
+    catalog: Path | None = None
+
+    @field_validator("tickers", mode="after")
+    @classmethod
+    def _tickers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return normalise_ticker_list(v)
+
+
+class Measure(_Strict):
+    tickers: tuple[str, ...] = ()
+    own_tickers: bool = True
+
+    @field_validator("tickers", mode="after")
+    @classmethod
+    def _tickers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return normalise_ticker_list(v)
+
+    @model_validator(mode="after")
+    def _something(self) -> Measure:
+        if not self.tickers and not self.own_tickers:
+            raise ValueError(
+                "measure: own_tickers = false needs a tickers list, or nothing is measured"
+            )
+        return self
+
+
+class Estimation(_Strict):
+    start: int = -260
+    end: int = -11
+    min_obs: int = 120
+
+
+class ModelSpec(_Strict):
+    name: ModelName = "market_model"
+    benchmarks: tuple[str, ...] = ("SPY",)
+    estimation: Estimation = Estimation()
+    windows: tuple[tuple[int, int], ...] = DEFAULT_WINDOWS
+    variance_denominator: Literal["L-k", "L-1"] = "L-k"
+    return_kind: Literal["simple", "log"] = "simple"
+    clean_estimation: bool = True
+
+    @field_validator("benchmarks", mode="after")
+    @classmethod
+    def _benchmarks(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError('at least one benchmark is needed, e.g. benchmarks = ["SPY"]')
+        return normalise_ticker_list(v)
+
+    @field_validator("windows", mode="after")
+    @classmethod
+    def _windows(cls, v: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+        if not v:
+            raise ValueError("at least one event window is needed, e.g. windows = [[-1, 1]]")
+        for a, b in v:
+            if a > b:
+                raise ValueError(f"window [{a}, {b}] starts after it ends")
+        return v
+
+
+class ReportSpec(_Strict):
+    tests: tuple[str, ...] = TEST_NAMES
+
+    @field_validator("tests", mode="after")
+    @classmethod
+    def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [t for t in v if t not in TEST_NAMES]
+        if unknown:
+            raise ValueError(f"unknown test(s) {unknown}; known: {', '.join(TEST_NAMES)}")
+        return v
+
+
+class StudyDefinition(_Strict):
+    """A study: which events, which tickers, which model, which windows and tests."""
+
+    study: StudyInfo = StudyInfo()
+    select: Selection = Selection()
+    measure: Measure = Measure()
+    model: ModelSpec = ModelSpec()
+    report: ReportSpec = ReportSpec()
+
+    def canonical_json(self) -> str:
+        """A stable JSON form (sorted keys): what is stored with each run and hashed."""
+        return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+
+    def with_overrides(
+        self,
+        *,
+        events: Sequence[str] = (),
+        tickers: Sequence[str] = (),
+        categories: Sequence[str] = (),
+        model: str | None = None,
+        benchmarks: Sequence[str] = (),
+        windows: Sequence[tuple[int, int]] = (),
+        source: str = "command line",
+    ) -> StudyDefinition:
+        """This study narrowed or changed, as ``reaction study`` options do.
+
+        ``events`` replaces the selection, ``categories`` narrows it, ``tickers`` measures only
+        these tickers for every event; ``model``, ``benchmarks`` and ``windows`` replace the
+        model's. Any override makes an ad-hoc variant with the id ``<id>-adhoc``, so it neither
+        overwrites the study's reports nor passes for the registered study's latest run.
+        """
+        if not any((events, tickers, categories, model, benchmarks, windows)):
+            return self
+        data = with_selection(
+            self.model_dump(mode="python", by_alias=True), events, tickers, categories
+        )
+        data["study"]["id"] = f"{self.study.id}{ADHOC_SUFFIX}"
+        if model:
+            data["model"]["name"] = model
+        if benchmarks:
+            data["model"]["benchmarks"] = [b.upper() for b in benchmarks]
+        if windows:
+            data["model"]["windows"] = [tuple(w) for w in windows]
+        return parse_study(data, source=source)
+
+
+def parse_window(text: str, *, name: str = "--window") -> tuple[int, int]:
+    """``"-1:1"`` -> ``(-1, 1)``: an event window START:END in sessions relative to day 0."""
+    try:
+        a, b = text.split(":")
+        return int(a), int(b)
+    except ValueError as exc:
+        raise UsageError(
+            f"{name} {text!r} is not START:END in sessions, e.g. -1:1 or 0:10"
+        ) from exc
+
+
+def parse_study(data: dict[str, Any], *, source: str) -> StudyDefinition:
+    """Validate a parsed TOML document; errors name the file and the field."""
+    try:
+        definition = StudyDefinition.model_validate(data)
+    except ValidationError as exc:
+        raise UsageError(validation_sentence(exc, source)) from exc
+    if definition.select.catalog is not None and not definition.select.catalog.is_absolute():
+        base = Path(source).parent if not source.startswith("<") else Path.cwd()
+        definition = definition.model_copy(
+            update={
+                "select": definition.select.model_copy(
+                    update={"catalog": (base / definition.select.catalog).resolve()}
+                )
+            }
+        )
+    return definition
+
+
+def load_study(path: str | Path) -> StudyDefinition:
+    """Read a study TOML file."""
+    return parse_study(read_toml(Path(path), what="study file"), source=str(path))
+
+
+def seed_study_text() -> str:
+    """The TOML text of the seed study that ships with the package."""
+    return (resources.files("jobs") / "studies" / "seed.toml").read_text(encoding="utf-8")
+
+
+def seed_study() -> StudyDefinition:
+    """The seed study (``jobs/studies/seed.toml``)."""
+    return parse_study(tomllib.loads(seed_study_text()), source="<package>/studies/seed.toml")

@@ -1,0 +1,153 @@
+"""The machine-readable study document (``reaction study --format json``; see docs/study-json.md).
+
+Numbers are plain JSON numbers; a number that cannot be computed is ``null``
+and its row says why (``status`` for observations, ``note`` for tests). NaN
+and infinities never appear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from jobs.runs import StudyRun
+
+SCHEMA_VERSION = 1
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
+def _events(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
+    res = run.results[benchmark]
+    ar = res.ar.sort("event_id", "ticker", "rel_day")
+    car = res.car.sort("event_id", "ticker", "start", "end")
+    ar_by = dict(ar.group_by(["event_id", "ticker"]))
+    car_by = dict(car.group_by(["event_id", "ticker"]))
+    moves = {(r["event_id"], r["ticker"]): r for r in run.moves.iter_rows(named=True)}
+    timing = {(r["event_id"], r["ticker"]): r for r in run.observations.iter_rows(named=True)}
+    out = []
+    for d in res.diagnostics.sort("day0", "event_id", "ticker").iter_rows(named=True):
+        key = (d["event_id"], d["ticker"])
+        a = ar_by.get(key, pl.DataFrame())
+        c = car_by.get(key, pl.DataFrame())
+        m = moves.get(key, {})
+        o = timing.get(key, {})
+        out.append(
+            {
+                "event_id": d["event_id"],
+                "ticker": d["ticker"],
+                "day0": d["day0"],
+                "timing": o.get("timing"),
+                "own_ticker": o.get("own"),
+                "benchmark": benchmark,
+                "status": d["status"],
+                "model": d.get("model"),
+                "alpha": d.get("alpha"),
+                "beta": d.get("beta"),
+                "r2": d.get("r2"),
+                "sigma": d.get("sigma"),
+                "n_est": d.get("n_est"),
+                "n_dropped_clean": d.get("n_dropped_clean"),
+                "confounded_by": d.get("confounded_by") or [],
+                "day0_gap": m.get("gap"),
+                "day0_open_to_close": m.get("open_to_close"),
+                "day0_close_to_close": m.get("close_to_close"),
+                "ar": [
+                    {
+                        "rel_day": r["rel_day"],
+                        "date": r["date"],
+                        "ret": r.get("ret"),
+                        "ar": r["ar"],
+                        "t": r["t"],
+                        "p": r.get("p"),
+                    }
+                    for r in (a.iter_rows(named=True) if a.height else [])
+                ],
+                "windows": [
+                    {
+                        "start": r["start"],
+                        "end": r["end"],
+                        "status": r["status"],
+                        "car": r["car"],
+                        "car_t": r["car_t"],
+                        "car_p": r["car_p"],
+                        "bhar": r["bhar"],
+                        "bhar_model": r.get("bhar_model"),
+                        "confounded_by": r.get("confounded_by") or [],
+                    }
+                    for r in (c.iter_rows(named=True) if c.height else [])
+                ],
+            }
+        )
+    return out
+
+
+def _aggregate(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
+    from jobs.runs import tests_with_df
+
+    tests = tests_with_df(run.results[benchmark].tests).sort("start", "end", "test")
+    out = []
+    for (start, end), group in tests.group_by(["start", "end"], maintain_order=True):
+        first = group.row(0, named=True)
+        out.append(
+            {
+                "start": start,
+                "end": end,
+                "n": first.get("n"),
+                "caar": first.get("caar"),
+                "mean_bhar": first.get("mean_bhar"),
+                "tests": {
+                    r["test"]: {
+                        "stat": r["stat"],
+                        "p": r["p"],
+                        "distribution": r.get("distribution"),
+                        "note": r.get("note"),
+                    }
+                    for r in group.iter_rows(named=True)
+                    if r["test"] in run.definition.report.tests
+                },
+            }
+        )
+    return out
+
+
+def json_document(run: StudyRun) -> dict[str, Any]:
+    """The whole run as one JSON-ready dict (main benchmark at the top level)."""
+    main = run.benchmark
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run.run_id,
+        "study_id": run.definition.study.id,
+        "title": run.definition.study.title,
+        "created_at": run.created_at,
+        "package_version": run.package_version,
+        "input_hash": run.input_hash,
+        "model": run.definition.model.name,
+        "benchmark": main,
+        "data_stamp": run.stamp,
+        "config": run.definition.model_dump(mode="json", by_alias=True),
+        "events": _events(run, main),
+        "aggregate": _aggregate(run, main),
+        "other_benchmarks": {
+            b: {"events": _events(run, b), "aggregate": _aggregate(run, b)}
+            for b in run.results
+            if b != main
+        },
+        "warnings": [w.text for w in run.warnings],
+    }
+    cleaned: dict[str, Any] = _clean(doc)
+    return cleaned

@@ -1,0 +1,263 @@
+"""A study's inputs: which events and observations, whether the prices are there, the data stamp.
+
+Pure functions over polars frames (the stored events, coverage and prices); the study service
+(:mod:`jobs.services.study`) calls them between reading the store and running the engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from jobs.definitions.study import StudyDefinition
+from jobs.errors import MissingDataError, UsageError
+
+# -- selecting events and observations ----------------------------------------------------------
+
+
+def select_events(
+    definition: StudyDefinition, events: pl.DataFrame, catalog_ids: Sequence[str] = ()
+) -> pl.DataFrame:
+    """The stored events (``Store.events()`` rows) that the study's ``[select]`` picks.
+
+    ``catalog_ids`` are the ids from ``select.catalog`` (already loaded into the store).
+    """
+    sel = definition.select
+    frame = events
+    if sel.events:
+        unknown = sorted(set(sel.events) - set(events.get_column("event_id").to_list()))
+        if unknown:
+            raise UsageError(
+                f"unknown event id(s) {', '.join(unknown)}; 'reaction events list' shows the ids"
+            )
+        frame = frame.filter(pl.col("event_id").is_in(list(sel.events)))
+    if catalog_ids:
+        frame = frame.filter(pl.col("event_id").is_in(list(catalog_ids)))
+    if sel.categories:
+        frame = frame.filter(pl.col("category").is_in(list(sel.categories)))
+    if sel.tags:
+        frame = frame.filter(
+            pl.col("tags").list.eval(pl.element().is_in(list(sel.tags))).list.any()
+        )
+    if sel.tickers:
+        frame = frame.filter(
+            pl.col("tickers").list.eval(pl.element().is_in(list(sel.tickers))).list.any()
+        )
+    if sel.from_ is not None:
+        frame = frame.filter(pl.col("day0") >= sel.from_)
+    if sel.to is not None:
+        frame = frame.filter(pl.col("day0") <= sel.to)
+    return frame.sort("day0", "event_id")
+
+
+def observations(definition: StudyDefinition, selected: pl.DataFrame) -> pl.DataFrame:
+    """One row per (event, measured ticker): ``event_id, ticker, day0, category, timing, own``.
+
+    ``own`` says whether the ticker is one of the event's own tickers.
+    """
+    rows: list[dict[str, Any]] = []
+    for r in selected.iter_rows(named=True):
+        own = list(r["tickers"] or [])
+        wanted = (own if definition.measure.own_tickers else []) + [
+            t
+            for t in definition.measure.tickers
+            if t not in own or not definition.measure.own_tickers
+        ]
+        seen: set[str] = set()
+        for t in wanted:
+            if t in seen:
+                continue
+            seen.add(t)
+            rows.append(
+                {
+                    "event_id": r["event_id"],
+                    "ticker": t,
+                    "day0": r["day0"],
+                    "category": r["category"],
+                    "timing": r["timing"],
+                    "own": t in own,
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "event_id": pl.String,
+            "ticker": pl.String,
+            "day0": pl.Date,
+            "category": pl.String,
+            "timing": pl.String,
+            "own": pl.Boolean,
+        },
+    )
+
+
+# -- data sufficiency ----------------------------------------------------------------------------
+
+
+def required_spans(
+    obs: pl.DataFrame,
+    definition: StudyDefinition,
+    sessions: Sequence[dt.date],
+    last_completed: dt.date,
+) -> pl.DataFrame:
+    """Per ticker (measured and benchmarks): the first and last session the study needs.
+
+    The end is capped at ``last_completed``: a window that runs past the last
+    completed session is reported as incomplete, not as missing data.
+    """
+    spec = definition.model
+    lo = (
+        min(spec.estimation.start, min(a for a, _ in spec.windows)) - 1
+    )  # one more for the first return
+    hi = max(b for _, b in spec.windows)
+    index = {d: i for i, d in enumerate(sessions)}
+    need: dict[str, tuple[dt.date, dt.date]] = {}
+    for ticker, day0 in obs.select("ticker", "day0").iter_rows():
+        i = index.get(day0)
+        if i is None:
+            continue
+        start = sessions[max(0, i + lo)]
+        end = min(sessions[min(len(sessions) - 1, i + hi)], last_completed)
+        for t in (ticker, *spec.benchmarks):
+            a, b = need.get(t, (start, end))
+            need[t] = (min(a, start), max(b, end))
+    return pl.DataFrame(
+        [{"ticker": t, "start": a, "end": b} for t, (a, b) in sorted(need.items())],
+        schema={"ticker": pl.String, "start": pl.Date, "end": pl.Date},
+    )
+
+
+def missing_prices(required: pl.DataFrame, coverage: pl.DataFrame) -> pl.DataFrame:
+    """Tickers whose stored prices do not reach the needed last session (or are absent).
+
+    History that starts after the needed start is *not* missing (a listing date
+    cannot be fetched away); the engine reports too-short estimation windows itself.
+    """
+    joined = required.join(coverage.select("ticker", "first", "last"), on="ticker", how="left")
+    return joined.filter(pl.col("last").is_null() | (pl.col("last") < pl.col("end"))).select(
+        "ticker",
+        pl.when(pl.col("last").is_null())
+        .then(pl.col("start"))
+        .otherwise(pl.col("last") + pl.duration(days=1))
+        .alias("from"),
+        pl.col("end").alias("to"),
+        pl.col("last").is_null().alias("absent"),
+    )
+
+
+def missing_sentence(missing: pl.DataFrame, *, fetched: bool = False) -> str:
+    """One sentence naming what is missing and how to add it (``fetched``: a fetch was tried)."""
+    parts = [
+        f"{r['ticker']} ({'no prices at all' if r['absent'] else 'nothing after ' + str(r['from'] - dt.timedelta(days=1))}; needed through {r['to']})"
+        for r in missing.iter_rows(named=True)
+    ]
+    return (
+        "prices are missing for "
+        + ", ".join(parts)
+        + ": import them with 'reaction prices import FILE' (e.g. a Yahoo CSV per ticker or the long "
+        "date,ticker,open,high,low,close,adj_close,volume layout)"
+        + (
+            ", or fetch them again when Yahoo Finance can be reached (see the messages above)"
+            if fetched
+            else ", or run without --offline to fetch them"
+        )
+    )
+
+
+def raise_if_missing(missing: pl.DataFrame, *, fetched: bool = False) -> None:
+    if missing.height:
+        raise MissingDataError(missing_sentence(missing, fetched=fetched))
+
+
+# -- reproducibility -----------------------------------------------------------------------------
+
+
+def data_stamp(
+    prices: pl.DataFrame,
+    actions: pl.DataFrame,
+    factors: pl.DataFrame | None,
+    obs: pl.DataFrame,
+    definition: StudyDefinition,
+    catalog: pl.DataFrame | None = None,
+) -> tuple[list[dict[str, Any]], str]:
+    """Per ticker: last session used, when it was loaded and from where; and a hash of all inputs.
+
+    The hash covers the prices and actions used (values, not load times), the
+    factors, the observations, the catalog events the engine saw (they decide
+    the clean estimation windows and the confounding lists) and the canonical
+    definition, so the same study on the same data gives the same hash and any
+    change that can move a number changes it.
+    """
+    per_ticker = (
+        prices.group_by("ticker")
+        .agg(
+            pl.col("date").min().alias("first_used"),
+            pl.col("date").max().alias("last_used"),
+            pl.len().alias("rows"),
+            pl.col("fetched_at").max().alias("loaded_at"),
+            pl.col("source").sort_by("fetched_at").last().alias("source"),
+        )
+        .sort("ticker")
+    )
+    h = hashlib.sha256()
+    value_cols = ["ticker", "date", "open", "close", "adj_close"]
+    h.update(prices.select(value_cols).sort("ticker", "date").write_csv().encode())
+    h.update(
+        actions.select("ticker", "date", "kind", "value")
+        .sort("ticker", "date", "kind")
+        .write_csv()
+        .encode()
+    )
+    if factors is not None:
+        h.update(
+            factors.drop("source", "loaded_at", strict=False).sort("date").write_csv().encode()
+        )
+    h.update(obs.sort("event_id", "ticker").write_csv().encode())
+    if catalog is not None:
+        h.update(
+            catalog.select("event_id", "ticker", "day0", "category")
+            .sort("event_id", "ticker")
+            .write_csv()
+            .encode()
+        )
+    h.update(definition.canonical_json().encode())
+    stamp = [
+        {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in r.items()}
+        for r in per_ticker.iter_rows(named=True)
+    ]
+    return stamp, h.hexdigest()
+
+
+# -- day-0 moves ---------------------------------------------------------------------------------
+
+
+def day0_moves(obs: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
+    """Gap, open-to-close and close-to-close price moves on day 0 for each observation.
+
+    ``gap = open_0 / close_-1 - 1``, ``open_to_close = close_0 / open_0 - 1``,
+    ``close_to_close = close_0 / close_-1 - 1`` (price moves, dividends not added):
+    for news before the open or after the close the open-to-close move shows how
+    the first reaction held up during the session (NVDA 2025-11-20 opened +5% and
+    closed -3%).
+    """
+    px = (
+        prices.select("ticker", "date", "open", "close")
+        .sort("ticker", "date")
+        .with_columns(pl.col("close").shift(1).over("ticker").alias("prev_close"))
+    )
+    joined = obs.select("event_id", "ticker", "day0", "timing").join(
+        px, left_on=["ticker", "day0"], right_on=["ticker", "date"], how="left"
+    )
+    return joined.select(
+        "event_id",
+        "ticker",
+        "day0",
+        "timing",
+        (pl.col("open") / pl.col("prev_close") - 1).alias("gap"),
+        (pl.col("close") / pl.col("open") - 1).alias("open_to_close"),
+        (pl.col("close") / pl.col("prev_close") - 1).alias("close_to_close"),
+    ).sort("event_id", "ticker")

@@ -1,0 +1,228 @@
+"""Loading real and fake data into a store: files, idempotence, atomicity, fetching."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from events import nyse
+from jobs.services import ingest
+from storage.errors import ImportFileError, RateLimitedError
+from storage.sources.memory import MemorySource
+from storage.store import Store
+
+FIXED = dt.datetime(2025, 11, 21, 23, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "s.duckdb", clock=lambda: FIXED)
+
+
+@pytest.mark.shared_data
+def test_shared_price_file_loads_completely(store: Store, shared_data: Path) -> None:
+    loads = ingest.import_price_files(
+        store, [shared_data / "prices_daily.csv", shared_data / "dividends.csv"]
+    )
+    assert loads[0].prices.inserted == 73307
+    assert loads[1].actions.inserted == 673
+    closes = store.query(
+        "SELECT ticker, date, close FROM prices WHERE (ticker = 'AMZN' AND date = '2025-10-31') "
+        "OR (ticker = 'NVDA' AND date = '2025-10-29') ORDER BY ticker"
+    )
+    assert closes.rows() == [
+        ("AMZN", dt.date(2025, 10, 31), 244.22),
+        ("NVDA", dt.date(2025, 10, 29), 207.04),
+    ]
+    # every ticker has every XNYS session between its first and last date, and nothing else
+    cal = nyse()
+    for ticker, first, last, rows in (
+        store.coverage().select("ticker", "first", "last", "rows").iter_rows()
+    ):
+        stored = store.query("SELECT date FROM prices WHERE ticker = ? ORDER BY date", [ticker])
+        assert stored.get_column("date").to_list() == cal.sessions_in_range(first, last), ticker
+        assert rows == len(cal.sessions_in_range(first, last))
+    # a second import changes nothing
+    again = ingest.import_price_files(store, [shared_data / "prices_daily.csv"])
+    assert (again[0].prices.inserted, again[0].prices.updated, again[0].prices.unchanged) == (
+        0,
+        0,
+        73307,
+    )
+
+
+def test_bad_file_in_a_batch_writes_nothing(store: Store, tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "date,ticker,open,high,low,close,adj_close,volume\n2025-10-31,AMZN,1,2,1,244.22,,1\n"
+    )
+    ingest.import_price_files(store, [good])
+    before = store.prices()
+    newer = tmp_path / "newer.csv"
+    newer.write_text(
+        "date,ticker,open,high,low,close,adj_close,volume\n2025-11-03,AMZN,1,2,1,254.0,,1\n"
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "date,ticker,open,high,low,close,adj_close,volume\n2025-11-04,AMZN,1,2,1,-1,,1\n"
+    )
+    with pytest.raises(
+        ImportFileError,
+        match=r"bad\.csv: 1 row\(s\) cannot be loaded \(line 2: close -1\.0 is not positive",
+    ):
+        ingest.import_price_files(store, [newer, bad])
+    assert store.prices().equals(before)
+    failed = store.recent_loads(1).row(0, named=True)
+    assert (failed["outcome"], failed["target"]) == ("failed", str(bad))
+    # with skip_bad_rows the good rows load and the bad one is reported
+    loads = ingest.import_price_files(store, [newer, bad], skip_bad_rows=True)
+    assert [len(fl.rejected) for fl in loads] == [0, 1]
+    assert store.prices().height == 2
+
+
+def test_seed_loaded_once(store: Store) -> None:
+    assert ingest.ensure_seeded(store) is True
+    assert ingest.ensure_seeded(store) is False
+    events = store.events()
+    assert events.height == 14
+    assert events.filter(pl.col("event_id") == "amzn-q3").item(0, "day0") == dt.date(2025, 10, 31)
+    assert store.event_tickers().filter(pl.col("event_id") == "openai-aws").get_column(
+        "ticker"
+    ).to_list() == ["AMZN", "NVDA", "MSFT"]
+
+
+def _bars(ticker: str, sessions: list[dt.date], close: float = 100.0) -> pl.DataFrame:
+    n = len(sessions)
+    return pl.DataFrame(
+        {
+            "ticker": [ticker] * n,
+            "date": sessions,
+            "open": [close] * n,
+            "high": [close + 1] * n,
+            "low": [close - 1] * n,
+            "close": [close + i for i in range(n)],
+            "adj_close": [None] * n,
+            "volume": [1] * n,
+        }
+    )
+
+
+def test_fetch_only_missing_plus_recent(store: Store) -> None:
+    cal = nyse()
+    sessions = cal.sessions_in_range(dt.date(2025, 10, 1), dt.date(2025, 11, 21))
+    source = MemorySource(pl.concat([_bars("AMZN", sessions), _bars("SPY", sessions)]))
+    first = ingest.fetch_prices(
+        store,
+        source,
+        ["AMZN", "SPY"],
+        end=dt.date(2025, 11, 14),
+        default_start=dt.date(2025, 10, 1),
+        recent_sessions=5,
+        calendar=cal,
+    )
+    assert [o.inserted for o in first] == [
+        len(cal.sessions_in_range(dt.date(2025, 10, 1), dt.date(2025, 11, 14)))
+    ] * 2
+    source.calls.clear()
+    second = ingest.fetch_prices(
+        store,
+        source,
+        ["AMZN"],
+        end=dt.date(2025, 11, 21),
+        default_start=dt.date(2025, 10, 1),
+        recent_sessions=5,
+        calendar=cal,
+    )
+    # re-fetch starts 5 stored sessions back: 11-10 .. 11-14 are re-read, 11-17 .. 11-21 are new
+    assert source.calls == [("AMZN", dt.date(2025, 11, 10), dt.date(2025, 11, 21))]
+    assert (second[0].inserted, second[0].revised, second[0].unchanged) == (5, 0, 5)
+
+
+def test_one_failing_ticker_does_not_stop_the_others(store: Store) -> None:
+    cal = nyse()
+    sessions = cal.sessions_in_range(dt.date(2025, 10, 1), dt.date(2025, 10, 31))
+    source = MemorySource(
+        pl.concat([_bars("AMZN", sessions), _bars("SPY", sessions)]),
+        failures={
+            "AMZN": RateLimitedError("Yahoo rate limit for AMZN after 4 tries", ticker="AMZN")
+        },
+    )
+    outcomes = ingest.fetch_prices(
+        store,
+        source,
+        ["AMZN", "SPY", "NOPE"],
+        end=dt.date(2025, 10, 31),
+        default_start=dt.date(2025, 10, 1),
+        calendar=cal,
+    )
+    assert [o.error is None for o in outcomes] == [False, True, False]
+    assert "rate limit" in (outcomes[0].error or "")
+    assert "no prices for NOPE" in (outcomes[2].error or "")
+    assert store.coverage().get_column("ticker").to_list() == ["SPY"]
+    log = store.recent_loads(3).sort("load_id")
+    assert log.get_column("outcome").to_list() == ["failed", "ok", "failed"]
+
+
+def test_new_dividend_refetches_history(store: Store) -> None:
+    cal = nyse()
+    sessions = cal.sessions_in_range(dt.date(2025, 10, 1), dt.date(2025, 11, 21))
+    bars = _bars("MSFT", sessions)
+    source = MemorySource(bars)
+    ingest.fetch_prices(
+        store,
+        source,
+        ["MSFT"],
+        end=dt.date(2025, 11, 14),
+        default_start=dt.date(2025, 10, 1),
+        calendar=cal,
+    )
+    # Yahoo now reports a dividend on 11-20 and back-adjusts every earlier adj_close
+    source.prices = bars.with_columns(adj_close=pl.col("close") * 0.99)
+    source.actions = pl.DataFrame(
+        {"ticker": ["MSFT"], "date": [dt.date(2025, 11, 20)], "kind": ["dividend"], "value": [0.91]}
+    )
+    source.calls.clear()
+    out = ingest.fetch_prices(
+        store,
+        source,
+        ["MSFT"],
+        end=dt.date(2025, 11, 21),
+        default_start=dt.date(2025, 10, 1),
+        calendar=cal,
+    )
+    assert out[0].refetched_history
+    assert source.calls[-1] == ("MSFT", dt.date(2025, 10, 1), dt.date(2025, 11, 21))
+    assert store.prices(["MSFT"]).get_column("adj_close").null_count() == 0
+
+
+@pytest.mark.shared_data
+def test_factor_file_import_stores_fractions(store: Store, shared_data: Path) -> None:
+    counts = ingest.import_factor_files(store, [shared_data / "ff_factors_daily.csv"])
+    assert counts.inserted == 15751
+    # the file's row for 2025-10-31 reads "0.40,-0.07,-0.24,-1.31,0.18,-0.50,0.02" (percent)
+    row = store.factors(dt.date(2025, 10, 31), dt.date(2025, 10, 31)).row(0, named=True)
+    assert [row[c] for c in ("mkt_rf", "smb", "hml", "rmw", "cma", "mom", "rf")] == pytest.approx(
+        [0.0040, -0.0007, -0.0024, -0.0131, 0.0018, -0.0050, 0.0002], abs=1e-12
+    )
+    assert (
+        ingest.import_factor_files(store, [shared_data / "ff_factors_daily.csv"]).unchanged == 15751
+    )
+
+
+def test_changed_ticker_list_counts_as_an_update(store: Store, tmp_path: Path) -> None:
+    from events import load_catalog
+
+    path = tmp_path / "c.toml"
+    entry = '[[event]]\nid = "x1"\ntitle = "t"\ncategory = "deal"\nannounced = 2025-11-03\ntiming = "before_open"\ntickers = {}\n'
+    path.write_text(entry.format('["AMZN"]'))
+    assert ingest.store_events(store, load_catalog(path), catalog="c").inserted == 1
+    assert ingest.store_events(store, load_catalog(path), catalog="c").unchanged == 1
+    path.write_text(entry.format('["AMZN", "MSFT"]'))
+    assert ingest.store_events(store, load_catalog(path), catalog="c").updated == 1
+    assert store.events().filter(pl.col("event_id") == "x1").item(0, "tickers").to_list() == [
+        "AMZN",
+        "MSFT",
+    ]

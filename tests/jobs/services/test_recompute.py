@@ -1,0 +1,122 @@
+"""Registered studies are recomputed by the refresh only when their inputs changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from jobs.cli import app
+from jobs.services import ingest
+from jobs.services.recompute import recompute_registered
+from jobs.services.registry import register_study, registered_studies, remove_study
+from storage.store import Store
+
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+STUDY = """
+[study]
+id = "aws"
+title = "OpenAI-AWS on AMZN"
+
+[select]
+events = ["openai-aws"]
+
+[measure]
+tickers = ["AMZN"]
+own_tickers = false
+
+[model]
+benchmarks = ["SPY"]
+windows = [[-1, 1]]
+"""
+
+pytestmark = pytest.mark.shared_data
+
+
+@pytest.fixture
+def store(tmp_path: Path, shared_data: Path) -> Store:
+    prices = pl.read_csv(shared_data / "prices_daily.csv", infer_schema=False)
+    part = tmp_path / "upto.csv"
+    prices.filter(
+        pl.col("ticker").is_in(["AMZN", "SPY"]) & (pl.col("date") <= "2026-05-28")
+    ).write_csv(part)
+    s = Store(tmp_path / "r.duckdb")
+    ingest.ensure_seeded(s)
+    ingest.import_price_files(s, [part])
+    (tmp_path / "aws.toml").write_text(STUDY)
+    register_study(s, tmp_path / "aws.toml")
+    return s
+
+
+def test_recompute_only_when_inputs_change(store: Store, tmp_path: Path, shared_data: Path) -> None:
+    reports = tmp_path / "reports"
+    assert recompute_registered(store, set(), now=NOW, reports_dir=reports, html=False) == ["aws"]
+    assert (reports / "aws" / "report.md").is_file()
+    ((definition, last_hash),) = registered_studies(store)
+    assert definition.study.id == "aws"
+    assert last_hash is not None
+    # nothing changed: nothing recomputed, nothing stored
+    assert recompute_registered(store, set(), now=NOW, reports_dir=reports, html=False) == []
+    assert store.query("SELECT count(*) FROM study_runs").item() == 1
+    # a new session for AMZN changes the inputs (the stamp's last session) even though the
+    # event window is long past
+    ingest.import_price_files(store, [shared_data / "prices_daily.csv"], ticker="AMZN")
+    assert recompute_registered(store, {"AMZN"}, now=NOW, reports_dir=reports, html=False) == [
+        "aws"
+    ]
+    runs = store.query("SELECT run_id, input_hash FROM study_runs ORDER BY created_at")
+    assert runs.height == 2
+    assert runs.get_column("input_hash").n_unique() == 2
+    latest = store.query("SELECT count(*) FROM main.latest_runs").item()
+    assert latest == 1
+
+
+def test_unregistered_study_is_not_recomputed(store: Store) -> None:
+    remove_study(store, "aws")
+    assert recompute_registered(store, {"AMZN"}, now=NOW) == []
+
+
+def test_cli_register_list_remove(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = tmp_path / "c.duckdb"
+    study = tmp_path / "aws.toml"
+    study.write_text(STUDY)
+    assert runner.invoke(app, ["--db", str(db), "study", "register", str(study)]).exit_code == 0
+    listed = runner.invoke(app, ["--db", str(db), "study", "list"], env={"COLUMNS": "200"})
+    assert "aws" in listed.stdout
+    gone = runner.invoke(app, ["--db", str(db), "study", "remove", "nope"])
+    assert gone.exit_code == 1
+    assert "no registered study 'nope'" in gone.stderr
+    assert runner.invoke(app, ["--db", str(db), "study", "remove", "aws"]).exit_code == 0
+
+
+def test_a_new_event_alone_triggers_a_recompute(store: Store, tmp_path: Path) -> None:
+    from events import Event
+
+    assert recompute_registered(store, set(), now=NOW) == ["aws"]
+    assert recompute_registered(store, set(), now=NOW) == []
+    # an AMZN event inside openai-aws's estimation window: its sessions leave the (clean)
+    # estimation window, so the numbers change although no price did
+    ingest.store_events(
+        store,
+        [
+            Event(
+                id="amzn-june",
+                title="x",
+                category="other",
+                announced=dt.date(2025, 6, 2),
+                timing="before_open",
+                tickers=("AMZN",),
+            )
+        ],
+        catalog="test",
+    )
+    assert recompute_registered(store, set(), now=NOW) == ["aws"]
+    diag = store.query(
+        "SELECT n_dropped_clean FROM event_diagnostics "
+        "WHERE run_id = (SELECT last_run_id FROM studies WHERE study_id = 'aws')"
+    )
+    assert diag.item() == 3  # the study's widest window, [-1, +1], around 2025-06-02
