@@ -12,8 +12,6 @@ from typing import Any, Literal, TypeAlias
 
 import polars as pl
 
-from jobs.report.format import window_label
-
 WarningCode: TypeAlias = Literal[
     "confounded",
     "confounded_peers",
@@ -38,6 +36,11 @@ class StudyWarning:
 
     def __str__(self) -> str:
         return self.text
+
+
+def window_label(start: int, end: int) -> str:
+    """``[-1,+1]`` (or ``[+0]`` for one day): an event window as reports print it."""
+    return f"[{start:+d},{end:+d}]" if start != end else f"[{start:+d}]"
 
 
 def study_warnings(

@@ -80,12 +80,10 @@ def backtest(
     Example: reaction backtest amzn-events --offline --entry close:0 --exit close:+5 --cost-bps 5 --hedge beta --sweep
     """
     from jobs.definitions.rule import load_rule
-    from jobs.report.backtest.html import (
-        json_document,
-        markdown_backtest,
-        print_backtest,
-        write_backtest_files,
-    )
+    from jobs.report.backtest.files import write_backtest_files
+    from jobs.report.backtest.jsondoc import json_document
+    from jobs.report.backtest.markdown import markdown_backtest
+    from jobs.report.backtest.terminal import print_backtest
     from jobs.services.backtest import run_backtest
 
     name = rule_file or "amzn-events"

@@ -59,6 +59,7 @@ def refresh(
     from jobs.runtime.signals import stop_on_signals
     from jobs.services import refresh as rf
     from jobs.services.recompute import recompute_hook
+    from jobs.services.sources import default_source
 
     s = context(ctx).settings
     store = context(ctx).store()
@@ -75,7 +76,7 @@ def refresh(
             result = rf.run_refresh(
                 s,
                 as_of=when,
-                source=rf.default_source(s, source),
+                source=default_source(s, source),
                 store=store,
                 recompute=recompute_hook(s.reports_dir, lambda: dt.datetime.now(dt.UTC)),
                 stop=stop,
@@ -105,16 +106,16 @@ def schedule(
 
     Example: REACTION_SCHEDULE_TIME=19:00 reaction schedule
     """
-    from jobs.runtime.scheduler import serve
-    from jobs.services import refresh as rf
     from jobs.services.recompute import recompute_hook
+    from jobs.services.scheduler import serve
+    from jobs.services.sources import default_source_factory
 
     s = context(ctx).settings
     if source is not None:
         s = s.model_copy(update={"source": source.expanduser().absolute()})
     serve(
         s,
-        source_factory=rf.default_source_factory(s),
+        source_factory=default_source_factory(s),
         recompute=recompute_hook(s.reports_dir, lambda: dt.datetime.now(dt.UTC)),
         interval_seconds=interval,
     )

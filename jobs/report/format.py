@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
+
+from jobs.warnings import window_label
+
+__all__ = ["is_number", "json_clean", "num", "pct", "pval", "stars", "window_label"]
 
 
 def is_number(value: Any) -> bool:
@@ -33,5 +38,14 @@ def pval(p: Any) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def window_label(start: int, end: int) -> str:
-    return f"[{start:+d},{end:+d}]" if start != end else f"[{start:+d}]"
+def json_clean(value: Any) -> Any:
+    """A value made plain JSON: NaN and infinities become null, dates ISO strings (recursively)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [json_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_clean(v) for k, v in value.items()}
+    return value

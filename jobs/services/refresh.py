@@ -54,7 +54,6 @@ import threading
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -64,9 +63,9 @@ from events import SessionCalendar, nyse
 from jobs.errors import UsageError
 from jobs.runtime.locks import refresh_lock
 from jobs.services import ingest
+from jobs.services.sources import CappedSource
 from jobs.settings import Settings
-from storage.errors import NoPriceDataError, SourceError, StorageError
-from storage.sources.base import PriceBatch, PriceSource
+from storage.sources.base import PriceSource
 from storage.store import Store
 
 RefreshStatus = Literal["running", "ok", "noop", "partial", "failed", "interrupted"]
@@ -205,37 +204,6 @@ def is_behind(
     return any(last.get(t) is None or last[t] < target for t in tickers)
 
 
-class _Capped:
-    """Holds a source to the contract: rows within ``[start, end]`` only, never an empty batch.
-
-    It also remembers the last session each ticker's batch reached, and turns
-    storage errors of file sources (an unreadable file) into per-ticker
-    :class:`~storage.errors.SourceError`.
-    """
-
-    def __init__(self, inner: PriceSource) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.reached: dict[str, dt.date] = {}
-
-    def fetch_daily(self, ticker: str, start: dt.date, end: dt.date) -> PriceBatch:
-        try:
-            batch = self.inner.fetch_daily(ticker, start, end)
-        except SourceError:
-            raise
-        except StorageError as exc:
-            raise SourceError(f"{self.name}: {exc}", ticker=ticker) from exc
-        window = pl.col("date").is_between(start, end)
-        prices = batch.prices.filter(window)
-        if prices.height == 0:
-            raise NoPriceDataError(
-                f"{self.name} returned no prices for {ticker} between {start} and {end}",
-                ticker=ticker,
-            )
-        self.reached[ticker.upper()] = prices.get_column("date").max()  # type: ignore[assignment]
-        return PriceBatch(batch.ticker, prices, batch.actions.filter(window), batch.source)
-
-
 # -- the run -----------------------------------------------------------------------------
 
 
@@ -326,7 +294,7 @@ class _Run:
                 len(tickers),
                 len(todo),
             )
-            capped = _Capped(self.source)
+            capped = CappedSource(self.source)
             interrupted = False
             for ticker in todo:
                 if stop is not None and stop.is_set():
@@ -372,7 +340,7 @@ class _Run:
             studies_recomputed=tuple(studies),
         )
 
-    def _ticker(self, source: _Capped, ticker: str) -> TickerResult:
+    def _ticker(self, source: CappedSource, ticker: str) -> TickerResult:
         default_start = ingest.default_history_start(self.settings, self.target)
         o = ingest.fetch_ticker(
             self.store,
@@ -628,35 +596,3 @@ def refresh_details(store: Store, refresh_id: int) -> pl.DataFrame:
         "ORDER BY status NOT IN ('error', 'incomplete'), ticker",
         [refresh_id],
     )
-
-
-# -- sources -----------------------------------------------------------------
-
-
-def default_source(settings: Settings, path: Path | None = None) -> PriceSource:
-    """A file source over ``path`` or ``settings.source`` when set, else Yahoo Finance."""
-    chosen = path or settings.source
-    if chosen is not None:
-        from storage.sources.files import FileSource
-
-        return FileSource(chosen)
-    from storage.sources.yahoo import YahooSource
-
-    return YahooSource()
-
-
-def default_source_factory(
-    settings: Settings, path: Path | None = None
-) -> Callable[[], PriceSource]:
-    """Sources for repeated runs: a fresh file source each time (new daily drops are read),
-    one Yahoo source reused (its session and caches live as long as the process)."""
-    if path or settings.source:
-        return lambda: default_source(settings, path)
-    made: list[PriceSource] = []
-
-    def yahoo() -> PriceSource:
-        if not made:
-            made.append(default_source(settings))
-        return made[0]
-
-    return yahoo

@@ -8,19 +8,14 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
-from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from jobs.report.figures import Figure, plt
 
 if TYPE_CHECKING:
     from jobs.runs import StudyRun
@@ -174,11 +169,3 @@ def car_figure(run: StudyRun, event_id: str | None = None, ticker: str | None = 
     if ticker is not None:
         fig.suptitle(f"{event_id} / {ticker}")
     return fig
-
-
-def png_data_uri(fig: Figure, dpi: int = 96) -> str:
-    """Render a figure to an inline ``data:image/png;base64`` URI and close it."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

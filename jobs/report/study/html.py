@@ -6,7 +6,8 @@ import html
 import json
 from typing import TYPE_CHECKING
 
-from jobs.report.study.charts import caar_figure, event_figure, png_data_uri
+from jobs.report.figures import png_data_uri
+from jobs.report.study.charts import caar_figure, event_figure
 from jobs.report.study.markdown import config_lines, html_tables
 
 if TYPE_CHECKING:

@@ -7,28 +7,16 @@ and infinities never appear.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
+
+from jobs.report.format import json_clean
 
 if TYPE_CHECKING:
     from jobs.runs import StudyRun
 
 SCHEMA_VERSION = 1
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    return value
 
 
 def _events(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
@@ -149,5 +137,5 @@ def json_document(run: StudyRun) -> dict[str, Any]:
         },
         "warnings": [w.text for w in run.warnings],
     }
-    cleaned: dict[str, Any] = _clean(doc)
+    cleaned: dict[str, Any] = json_clean(doc)
     return cleaned

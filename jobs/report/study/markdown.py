@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING
 
-from jobs.report.study.tables import TextTable, all_tables
+from jobs.report.study.tables import all_tables
+from jobs.report.text import table_html, table_markdown
 
 if TYPE_CHECKING:
     from jobs.runs import StudyRun
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def table_markdown(table: TextTable) -> str:
-    lines = [
-        f"### {table.title}",
-        "",
-        "| " + " | ".join(table.header) + " |",
-        "|" + "---|" * len(table.header),
-    ]
-    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in table.rows]
-    if table.note:
-        lines += ["", f"_{table.note}_"]
-    return "\n".join(lines)
 
 
 def config_lines(run: StudyRun) -> list[str]:
@@ -61,18 +44,4 @@ def markdown_report(run: StudyRun) -> str:
 
 def html_tables(run: StudyRun) -> str:
     """Tables as HTML (for Jupyter's rich display and the HTML report)."""
-    out = []
-    for table in all_tables(run, compact=True):
-        out.append(f"<h3>{html.escape(table.title)}</h3><table><thead><tr>")
-        out.extend(f"<th>{html.escape(h)}</th>" for h in table.header)
-        out.append("</tr></thead><tbody>")
-        for row in table.rows:
-            out.append(
-                "<tr>"
-                + "".join(f"<td>{html.escape(c).replace(chr(10), '<br>')}</td>" for c in row)
-                + "</tr>"
-            )
-        out.append("</tbody></table>")
-        if table.note:
-            out.append(f"<p class='note'>{html.escape(table.note)}</p>")
-    return "".join(out)
+    return "".join(table_html(table) for table in all_tables(run, compact=True))

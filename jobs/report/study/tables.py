@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from jobs.report.format import num, pct, pval, stars, window_label
+from jobs.report.text import TextTable
 
 if TYPE_CHECKING:
     from jobs.runs import StudyRun
-
-
-@dataclass(frozen=True)
-class TextTable:
-    title: str
-    header: list[str]
-    rows: list[list[str]]
-    note: str = ""
 
 
 def _windows(run: StudyRun) -> list[tuple[int, int]]:

@@ -14,7 +14,7 @@ import pytest
 from events import nyse
 from jobs.errors import RefreshRunningError, UsageError
 from jobs.runtime import locks, signals
-from jobs.services import refresh
+from jobs.services import refresh, sources
 from jobs.services.refresh import run_refresh
 from jobs.settings import Settings
 from storage.errors import (
@@ -736,13 +736,13 @@ def test_default_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # Yahoo's cache folder
     settings = Settings(db=tmp_path / "s.duckdb", seed=False)
-    assert isinstance(refresh.default_source(settings), YahooSource)
-    yahoo = refresh.default_source_factory(settings)
+    assert isinstance(sources.default_source(settings), YahooSource)
+    yahoo = sources.default_source_factory(settings)
     assert yahoo() is yahoo()  # one session for the life of the scheduler
     drops = tmp_path / "drops"
-    files = refresh.default_source_factory(settings, drops)
+    files = sources.default_source_factory(settings, drops)
     first, second = files(), files()
     assert isinstance(first, FileSource) and first.root == drops
     assert first is not second  # re-reads the folder each run: new daily drops are seen
     configured = Settings(db=tmp_path / "s.duckdb", source=drops, seed=False)
-    assert isinstance(refresh.default_source(configured), FileSource)
+    assert isinstance(sources.default_source(configured), FileSource)

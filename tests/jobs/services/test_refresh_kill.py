@@ -25,7 +25,7 @@ from jobs.services.refresh import run_refresh
 from storage.errors import StoreLockedError
 from storage.store import Store
 
-WORKER_PATH = Path(__file__).resolve().parents[1] / "runtime" / "refresh_worker.py"
+WORKER_PATH = Path(__file__).with_name("refresh_worker.py")
 REPO = Path(__file__).resolve().parents[3]
 VALUE_COLUMNS = ["ticker", "date", "open", "high", "low", "close", "adj_close", "volume"]
 

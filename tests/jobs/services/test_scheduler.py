@@ -28,17 +28,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from events import nyse
 from jobs.errors import SchedulerRunningError, UsageError
-from jobs.runtime import scheduler as sched_mod
 from jobs.runtime.locks import lock_path, pid_lock, refresh_lock
 from jobs.runtime.logging import LineFormatter, configure_logging, remove_logging
-from jobs.runtime.scheduler import (
+from jobs.services import scheduler as sched_mod
+from jobs.services.refresh import run_refresh
+from jobs.services.scheduler import (
     JOB_ID,
     build_scheduler,
     prepare,
     refresh_job,
     refresh_trigger,
 )
-from jobs.services.refresh import run_refresh
 from jobs.settings import Settings
 from storage.errors import StoreError
 from storage.sources.memory import MemorySource

@@ -55,7 +55,8 @@ from jobs.runtime.locks import lock_path, pid_lock
 from jobs.runtime.logging import configure_logging, remove_logging
 from jobs.runtime.signals import stop_on_signals
 from jobs.services import ingest
-from jobs.services.refresh import Recompute, default_source_factory, is_behind, run_refresh
+from jobs.services.refresh import Recompute, is_behind, run_refresh
+from jobs.services.sources import default_source_factory
 from jobs.settings import Settings
 from storage.errors import StorageError
 from storage.sources.base import PriceSource

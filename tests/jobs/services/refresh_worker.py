@@ -148,7 +148,7 @@ def hold_store(db: Path, directory: Path) -> None:
 
 
 def serve(db: Path, directory: Path) -> None:
-    from jobs.runtime.scheduler import serve as serve_forever
+    from jobs.services.scheduler import serve as serve_forever
     from storage.store import Store
 
     def hook(t: str) -> None:
