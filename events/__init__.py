@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from events.calendar import SessionCalendar, nyse, resolve_day0, resolve_many, shift_sessions
 from events.catalog import load_catalog, parse_catalog, parse_event, read_event_csv, seed_catalog
-from events.errors import CalendarError, CatalogFileError, EventError, EventValidationError
+from events.errors import (
+    CalendarError,
+    CatalogFileError,
+    EventError,
+    EventValidationError,
+    TickerError,
+)
 from events.model import (
     CATEGORIES,
     TIMINGS,
@@ -30,6 +36,7 @@ __all__ = [
     "EventValidationError",
     "ResolvedEvent",
     "SessionCalendar",
+    "TickerError",
     "Timing",
     "load_catalog",
     "normalise_ticker",
