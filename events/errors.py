@@ -41,7 +41,8 @@ class CatalogFileError(EventError, ValueError):
 
 
 class CalendarError(EventError, ValueError):
-    """A date or timestamp falls outside the span the NYSE calendar covers."""
+    """A date or timestamp falls outside the span the NYSE calendar covers (or a
+    calendar file contradicts itself)."""
 
 
 class TickerError(EventError, ValueError):
