@@ -16,27 +16,38 @@ date only, timing unknown              that date if it is a session, else the ne
                                        marked as assumed (``assumed_*``)
 =====================================  =========================================
 
-The calendar is exchange-calendars' ``XNYS`` built with explicit bounds
-(its defaults move with today's date). Resolution is vectorised with
-``numpy.searchsorted`` over the session and close arrays, so tens of thousands
-of events resolve in milliseconds.
+The calendar is exchange-calendars' ``XNYS`` from 1990-01-02 to 2035-12-31,
+shipped precomputed in ``events/data/xnys.toml`` (the weekdays without a
+session and the early closes; ``tests/events/make_xnys.py`` writes it and
+``tests/events/test_xnys_data.py`` checks it against exchange-calendars), so
+building it needs neither exchange-calendars nor pandas. Resolution is
+vectorised with ``numpy.searchsorted`` over the session and close arrays, so
+tens of thousands of events resolve in milliseconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
 from events.errors import CalendarError
-from events.model import Day0Rule, Event, ResolvedEvent
 
+if TYPE_CHECKING:
+    from events.model import Day0Rule, Event, ResolvedEvent
+
+#: The span of ``events/data/xnys.toml`` (the bounds its generator passes to exchange-calendars).
 CALENDAR_START = "1990-01-02"
 CALENDAR_END = "2035-12-31"
+CALENDAR_FILE = "xnys.toml"
 
 _DAY = np.timedelta64(1, "D")
 
@@ -110,13 +121,89 @@ def _to_date(value: np.datetime64) -> dt.date:
 
 @functools.cache
 def nyse() -> SessionCalendar:
-    """The XNYS calendar from 1990 to 2035 (built once per process; immutable)."""
-    import exchange_calendars as xcals
+    """The XNYS calendar from 1990 to 2035 (built once per process; immutable).
 
-    cal = xcals.get_calendar("XNYS", start=CALENDAR_START, end=CALENDAR_END)
-    sessions = cal.sessions.values.astype("datetime64[D]")
-    closes = cal.closes.dt.tz_convert("UTC").dt.tz_localize(None).values.astype("datetime64[s]")
-    return SessionCalendar(name="XNYS", sessions=sessions, closes=closes)
+    Read from the package file ``events/data/xnys.toml`` (see :func:`calendar_from_toml`).
+    """
+    text = (resources.files("events") / "data" / CALENDAR_FILE).read_text(encoding="utf-8")
+    return calendar_from_toml(tomllib.loads(text))
+
+
+def calendar_from_toml(doc: Mapping[str, Any]) -> SessionCalendar:
+    """A :class:`SessionCalendar` from a parsed calendar file such as ``xnys.toml``.
+
+    The file gives ``name``, ``timezone``, ``first_session``, ``last_session``,
+    ``weekmask`` (seven ``0``/``1`` from Monday), ``regular_close`` (local time),
+    ``closed`` (the weekdays without a session) and ``early_closes`` (a table of
+    session = local close time). Sessions are the weekmask days from first to last
+    session minus ``closed``; their closes are converted to UTC with :mod:`zoneinfo`.
+
+    Raises
+    ------
+    CalendarError
+        if the file contradicts itself (no sessions, or an early close on a day that
+        is not a session).
+    """
+    name = str(doc["name"])
+    first = np.datetime64(doc["first_session"], "D")
+    last = np.datetime64(doc["last_session"], "D")
+    closed = np.array(doc["closed"], dtype="datetime64[D]")
+    days = np.arange(first, last + _DAY, dtype="datetime64[D]")
+    sessions = days[np.is_busday(days, weekmask=str(doc["weekmask"]), holidays=closed)]
+    if not len(sessions):
+        raise CalendarError(f"{name} calendar file: no sessions from {first} to {last}")
+
+    # Local wall-clock closes in seconds since 1970-01-01 (naive), then UTC.
+    local = sessions.astype(np.int64) * 86400 + _seconds(doc["regular_close"])
+    early: Mapping[str, dt.time] = doc.get("early_closes", {})
+    if early:
+        early_days = np.array(list(early), dtype="datetime64[D]")
+        idx = np.searchsorted(sessions, early_days)
+        found = idx < len(sessions)
+        found[found] = sessions[idx[found]] == early_days[found]
+        if not found.all():
+            raise CalendarError(
+                f"{name} calendar file: early close on {early_days[~found][0]}, "
+                "which is not a session"
+            )
+        at = np.array([_seconds(t) for t in early.values()], dtype=np.int64)
+        local[idx] = early_days.astype(np.int64) * 86400 + at
+    utc = local - _utc_offsets(local, ZoneInfo(str(doc["timezone"])))
+    return SessionCalendar(name=name, sessions=sessions, closes=utc.astype("datetime64[s]"))
+
+
+def _seconds(t: dt.time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
+_MONDAY = 4  # 1970-01-01 was a Thursday, so day 4 (1970-01-05) is the first Monday
+
+
+def _utc_offsets(local: npt.NDArray[np.int64], zone: ZoneInfo) -> npt.NDArray[np.int64]:
+    """The UTC offset (seconds) in ``zone`` of each wall-clock time ``local``.
+
+    ``local`` holds sorted naive times as seconds since 1970-01-01. Offsets change a
+    few times a year, so :mod:`zoneinfo` is asked once per week (at Monday 00:00) and,
+    only in the weeks whose offset differs from the next week's, once per time. That is
+    exact unless a zone changes its offset twice within one week.
+    """
+    week = (local // 86400 - _MONDAY) // 7
+    w0 = int(week[0])
+    n_weeks = int(week[-1]) - w0 + 2  # one past the last: its Monday closes the last week
+    start = _EPOCH + dt.timedelta(days=_MONDAY + 7 * w0)
+    step = dt.timedelta(weeks=1)
+    at_monday = np.array([_offset(zone, start + k * step) for k in range(n_weeks)], np.int64)
+    k = week - w0
+    offsets = at_monday[k]
+    for i in np.flatnonzero(offsets != at_monday[k + 1]):
+        offsets[i] = _offset(zone, _EPOCH + dt.timedelta(seconds=int(local[i])))
+    return offsets
+
+
+def _offset(zone: ZoneInfo, wall: dt.datetime) -> int:
+    delta = zone.utcoffset(wall)
+    return 0 if delta is None else int(delta.total_seconds())
 
 
 def resolve_day0(event: Event, calendar: SessionCalendar) -> ResolvedEvent:
@@ -132,6 +219,8 @@ def resolve_many(events: Sequence[Event], calendar: SessionCalendar) -> list[Res
     CalendarError
         if an announcement falls outside the calendar's span.
     """
+    from events.model import ResolvedEvent  # pydantic only once events are resolved
+
     n = len(events)
     if n == 0:
         return []

@@ -31,7 +31,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from events.errors import CatalogFileError, EventValidationError
-from events.model import CATEGORIES, TIMINGS, Event, normalise_ticker
+from events.model import CATEGORIES, TIMINGS, Event
+from events.tickers import normalise_ticker
 
 SEED_CATALOG = "seed-events.toml"
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9._-]")

@@ -6,7 +6,9 @@ Our exception hierarchy::
     ├── EventValidationError (ValueError)  an entry of a catalog is invalid:
     │                                      names the file, the entry and the field
     ├── CatalogFileError (ValueError)      a catalog file cannot be read at all
-    └── CalendarError (ValueError)         a date outside the NYSE calendar's bounds
+    ├── CalendarError (ValueError)         a date outside the NYSE calendar's bounds
+    └── TickerError (ValueError)           a ticker symbol breaks the rule of
+                                           :mod:`events.tickers`
 """
 
 from __future__ import annotations
@@ -39,4 +41,12 @@ class CatalogFileError(EventError, ValueError):
 
 
 class CalendarError(EventError, ValueError):
-    """A date or timestamp falls outside the span the NYSE calendar covers."""
+    """A date or timestamp falls outside the span the NYSE calendar covers (or a
+    calendar file contradicts itself)."""
+
+
+class TickerError(EventError, ValueError):
+    """A value is not a ticker symbol (see :mod:`events.tickers` for the rule).
+
+    The message names the value, what is wrong with it and what is allowed.
+    """

@@ -16,13 +16,25 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from events.names import CATEGORIES, TIMINGS, Category, Timing
-
-__all__ = ["CATEGORIES", "TIMINGS", "Category", "Event", "ResolvedEvent", "Timing"]
+from events.tickers import normalise_ticker, normalise_ticker_list
 
 NEW_YORK = ZoneInfo("America/New_York")
 
+__all__ = [
+    "CATEGORIES",
+    "NEW_YORK",
+    "TIMINGS",
+    "Category",
+    "Day0Rule",
+    "Event",
+    "ResolvedEvent",
+    "Timing",
+    "normalise_ticker",
+    "normalise_ticker_list",
+    "timing_of",
+]
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
-_TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.^=-]{0,19}$")
 
 
 def _check_slug(value: str) -> str:
@@ -32,27 +44,6 @@ def _check_slug(value: str) -> str:
             "(starting with a letter or digit, at most 128 characters), e.g. 'amzn-q3-2025'"
         )
     return value
-
-
-def normalise_ticker(value: str) -> str:
-    """Upper-case and strip a ticker symbol, rejecting anything that cannot be one."""
-    symbol = value.strip().upper()
-    if not _TICKER.match(symbol):
-        raise ValueError(
-            f"{value!r} is not a ticker symbol: use letters, digits and '.', '^', '=', '-' "
-            "(e.g. 'AMZN', 'BRK-B', '^GSPC')"
-        )
-    return symbol
-
-
-def normalise_ticker_list(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Normalise each symbol and drop repeats, keeping the first occurrence's order."""
-    out: list[str] = []
-    for v in values:
-        s = normalise_ticker(v)
-        if s not in out:
-            out.append(s)
-    return tuple(out)
 
 
 def _check_tickers(values: tuple[str, ...]) -> tuple[str, ...]:
