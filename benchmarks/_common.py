@@ -14,11 +14,11 @@ __all__ = ["ROOT", "data_dir", "earnings_events", "xnys_sessions"]
 
 
 def xnys_sessions() -> np.ndarray:
-    """XNYS sessions 2002-2026 (explicit bounds: the calendar's defaults move with today)."""
-    import exchange_calendars as xcals
+    """XNYS sessions 2002-2026, from the calendar that ships with ``events``."""
+    from events import nyse
 
-    cal = xcals.get_calendar("XNYS", start="2002-01-01", end="2026-12-31")
-    return np.asarray(cal.sessions.date, dtype="datetime64[D]")
+    sessions = nyse().sessions
+    return sessions[(sessions >= np.datetime64("2002-01-01")) & (sessions <= np.datetime64("2026-12-31"))]
 
 
 def earnings_events(path: Path, sessions: np.ndarray) -> pl.DataFrame:
