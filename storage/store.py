@@ -258,8 +258,7 @@ class Store:
                 continue
             con.execute("BEGIN TRANSACTION")
             try:
-                for statement in migration.statements:
-                    con.execute(statement)
+                con.execute(migration.sql)
                 con.execute(
                     "INSERT INTO schema_version VALUES (?, ?, ?)",
                     [migration.version, migration.description, self.clock()],
