@@ -1,4 +1,5 @@
-"""Migrations as ``.sql`` files: the same schema as the Python list they replaced."""
+"""Migrations as ``.sql`` files: the same schema as the Python list they replaced, and an
+existing version-6 store opens and upgrades without losing anything."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 import duckdb
+import pytest
 
 from storage.schema import LATEST_VERSION, MIGRATIONS, Migration
 from storage.store import Store
@@ -148,3 +150,56 @@ def test_descriptions_and_numbers_of_the_files() -> None:
     assert [m.description for m in MIGRATIONS[:6]] == [m.description for m in LEGACY.MIGRATIONS]
     assert all(re.fullmatch(r"\d{4}_[a-z0-9_]+\.sql", m.name) for m in MIGRATIONS)
     assert MIGRATIONS[6].name == "0007_explicit_view_columns.sql"
+
+
+@pytest.fixture
+def version6(tmp_path: Path) -> Path:
+    """A store as the previous release left it (version 6), with a few rows in it."""
+    path = _legacy_store(tmp_path / "v6.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("SET schema = 'core'")
+    con.execute(
+        "INSERT INTO prices VALUES ('AMZN', DATE '2025-10-31', 1, 2, 0.5, 1.5, NULL, 10, 'x', ?)",
+        [FIXED],
+    )
+    con.execute(
+        "INSERT INTO events VALUES ('e1', 'T', 'deal', DATE '2025-10-30', NULL, 'unknown', "
+        "DATE '2025-10-30', 'assumed_same_session', TRUE, '', [], '', ?, ['AMZN'])",
+        [FIXED],
+    )
+    con.execute("INSERT INTO event_tickers VALUES ('e1', 'AMZN', 0)")
+    con.close()
+    return path
+
+
+def _view_columns(path: Path) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(
+            "SELECT table_name, ordinal_position, column_name, data_type FROM "
+            "information_schema.columns WHERE table_schema = 'main' ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_version_6_store_is_read_as_it_is(version6: Path) -> None:
+    before = version6.read_bytes()
+    with Store(version6).open() as db:
+        assert db.schema_version == 6
+        assert [e.event_id for e in db.events.list()] == ["e1"]
+        assert db.market.spans()["AMZN"].rows == 1
+    assert version6.read_bytes() == before  # a read-only open changes nothing
+
+
+def test_a_version_6_store_upgrades_on_write_keeping_rows_and_columns(version6: Path) -> None:
+    columns = _view_columns(version6)
+    with Store(version6, clock=lambda: FIXED).open(write=True) as db:
+        assert db.schema_version == LATEST_VERSION
+        assert db.market.prices().get_column("close").to_list() == [1.5]
+        assert db.events.get("e1") is not None
+    assert _view_columns(version6) == columns
+    con = duckdb.connect(str(version6), read_only=True)
+    assert con.execute("SELECT max(version) FROM core.schema_version").fetchall() == [(7,)]
+    assert con.execute("SELECT ticker, return_close FROM main.prices").fetchall() == [("AMZN", 1.5)]
+    con.close()
