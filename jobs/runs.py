@@ -18,6 +18,7 @@ import polars as pl
 from jobs.definitions.rule import RuleDefinition
 from jobs.definitions.study import StudyDefinition
 from jobs.warnings import StudyWarning
+from storage.repos.study_runs import RESULT_COLUMNS
 
 
 def package_version() -> str:
@@ -116,69 +117,11 @@ def finite_or_none(value: Any) -> Any:
 
 # -- the stored shape of a study run -------------------------------------------------------------
 
-#: The result tables of a study run and their columns (``core.<table>``, plus run_id, benchmark).
+#: The result tables of a study run and their columns, from the store's definition (without the
+#: ``run_id`` and ``benchmark`` keys, which :func:`result_frames` adds last).
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "event_diagnostics": (
-        "event_id",
-        "ticker",
-        "day0",
-        "status",
-        "model",
-        "alpha",
-        "beta",
-        "r2",
-        "sigma",
-        "n_est",
-        "n_dropped_clean",
-        "dof",
-        "params",
-        "confounded_by",
-        "timing",
-        "own",
-        "gap",
-        "open_to_close",
-        "close_to_close",
-    ),
-    "abnormal_returns": (
-        "event_id",
-        "ticker",
-        "rel_day",
-        "date",
-        "ret",
-        "expected",
-        "ar",
-        "var_ar",
-        "t",
-        "p",
-    ),
-    "cars": (
-        "event_id",
-        "ticker",
-        "start",
-        "end",
-        "status",
-        "car",
-        "var_car",
-        "car_t",
-        "car_p",
-        "bhar",
-        "bhar_model",
-        "confounded_by",
-    ),
-    "car_paths": ("event_id", "ticker", "rel_day", "car", "var_car"),
-    "aar": ("rel_day", "n", "aar", "caar", "t", "p"),
-    "tests": (
-        "start",
-        "end",
-        "test",
-        "n",
-        "caar",
-        "mean_bhar",
-        "stat",
-        "p",
-        "distribution",
-        "note",
-    ),
+    table: tuple(c for c in columns if c not in ("run_id", "benchmark"))
+    for table, columns in RESULT_COLUMNS.items()
 }
 
 

@@ -31,6 +31,7 @@ The session is not thread-safe: use one per thread.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +79,10 @@ class OpenStore:
     @property
     def path(self) -> Path:
         return self._db.path
+
+    def now(self) -> dt.datetime:
+        """The store's clock (``Store(clock=...)``): the time stamped on what is written."""
+        return self._db.clock()
 
     @property
     def writable(self) -> bool:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeAlias, TypeVar
@@ -20,6 +21,7 @@ from rich.markup import escape
 
 if TYPE_CHECKING:
     from jobs.settings import Settings
+    from storage.session import OpenStore
     from storage.store import Store
 
 P = ParamSpec("P")
@@ -51,25 +53,21 @@ class CliContext:
             self._settings = load_settings(self.config, db=self.db)
         return self._settings
 
-    def store(self, *, seed: bool = True) -> Store:
-        """The configured store, created (and seeded, unless the settings say not to) on first use."""
-        from jobs.services import ingest
-        from storage.store import Store
-
-        s = self.settings
-        store = Store(s.db, lock_timeout=s.lock_timeout, on_wait=say)
-        if seed and s.seed:
-            ingest.ensure_seeded(store)
-        else:
-            store.init()
-        return store
-
-    def bare_store(self) -> Store:
-        """The configured store, opened as it is (no migration, no seeding): for people's SQL."""
+    def store(self) -> Store:
+        """The configured store (nothing is opened yet)."""
         from storage.store import Store
 
         s = self.settings
         return Store(s.db, lock_timeout=s.lock_timeout, on_wait=say)
+
+    @contextmanager
+    def open(self) -> Iterator[OpenStore]:
+        """One write session on the configured store, made ready: created if needed, the
+        session calendar, and the seed catalog unless the settings turn it off."""
+        from jobs.services import ingest
+
+        with ingest.open_ready(self.store(), seed=self.settings.seed) as db:
+            yield db
 
 
 def context(ctx: typer.Context) -> CliContext:

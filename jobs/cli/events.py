@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,7 +43,8 @@ def events_list(
     from rich.table import Table
     from rich.text import Text
 
-    frame = context(ctx).store().events()
+    with context(ctx).open() as db:
+        frame = db.events.frame()
     if category:
         frame = frame.filter(pl.col("category").is_in(category))
     if ticker:
@@ -93,15 +95,15 @@ def events_show(
 
     Example: reaction events show amzn-q3
     """
-    import polars as pl
     from rich.text import Text
 
     from jobs.errors import UsageError
 
-    frame = context(ctx).store().events().filter(pl.col("event_id") == event_id)
-    if frame.height == 0:
+    with context(ctx).open() as db:
+        found = db.events.get(event_id)
+    if found is None:
         raise UsageError(f"no event with id {event_id!r}; 'reaction events list' shows the ids")
-    r = frame.row(0, named=True)
+    r = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(found).items()}
     for key in (
         "event_id",
         "title",
@@ -139,18 +141,18 @@ def events_import(
     from events import Event, load_catalog, read_event_csv
     from jobs.services import ingest
 
-    store = context(ctx).store()
-    for f in files:
-        events: list[Event] = (
-            read_event_csv(f, category=category, tags=tag or ())
-            if f.suffix.lower() == ".csv"
-            else load_catalog(f)
-        )
-        counts = ingest.store_events(store, events, catalog=str(f.absolute()))
-        say(
-            f"{f}: {len(events)} events ({counts.inserted} new, {counts.updated} changed, "
-            f"{counts.unchanged} unchanged)"
-        )
+    with context(ctx).open() as db:
+        for f in files:
+            events: list[Event] = (
+                read_event_csv(f, category=category, tags=tag or ())
+                if f.suffix.lower() == ".csv"
+                else load_catalog(f)
+            )
+            counts = ingest.store_events(db, events, catalog=str(f.absolute()))
+            say(
+                f"{f}: {len(events)} events ({counts.inserted} new, {counts.updated} changed, "
+                f"{counts.unchanged} unchanged)"
+            )
 
 
 @events_app.command("add")
@@ -176,7 +178,6 @@ def events_add(
 
     Example: reaction events add --id amzn-q3 --title "Amazon Q3" --category earnings --announced 2025-10-30 --timing after_close -t AMZN
     """
-    import polars as pl
 
     from events import parse_event
     from jobs.errors import UsageError
@@ -206,10 +207,11 @@ def events_add(
     if timing:
         data["timing"] = timing
     ev = parse_event(data, source="command line", entry=f"event {event_id!r}")
-    store = context(ctx).store()
-    ingest.store_events(store, [ev], catalog="command line")
-    row = store.events().filter(pl.col("event_id") == ev.id).row(0, named=True)
-    say(f"added {ev.id}: day 0 {row['day0']} ({row['day0_rule']})")
+    with context(ctx).open() as db:
+        ingest.store_events(db, [ev], catalog="command line")
+        stored = db.events.get(ev.id)
+    assert stored is not None  # just written
+    say(f"added {ev.id}: day 0 {stored.day0} ({stored.day0_rule})")
 
 
 def register(app: typer.Typer) -> None:

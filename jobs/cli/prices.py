@@ -39,9 +39,8 @@ def prices_import(
     """
     from jobs.services import ingest
 
-    loads = ingest.import_price_files(
-        context(ctx).store(), files, ticker=ticker, skip_bad_rows=skip_bad_rows
-    )
+    with context(ctx).open() as db:
+        loads = ingest.import_price_files(db, files, ticker=ticker, skip_bad_rows=skip_bad_rows)
     for fl in loads:
         c = fl.prices + fl.actions
         say(
@@ -87,13 +86,13 @@ def prices_fetch(
 
     s = context(ctx).settings
     store = context(ctx).store()
+    with context(ctx).open() as db:
+        tracked = ingest.tickers_to_track(db, s.benchmarks)
     cal = nyse()
     last_session = cal.latest_completed_session(dt.datetime.now(dt.UTC))
     end_date = parse_date("--end", end) or last_session
     start_date = parse_date("--start", start)
-    names = (
-        [t.upper() for t in tickers] if tickers else ingest.tickers_to_track(store, s.benchmarks)
-    )
+    names = [t.upper() for t in tickers] if tickers else tracked
     failures = 0
 
     def report(o: TickerOutcome) -> None:
@@ -157,7 +156,8 @@ def factors_import(
     """
     from jobs.services import ingest
 
-    counts = ingest.import_factor_files(context(ctx).store(), files)
+    with context(ctx).open() as db:
+        counts = ingest.import_factor_files(db, files)
     say(
         f"{', '.join(map(str, files))}: {counts.inserted:,} inserted, {counts.updated:,} updated, "
         f"{counts.unchanged:,} unchanged"

@@ -60,6 +60,8 @@ def refresh(
     from jobs.services.sources import default_source
 
     s = context(ctx).settings
+    with context(ctx).open():
+        pass  # created (and seeded) if new, before the refresh decides what to track
     store = context(ctx).store()
     if history:
         print_frame(rf.refresh_history_table(store, limit))
@@ -76,7 +78,9 @@ def refresh(
                 as_of=when,
                 source=default_source(s, source),
                 store=store,
-                recompute=recompute_hook(s.reports_dir, lambda: dt.datetime.now(dt.UTC)),
+                recompute=recompute_hook(
+                    s.reports_dir, lambda: dt.datetime.now(dt.UTC), seed=s.seed
+                ),
                 stop=stop,
             )
     finally:
@@ -114,7 +118,7 @@ def schedule(
     serve(
         s,
         source_factory=default_source_factory(s),
-        recompute=recompute_hook(s.reports_dir, lambda: dt.datetime.now(dt.UTC)),
+        recompute=recompute_hook(s.reports_dir, lambda: dt.datetime.now(dt.UTC), seed=s.seed),
         interval_seconds=interval,
     )
 

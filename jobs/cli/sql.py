@@ -63,7 +63,7 @@ def sql(
     from jobs.errors import UsageError
     from jobs.services import sql as sqlmod
 
-    store = context(ctx).bare_store()
+    store = context(ctx).store()
     show = shower(fmt, output)
     if file is not None and query is not None:
         raise UsageError("give either a QUERY or --file, not both")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -31,33 +32,32 @@ def status(
     from rich.table import Table
     from rich.text import Text
 
-    store = context(ctx).store()
-    coverage = store.coverage()
-    events = store.events()
-    loads = store.recent_loads(8)
+    with context(ctx).open() as db:
+        coverage = db.market.coverage()
+        n_events = db.events.count()
+        loads = db.loads.recent(8)
+        path = db.path
     if as_json:
         doc = {
-            "db": str(store.path),
+            "db": str(path),
             "tickers": records(coverage),
-            "events": events.height,
-            "loads": records(loads),
+            "events": n_events,
+            "loads": [asdict(r) for r in loads],
         }
         out.print_json(json.dumps(doc, default=str))
         return
     out.print(
-        Text.assemble(
-            ("store", "bold"), f" {store.path}  ({events.height} events, {coverage.height} tickers)"
-        )
+        Text.assemble(("store", "bold"), f" {path}  ({n_events} events, {coverage.height} tickers)")
     )
     table = Table("ticker", "first", "last", "rows", "source", "last loaded", title="prices")
-    for r in coverage.iter_rows(named=True):
+    for c in coverage.iter_rows(named=True):
         table.add_row(
-            Text(r["ticker"]),
-            str(r["first"]),
-            str(r["last"]),
-            f"{r['rows']:,}",
-            Text(r["source"] or ""),
-            _ts(r["last_loaded"]),
+            Text(c["ticker"]),
+            str(c["first"]),
+            str(c["last"]),
+            f"{c['rows']:,}",
+            Text(c["source"] or ""),
+            _ts(c["last_loaded"]),
         )
     out.print(
         table
@@ -65,16 +65,16 @@ def status(
         else "[dim]no prices yet: 'reaction prices fetch' or 'reaction prices import FILE'[/]"
     )
     lt = Table("when", "kind", "target", "ins", "upd", "same", "rej", "outcome", title="last loads")
-    for r in loads.iter_rows(named=True):
+    for r in loads:
         lt.add_row(
-            _ts(r["finished_at"]),
-            r["kind"],
-            Text(_short(r["target"])),
-            str(r["rows_inserted"]),
-            str(r["rows_updated"]),
-            str(r["rows_unchanged"]),
-            str(r["rows_rejected"]),
-            Text(r["outcome"] if not r["error"] else f"{r['outcome']}: {_short(r['error'], 60)}"),
+            _ts(r.finished_at),
+            r.kind,
+            Text(_short(r.target)),
+            str(r.rows_inserted),
+            str(r.rows_updated),
+            str(r.rows_unchanged),
+            str(r.rows_rejected),
+            Text(r.outcome if not r.error else f"{r.outcome}: {_short(r.error, 60)}"),
         )
     out.print(lt)
 

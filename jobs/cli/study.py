@@ -94,15 +94,19 @@ def study_run(
         windows=[parse_window(w) for w in window or ()],
         source=str(file) if file else "command line",
     )
+    settings = context(ctx).settings
     store = context(ctx).store()
+    with context(ctx).open() as db:
+        registered = is_registered(db, definition)
     run = run_study(
         store,
         definition,
         now=dt.datetime.now(dt.UTC),
         offline=offline,
         save=not no_save,
-        registered=is_registered(store, definition),
-        recent_sessions=context(ctx).settings.recent_sessions,
+        registered=registered,
+        recent_sessions=settings.recent_sessions,
+        seed=settings.seed,
         on_message=say,
     )
     target = out_dir or Path("reports") / definition.study.id
@@ -131,7 +135,8 @@ def study_register(
     """
     from jobs.services.registry import register_study
 
-    definition = register_study(context(ctx).store(), file)
+    with context(ctx).open() as db:
+        definition = register_study(db, file)
     say(f"registered study {definition.study.id!r} from {file}")
 
 
@@ -144,7 +149,8 @@ def study_list(ctx: typer.Context) -> None:
     """
     from jobs.services.registry import list_registered
 
-    print_frame(list_registered(context(ctx).store()))
+    with context(ctx).open() as db:
+        print_frame(list_registered(db))
 
 
 @study_app.command("remove")
@@ -158,7 +164,8 @@ def study_remove(
     """
     from jobs.services.registry import remove_study
 
-    remove_study(context(ctx).store(), study_id)
+    with context(ctx).open() as db:
+        remove_study(db, study_id)
     say(f"removed study {study_id!r}")
 
 

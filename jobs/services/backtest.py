@@ -11,7 +11,9 @@ import polars as pl
 
 from jobs.definitions.rule import RuleDefinition
 from jobs.runs import BacktestRun, package_version
-from jobs.services.study import insert_frames, run_study
+from jobs.services.study import run_study
+from storage.repos.backtest_runs import BacktestRunRecord
+from storage.store import Store
 
 
 def _hash(*parts: str) -> str:
@@ -37,7 +39,7 @@ def _signals(study_run: Any, kind: str) -> pl.DataFrame:
 
 
 def run_backtest(
-    store: Any,
+    store: Store,
     definition: RuleDefinition,
     *,
     now: dt.datetime,
@@ -80,14 +82,13 @@ def run_backtest(
     tickers = sorted(set(candidates.get_column("ticker").to_list()) | {rule.benchmark})
     first_day0: dt.date = candidates.get_column("day0").min()  # type: ignore[assignment]
     start = cal.sessions_in_range(dt.date(first_day0.year - 1, 1, 1), first_day0)[-30]
-    prices = store.prices(tickers, start=start, end=last).select(
-        "ticker", "date", "open", "high", "low", "close", "adj_close", "volume"
-    )
-    actions = (
-        store.actions(tickers)
-        .filter(pl.col("date").is_between(start, last))
-        .select("ticker", "date", "kind", "value")
-    )
+    with store.open() as db:
+        prices = db.market.prices(tickers, start=start, end=last).select(
+            "ticker", "date", "open", "high", "low", "close", "adj_close", "volume"
+        )
+        actions = db.market.actions(tickers, start=start, end=last).select(
+            "ticker", "date", "kind", "value"
+        )
     sessions = cal.sessions_in_range(start, last)
     result = run_trades(
         candidates,
@@ -138,84 +139,26 @@ def run_backtest(
     return run
 
 
-_TRADE_COLUMNS = (
-    "event_id",
-    "ticker",
-    "timing",
-    "direction",
-    "status",
-    "entry_date",
-    "entry_price",
-    "exit_date",
-    "exit_price",
-    "dividends",
-    "gross",
-    "cost",
-    "net",
-    "hedge_ratio",
-    "benchmark_return",
-    "hedge_cost",
-    "hedged",
-    "weight",
-    "perfect_foresight",
-)
-_STAT_COLUMNS = (
-    "series",
-    "n",
-    "mean",
-    "median",
-    "sd",
-    "hit_rate",
-    "t",
-    "ci_low",
-    "ci_high",
-    "compounded",
-    "max_drawdown",
-)
-_CELL_COLUMNS = (
-    "entry_offset",
-    "holding",
-    "exit_offset",
-    "n",
-    "mean_net",
-    "t_net",
-    "mean_hedged",
-    "sd_hedged",
-    "t_hedged",
-    "enough",
-)
-
-
-def _shape(frame: pl.DataFrame, columns: tuple[str, ...], run_id: str) -> pl.DataFrame:
-    cols = [pl.col(c) if c in frame.columns else pl.lit(None).alias(c) for c in columns]
-    return frame.select(cols).with_columns(pl.lit(run_id).alias("run_id"))
-
-
-def save_backtest(store: Any, run: BacktestRun) -> None:
+def save_backtest(store: Store, run: BacktestRun) -> None:
     """Store a backtest run with its rule, data stamp, trades, statistics and sweep."""
     res = run.result
-    trades = _shape(res.trades, _TRADE_COLUMNS, run.run_id)
-    stats = _shape(res.stats, _STAT_COLUMNS, run.run_id)
-    frames = {"trades": trades, "backtest_stats": stats}
+    frames = {"trades": res.trades, "backtest_stats": res.stats}
     if run.sweep is not None:
-        frames["sweep_cells"] = _shape(run.sweep.cells, _CELL_COLUMNS, run.run_id)
-    with store.transaction() as con:
-        con.execute(
-            "INSERT INTO backtest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run.run_id,
-                run.definition.rule.id,
-                run.definition.rule.title,
-                run.created_at,
-                run.package_version,
-                run.definition.canonical_json(),
-                json.dumps(run.stamp),
-                run.input_hash,
-                run.candidates.height,
-                res.trades.filter(pl.col("status") == "ok").height,
-                res.n_overlapping,
-                res.perfect_foresight,
-                run.sweep is not None,
-            ],
-        )
-        insert_frames(con, frames, what=f"backtest {run.run_id}")
+        frames["sweep_cells"] = run.sweep.cells
+    record = BacktestRunRecord(
+        run_id=run.run_id,
+        rule_id=run.definition.rule.id,
+        title=run.definition.rule.title,
+        created_at=run.created_at,
+        package_version=run.package_version,
+        definition=run.definition.canonical_json(),
+        data_stamp=json.dumps(run.stamp),
+        input_hash=run.input_hash,
+        n_candidates=run.candidates.height,
+        n_trades=res.trades.filter(pl.col("status") == "ok").height,
+        n_overlapping=res.n_overlapping,
+        perfect_foresight=res.perfect_foresight,
+        swept=run.sweep is not None,
+    )
+    with store.open(write=True) as db:
+        db.backtest_runs.insert(record, frames)

@@ -1,116 +1,99 @@
 """Loading data into the store: event catalogs, price and factor files, and fetches.
 
-These functions wire ``events`` and ``storage`` together; the CLI and the
-refresh job call them. Each writes in transactions, so a failure leaves the
-store as it was, and records what it did in the ``loads`` table.
+These functions wire ``events`` and ``storage`` together; the CLI, the study and the
+refresh call them. Those that touch no network take an open session
+(:class:`storage.OpenStore`, one connection for the whole command); those that fetch take
+the :class:`~storage.Store` and open a session only to write, so the file is never held
+while waiting for the network. Every write is all or nothing and is recorded in the
+``loads`` table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import duckdb
-import polars as pl
+from typing import TYPE_CHECKING
 
 from events import Event, ResolvedEvent, SessionCalendar, nyse, resolve_many, seed_catalog
-from jobs.settings import Settings
 from storage.errors import ImportFileError, SourceError, StorageError, Transient
-from storage.sources.base import PriceSource
+from storage.repos.events import EventRecord
+from storage.sources.base import PriceBatch, PriceSource
 from storage.sources.files import ParsedFile, check_problems, read_file
 from storage.store import Store, UpsertCounts
 
+if TYPE_CHECKING:
+    import polars as pl
+
+    from jobs.settings import Settings
+    from storage.session import OpenStore
+
 SEED_TARGET = "<package>/seed/seed-events.toml"
+
+
+# -- opening a store for use -------------------------------------------------------------------
+
+
+def prepare(db: OpenStore, *, seed: bool = True, calendar: SessionCalendar | None = None) -> bool:
+    """Make a store ready: the NYSE session calendar, and (unless ``seed`` is off) the seed
+    catalog when it was never loaded. True when the seed catalog was loaded now."""
+    cal = calendar or nyse()
+    db.market.ensure_sessions(cal.sessions)
+    if not seed or db.loads.has("events", SEED_TARGET):
+        return False
+    store_events(db, seed_catalog(), catalog=SEED_TARGET, calendar=cal)
+    return True
+
+
+@contextmanager
+def open_ready(store: Store, *, seed: bool = True) -> Iterator[OpenStore]:
+    """A write session on a store made ready by :func:`prepare` (created if it did not exist)."""
+    with store.open(write=True) as db:
+        prepare(db, seed=seed)
+        yield db
 
 
 # -- events ----------------------------------------------------------------------------
 
 
-def events_frames(
-    resolved: Sequence[ResolvedEvent], catalog: str
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The ``events`` and ``event_tickers`` rows for resolved events."""
-    rows = [
-        {
-            "event_id": r.event.id,
-            "title": r.event.title,
-            "category": r.event.category,
-            "announced_date": r.event.announced_date,
-            "announced_at": r.event.announced_at.astimezone(dt.UTC)
-            if r.event.announced_at
-            else None,
-            "timing": r.event.timing,
-            "day0": r.day0,
-            "day0_rule": r.rule,
-            "timing_assumed": r.assumed,
-            "source": r.event.source,
-            "tags": list(r.event.tags),
-            "catalog": catalog,
-            "tickers": list(r.event.tickers),
-        }
+def event_records(resolved: Sequence[ResolvedEvent], catalog: str) -> list[EventRecord]:
+    """The stored form of resolved events."""
+    return [
+        EventRecord(
+            event_id=r.event.id,
+            title=r.event.title,
+            category=r.event.category,
+            announced_date=r.event.announced_date,
+            announced_at=r.event.announced_at.astimezone(dt.UTC) if r.event.announced_at else None,
+            timing=r.event.timing,
+            day0=r.day0,
+            day0_rule=r.rule,
+            timing_assumed=r.assumed,
+            source=r.event.source,
+            tags=tuple(r.event.tags),
+            catalog=catalog,
+            tickers=tuple(r.event.tickers),
+        )
         for r in resolved
     ]
-    schema: dict[str, pl.DataType] = {
-        "event_id": pl.String(),
-        "title": pl.String(),
-        "category": pl.String(),
-        "announced_date": pl.Date(),
-        "announced_at": pl.Datetime("us", "UTC"),
-        "timing": pl.String(),
-        "day0": pl.Date(),
-        "day0_rule": pl.String(),
-        "timing_assumed": pl.Boolean(),
-        "source": pl.String(),
-        "tags": pl.List(pl.String),
-        "catalog": pl.String(),
-        "tickers": pl.List(pl.String()),
-    }
-    events = pl.DataFrame(rows, schema=schema)
-    tickers = pl.DataFrame(
-        [
-            {"event_id": r.event.id, "ticker": t, "position": i}
-            for r in resolved
-            for i, t in enumerate(r.event.tickers)
-        ],
-        schema={"event_id": pl.String, "ticker": pl.String, "position": pl.Int32},
-    )
-    return events, tickers
 
 
 def store_events(
-    store: Store,
+    db: OpenStore,
     events: Sequence[Event],
     *,
     catalog: str,
     calendar: SessionCalendar | None = None,
 ) -> UpsertCounts:
     """Resolve day 0 and upsert events (all or nothing), logging the load."""
-    started = store.clock()
+    started = db.now()
     resolved = resolve_many(events, calendar or nyse())
-    ev, tk = events_frames(resolved, catalog)
-    with store.transaction() as con:
-        counts = store.upsert_events(con, ev, tk)
-        store.log_load(kind="events", target=catalog, started_at=started, counts=counts, con=con)
+    with db.transaction():
+        counts = db.events.upsert(event_records(resolved, catalog))
+        db.loads.record(kind="events", target=catalog, started_at=started, counts=counts)
     return counts
-
-
-def ensure_seeded(store: Store) -> bool:
-    """Load the seed catalog (and the NYSE calendar) into a store that lacks them; True if seeded."""
-    store.init()
-    store.ensure_sessions([_as_date(d) for d in nyse().sessions])
-    done = store.query(
-        "SELECT count(*) AS n FROM loads WHERE kind = 'events' AND target = ?", [SEED_TARGET]
-    ).item()
-    if done:
-        return False
-    store_events(store, seed_catalog(), catalog=SEED_TARGET)
-    return True
-
-
-def _as_date(value: object) -> dt.date:
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 # -- price files -----------------------------------------------------------------------
@@ -129,7 +112,7 @@ class FileLoad:
 
 
 def import_price_files(
-    store: Store,
+    db: OpenStore,
     paths: Sequence[str | Path],
     *,
     ticker: str | None = None,
@@ -141,14 +124,14 @@ def import_price_files(
     ``skip_bad_rows`` is off) nothing is written and :class:`ImportFileError`
     names the file, the lines and the reasons.
     """
-    started = store.clock()
+    started = db.now()
     parsed: list[ParsedFile] = []
     for p in paths:
         try:
             one = read_file(p, ticker=ticker)
             check_problems(one, skip_bad_rows=skip_bad_rows)
         except ImportFileError as exc:
-            store.log_load(
+            db.loads.record(
                 kind="prices-file",
                 target=str(p),
                 started_at=started,
@@ -158,42 +141,44 @@ def import_price_files(
             raise
         parsed.append(one)
     results: list[FileLoad] = []
-    with store.transaction() as con:
+    with db.transaction():
         for one in parsed:
             source = f"file:{one.path.name}"
-            pc = store.upsert_prices(con, one.prices, source=source)
-            ac = store.upsert_actions(con, one.actions, source=source)
-            store.log_load(
+            pc = db.market.upsert_prices(one.prices, source=source)
+            ac = db.market.upsert_actions(one.actions, source=source)
+            db.loads.record(
                 kind="prices-file",
                 target=str(one.path),
                 started_at=started,
                 counts=pc + ac,
                 rejected=len(one.problems),
-                con=con,
                 outcome="ok" if not one.problems else "ok-with-rejections",
             )
             results.append(FileLoad(one.path, one.layout, one.rows_read, pc, ac, one.problems))
     return results
 
 
-def import_factor_files(store: Store, paths: Sequence[str | Path]) -> UpsertCounts:
+# -- factors ---------------------------------------------------------------------------
+
+
+def import_factor_files(db: OpenStore, paths: Sequence[str | Path]) -> UpsertCounts:
     """Import Ken French factor files (normalised or as published, merged on date).
 
     Values are percent in the files and stored as fractions.
     """
     from storage.sources.french import read_factors
 
-    started = store.clock()
+    started = db.now()
     target = ", ".join(str(p) for p in paths)
     try:
         frame = read_factors(*paths)
     except StorageError as exc:
-        store.log_load(
+        db.loads.record(
             kind="factors-file", target=target, started_at=started, outcome="failed", error=str(exc)
         )
         raise
     return store_factors(
-        store,
+        db,
         frame,
         source="file:" + ",".join(Path(p).name for p in paths),
         started=started,
@@ -202,23 +187,24 @@ def import_factor_files(store: Store, paths: Sequence[str | Path]) -> UpsertCoun
 
 
 def fetch_factors(store: Store) -> UpsertCounts:
-    """Download the Ken French daily 5-factor and momentum files and store them."""
+    """Download the Ken French daily 5-factor and momentum files, then store them."""
     from storage.sources.french import download_french_factors
 
     started = store.clock()
     frame = download_french_factors()
-    return store_factors(
-        store, frame, source="ken-french", started=started, target="Ken French Data Library"
-    )
+    with store.open(write=True) as db:
+        return store_factors(
+            db, frame, source="ken-french", started=started, target="Ken French Data Library"
+        )
 
 
 def store_factors(
-    store: Store, frame: pl.DataFrame, *, source: str, started: dt.datetime, target: str
+    db: OpenStore, frame: pl.DataFrame, *, source: str, started: dt.datetime, target: str
 ) -> UpsertCounts:
     """Upsert a factor frame (fractions) in one transaction and log it."""
-    with store.transaction() as con:
-        counts = store.upsert_factors(con, frame, source=source)
-        store.log_load(kind="factors", target=target, started_at=started, counts=counts, con=con)
+    with db.transaction():
+        counts = db.market.upsert_factors(frame, source=source)
+        db.loads.record(kind="factors", target=target, started_at=started, counts=counts)
     return counts
 
 
@@ -242,17 +228,120 @@ class TickerOutcome:
     transient: bool = False  # the error may go away by itself (network, rate limit)
 
 
+@dataclass(frozen=True)
+class Download:
+    """One ticker's fetch, before it is stored: the batch, or why there is none."""
+
+    ticker: str
+    start: dt.date
+    end: dt.date
+    started_at: dt.datetime
+    batch: PriceBatch | None = None
+    refetched_history: bool = False
+    error: SourceError | None = None
+    skipped: str | None = None
+
+
 def default_history_start(settings: Settings, end: dt.date) -> dt.date:
     """The first date fetched for a ticker the store does not have: ``history_start`` or ten
     years before ``end``'s year."""
     return settings.history_start or dt.date(end.year - 10, 1, 1)
 
 
-def tickers_to_track(store: Store, benchmarks: Sequence[str]) -> list[str]:
+def tickers_to_track(db: OpenStore, benchmarks: Sequence[str]) -> list[str]:
     """Every ticker the catalog references, plus the benchmarks."""
-    in_catalog = store.query("SELECT DISTINCT ticker FROM event_tickers ORDER BY ticker")
-    names = set(in_catalog.get_column("ticker").to_list()) if in_catalog.height else set()
-    return sorted(names | {b.upper() for b in benchmarks})
+    return sorted(set(db.events.tickers()) | {b.upper() for b in benchmarks})
+
+
+def fetch_start(
+    last: dt.date | None, *, default_start: dt.date, recent_sessions: int, calendar: SessionCalendar
+) -> dt.date:
+    """Where a fetch starts: ``default_start`` for a new ticker, else the last
+    ``recent_sessions`` stored sessions again (sources revise recent bars)."""
+    if last is None:
+        return default_start
+    recent = calendar.sessions_in_range(dt.date(last.year - 1, 1, 1), last)
+    return recent[-recent_sessions] if recent_sessions and len(recent) >= recent_sessions else last
+
+
+def download(
+    source: PriceSource,
+    ticker: str,
+    *,
+    span: tuple[dt.date | None, dt.date | None],
+    end: dt.date,
+    default_start: dt.date,
+    recent_sessions: int,
+    calendar: SessionCalendar,
+    known_actions: Callable[[str], pl.DataFrame],
+    started_at: dt.datetime,
+    start: dt.date | None = None,
+) -> Download:
+    """Fetch one ticker's missing sessions (plus the last ``recent_sessions`` again); no store.
+
+    ``span`` is the ticker's stored (first, last) date. When the fetch reveals a dividend or
+    split that ``known_actions(ticker)`` (``date, kind``) lacks, the whole history is fetched
+    again, because Yahoo back-adjusts ``adj_close`` for every earlier date.
+    """
+    symbol = ticker.upper()
+    first, last = span
+    if start is None:
+        start = fetch_start(
+            last, default_start=default_start, recent_sessions=recent_sessions, calendar=calendar
+        )
+    if start > end:
+        return Download(symbol, start, end, started_at, skipped="nothing to fetch")
+    if last is not None and last >= end and recent_sessions == 0:
+        return Download(symbol, start, end, started_at, skipped="up to date")
+    try:
+        batch = source.fetch_daily(symbol, start, end)
+        refetched = False
+        if first is not None and batch.actions.height:
+            new = batch.actions.join(known_actions(symbol), on=["date", "kind"], how="anti")
+            if new.height and first < start:
+                batch = source.fetch_daily(symbol, first, end)
+                refetched = True
+    except SourceError as exc:
+        return Download(symbol, start, end, started_at, error=exc)
+    return Download(symbol, start, end, started_at, batch=batch, refetched_history=refetched)
+
+
+def store_download(
+    db: OpenStore,
+    d: Download,
+    *,
+    on_commit: Callable[[OpenStore, TickerOutcome], None] | None = None,
+) -> TickerOutcome:
+    """Store one :class:`Download` in its own transaction (a failure or a kill leaves the
+    ticker as it was) and log it; ``on_commit(db, outcome)`` runs inside that transaction."""
+    if d.skipped is not None:
+        return TickerOutcome(d.ticker, d.start, d.end, skipped=d.skipped)
+    if d.error is not None or d.batch is None:
+        error = str(d.error) if d.error is not None else "no data"
+        db.loads.record(
+            kind="fetch", target=d.ticker, started_at=d.started_at, outcome="failed", error=error
+        )
+        return TickerOutcome(
+            d.ticker, d.start, d.end, error=error, transient=isinstance(d.error, Transient)
+        )
+    batch = d.batch
+    with db.transaction():
+        pc = db.market.upsert_prices(batch.prices, source=batch.source)
+        ac = db.market.upsert_actions(batch.actions, source=batch.source)
+        db.loads.record(kind="fetch", target=d.ticker, started_at=d.started_at, counts=pc + ac)
+        outcome = TickerOutcome(
+            d.ticker,
+            d.start,
+            d.end,
+            pc.inserted,
+            pc.updated,
+            pc.unchanged,
+            ac.inserted,
+            d.refetched_history,
+        )
+        if on_commit is not None:
+            on_commit(db, outcome)
+    return outcome
 
 
 def fetch_ticker(
@@ -265,67 +354,31 @@ def fetch_ticker(
     recent_sessions: int,
     calendar: SessionCalendar,
     start: dt.date | None = None,
-    span: tuple[dt.date | None, dt.date | None] | None = None,
-    on_commit: Callable[[duckdb.DuckDBPyConnection, TickerOutcome], None] | None = None,
 ) -> TickerOutcome:
-    """Fetch one ticker's missing sessions (plus the last ``recent_sessions`` again) and upsert.
-
-    When the fetch reveals a dividend or split the store did not have, the
-    ticker's whole history is fetched again, because Yahoo back-adjusts
-    ``adj_close`` for every earlier date. One transaction per ticker: a failure
-    or a kill leaves that ticker as it was.
-
-    ``span`` is the ticker's stored (first, last) date when the caller already
-    knows it (saves a query); ``on_commit`` runs inside the ticker's transaction
-    with its outcome, so a caller's own record commits together with the data.
-    """
+    """Fetch one ticker (:func:`download`) and store it (:func:`store_download`): the store is
+    read before and written after the fetch, never held during it."""
     symbol = ticker.upper()
-    started = store.clock()
-    if span is None:
-        span = store.query(
-            "SELECT min(date) AS first, max(date) AS last FROM prices WHERE ticker = ?", [symbol]
-        ).row(0)
-    first, last = span
-    if start is None:
-        if last is None:
-            start = default_start
-        else:
-            recent = calendar.sessions_in_range(dt.date(last.year - 1, 1, 1), last)
-            start = (
-                recent[-recent_sessions]
-                if recent_sessions and len(recent) >= recent_sessions
-                else last
-            )
-    if start > end:
-        return TickerOutcome(symbol, start, end, skipped="nothing to fetch")
-    if last is not None and last >= end and recent_sessions == 0:
-        return TickerOutcome(symbol, start, end, skipped="up to date")
-    try:
-        batch = source.fetch_daily(symbol, start, end)
-        refetched = False
-        if first is not None and batch.actions.height:
-            known = store.query("SELECT date, kind FROM actions WHERE ticker = ?", [symbol])
-            new = batch.actions.join(known, on=["date", "kind"], how="anti")
-            if new.height and first < start:
-                batch = source.fetch_daily(symbol, first, end)
-                refetched = True
-    except SourceError as exc:
-        store.log_load(
-            kind="fetch", target=symbol, started_at=started, outcome="failed", error=str(exc)
-        )
-        return TickerOutcome(
-            symbol, start, end, error=str(exc), transient=isinstance(exc, Transient)
-        )
-    with store.transaction() as con:
-        pc = store.upsert_prices(con, batch.prices, source=batch.source)
-        ac = store.upsert_actions(con, batch.actions, source=batch.source)
-        store.log_load(kind="fetch", target=symbol, started_at=started, counts=pc + ac, con=con)
-        outcome = TickerOutcome(
-            symbol, start, end, pc.inserted, pc.updated, pc.unchanged, ac.inserted, refetched
-        )
-        if on_commit is not None:
-            on_commit(con, outcome)
-    return outcome
+    with store.open(write=True) as db:
+        found = db.market.spans([symbol]).get(symbol)
+
+    def known(t: str) -> pl.DataFrame:
+        with store.open() as db:
+            return db.market.actions([t]).select("date", "kind")
+
+    d = download(
+        source,
+        symbol,
+        span=(found.first, found.last) if found else (None, None),
+        end=end,
+        default_start=default_start,
+        recent_sessions=recent_sessions,
+        calendar=calendar,
+        known_actions=known,
+        started_at=store.clock(),
+        start=start,
+    )
+    with store.open(write=True) as db:
+        return store_download(db, d)
 
 
 def fetch_prices(
@@ -342,7 +395,6 @@ def fetch_prices(
 ) -> list[TickerOutcome]:
     """Fetch many tickers; a failure on one does not stop the others."""
     cal = calendar or nyse()
-    store.init()
     outcomes = []
     for t in tickers:
         outcome = fetch_ticker(

@@ -23,6 +23,7 @@ def recompute_registered(
     now: dt.datetime,
     reports_dir: Path | None = None,
     html: bool = True,
+    seed: bool = True,
 ) -> list[str]:
     """Re-run every registered study whose inputs changed; store it and write its reports.
 
@@ -35,10 +36,12 @@ def recompute_registered(
     from jobs.report.study.files import write_report_files
 
     done: list[str] = []
-    for definition, last_hash in registered_studies(store):
+    with store.open(write=True) as db:
+        registered = registered_studies(db)
+    for definition, last_hash in registered:
         sid = definition.study.id
         try:
-            run = run_study(store, definition, now=now, offline=True, save=False)
+            run = run_study(store, definition, now=now, offline=True, save=False, seed=seed)
         except (JobError, StorageError) as exc:
             log.warning("study %s not recomputed: %s", sid, str(exc).splitlines()[0])
             continue
@@ -59,11 +62,11 @@ def recompute_registered(
 
 
 def recompute_hook(
-    reports_dir: Path | None, clock: Callable[[], dt.datetime]
+    reports_dir: Path | None, clock: Callable[[], dt.datetime], *, seed: bool = True
 ) -> Callable[[Store, set[str]], list[str]]:
     """The ``recompute`` callable the refresh job takes, bound to a reports folder and a clock."""
 
     def hook(store: Store, changed: set[str]) -> list[str]:
-        return recompute_registered(store, changed, now=clock(), reports_dir=reports_dir)
+        return recompute_registered(store, changed, now=clock(), reports_dir=reports_dir, seed=seed)
 
     return hook

@@ -54,7 +54,6 @@ import threading
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -65,18 +64,19 @@ from jobs.runtime.locks import refresh_lock
 from jobs.services import ingest
 from jobs.services.sources import CappedSource
 from jobs.settings import Settings
+from storage.errors import Transient
+from storage.repos.refresh_log import RefreshStatus, RefreshTicker, TickerStatus
+from storage.session import OpenStore
 from storage.sources.base import PriceSource
 from storage.store import Store
 
-RefreshStatus = Literal["running", "ok", "noop", "partial", "failed", "interrupted"]
-TickerStatus = Literal["ok", "incomplete", "error", "skipped", "up_to_date"]
+__all__ = ["RefreshResult", "RefreshStatus", "TickerResult", "TickerStatus", "run_refresh"]
+
 Recompute = Callable[[Store, set[str]], list[str]]
 """``recompute(store, changed_tickers) -> ids of the studies recomputed``."""
 
 LOGGER = logging.getLogger("jobs.refresh")
 EXCHANGE_TZ = ZoneInfo("America/New_York")
-_SETTLED = ("ok", "partial", "noop")  # runs that recomputed whatever they changed
-_UNSETTLED = ("interrupted", "failed")
 _ERRORS_SHOWN = 3
 #: Transient failures in a row (network, rate limit) after which the refresh stops trying.
 UNREACHABLE_STOP = 2
@@ -147,25 +147,17 @@ def target_session(as_of: dt.datetime, calendar: SessionCalendar | None = None) 
     return (calendar or nyse()).latest_completed_session(as_of)
 
 
-def study_tickers(store: Store) -> set[str]:
+def study_tickers(db: OpenStore) -> set[str]:
     """Tickers named by registered studies (any ``tickers`` or ``benchmarks`` list in their TOML)."""
-    return _snapshot(store)[0]
-
-
-def _snapshot(store: Store) -> tuple[set[str], dict[str, dt.date]]:
-    """Registered studies' tickers and the last stored session per ticker, in one connection."""
-    with store.connect(read_only=True) as con:
-        studies = con.execute(
-            "SELECT study_id, definition FROM studies ORDER BY study_id"
-        ).fetchall()
-        last = con.execute("SELECT ticker, max(date) FROM prices GROUP BY ticker").fetchall()
     names: set[str] = set()
-    for study_id, text in studies:
+    for study in db.studies.list():
         try:
-            names |= _ticker_lists(tomllib.loads(text))
+            names |= _ticker_lists(tomllib.loads(study.definition))
         except tomllib.TOMLDecodeError as exc:
-            LOGGER.warning("registered study %r is not valid TOML (%s); ignored", study_id, exc)
-    return names, dict(last)
+            LOGGER.warning(
+                "registered study %r is not valid TOML (%s); ignored", study.study_id, exc
+            )
+    return names
 
 
 def _ticker_lists(node: object) -> set[str]:
@@ -185,15 +177,18 @@ def _ticker_lists(node: object) -> set[str]:
 def tracked_tickers(store: Store, settings: Settings) -> list[str]:
     """Every ticker the refresh keeps current: every stored ticker, the catalog's, the
     registered studies', the benchmarks; less ``settings.untracked``."""
-    return _plan(store, settings)[0]
+    with store.open(write=True) as db:
+        return _plan(db, settings)[0]
 
 
-def _plan(store: Store, settings: Settings) -> tuple[list[str], dict[str, dt.date]]:
-    """The tracked tickers (sorted) and the last stored session of each stored ticker."""
-    in_studies, last = _snapshot(store)
-    catalog = ingest.tickers_to_track(store, settings.benchmarks)
-    tracked = (set(catalog) | in_studies | set(last)) - set(settings.untracked)
-    return sorted(tracked), last
+def _plan(
+    db: OpenStore, settings: Settings
+) -> tuple[list[str], dict[str, tuple[dt.date, dt.date]]]:
+    """The tracked tickers (sorted) and the stored (first, last) session of each stored one."""
+    spans = {t: (s.first, s.last) for t, s in db.market.spans().items()}
+    catalog = ingest.tickers_to_track(db, settings.benchmarks)
+    tracked = (set(catalog) | study_tickers(db) | set(spans)) - set(settings.untracked)
+    return sorted(tracked), spans
 
 
 def is_behind(
@@ -205,9 +200,9 @@ def is_behind(
 ) -> bool:
     """Whether some tracked ticker's prices end before the target session of ``as_of``."""
     target = target_session(as_of, calendar)
-    store.init()
-    tickers, last = _plan(store, settings)
-    return any(last.get(t) is None or last[t] < target for t in tickers)
+    with store.open(write=True) as db:
+        tickers, spans = _plan(db, settings)
+    return any(t not in spans or spans[t][1] < target for t in tickers)
 
 
 # -- the run -----------------------------------------------------------------------------
@@ -275,21 +270,27 @@ class _Run:
     log: logging.LoggerAdapter[logging.Logger] = field(init=False)
 
     def execute(self, recompute: Recompute | None, stop: threading.Event | None) -> RefreshResult:
-        self.refresh_id, stale = _begin(
-            self.store, self.started, self.as_of, self.target, self.source.name
-        )
+        with self.store.open(write=True) as db:
+            begun = db.refresh_log.begin(
+                started_at=self.started,
+                as_of=self.as_of,
+                target_session=self.target,
+                source=self.source.name,
+            )
+            self.refresh_id = begun.refresh_id
+            tickers, spans = _plan(db, self.settings)
+            known = db.market.actions().select("ticker", "date", "kind")
         self.log = logging.LoggerAdapter(self.logger, {"refresh_id": self.refresh_id})
-        for old in stale:
+        for old in begun.interrupted:
             self.log.warning(
                 "refresh %s never recorded its end (its process died); marked interrupted", old
             )
         results: list[TickerResult] = []
         up_to_date: list[TickerResult] = []
         try:
-            tickers, last = _plan(self.store, self.settings)
-            todo = [t for t in tickers if last.get(t) is None or last[t] < self.target]
+            todo = [t for t in tickers if t not in spans or spans[t][1] < self.target]
             up_to_date = [
-                TickerResult(t, "up_to_date", last_session=last[t])
+                TickerResult(t, "up_to_date", last_session=spans[t][1])
                 for t in tickers
                 if t not in todo
             ]
@@ -302,6 +303,8 @@ class _Run:
                 len(todo),
             )
             capped = CappedSource(self.source)
+            # 1. fetch, with the store released (readers get in; nothing is held on the network)
+            downloads: list[ingest.Download] = []
             interrupted = False
             unreachable = 0
             for ticker in todo:
@@ -313,21 +316,31 @@ class _Run:
                         "%d tickers in a row could not be fetched (network?): not trying the "
                         "other %d",
                         unreachable,
-                        len(todo) - len(results),
+                        len(todo) - len(downloads),
                     )
                     self.unreachable = True
                     break
-                result = self._ticker(capped, ticker, new=ticker not in last)
-                self._log_ticker(result)
-                results.append(result)
-                unreachable = unreachable + 1 if result.transient else 0
+                d = self._download(capped, ticker, spans.get(ticker), known)
+                downloads.append(d)
+                unreachable = (
+                    unreachable + 1 if d.error is not None and isinstance(d.error, Transient) else 0
+                )
+                if stop is not None and stop.is_set():
+                    break  # the ticker fetched is stored; the rest waits for the next run
             interrupted = interrupted or (stop is not None and stop.is_set())
+            # 2. store, one session, one transaction per ticker (a kill loses no committed ticker)
+            with self.store.open(write=True) as db:
+                for d in downloads:
+                    result = self._result(db, d, capped, new=d.ticker not in spans)
+                    self._log_ticker(result)
+                    results.append(result)
+                left_over = db.refresh_log.left_over_tickers(self.refresh_id)
             changed = {r.ticker for r in results if r.changed}
             studies: list[str] = []
             if recompute is not None and not interrupted:
                 # Always offer the recompute: it re-runs a study only when its input hash
                 # changed, which also catches new or edited events with no new prices.
-                pending = changed | _left_over(self.store, self.refresh_id)
+                pending = changed | left_over
                 self.log.info(
                     "checking registered studies (tickers changed: %s)",
                     ", ".join(sorted(pending)) or "none",
@@ -358,17 +371,29 @@ class _Run:
             studies_recomputed=tuple(studies),
         )
 
-    def _ticker(self, source: CappedSource, ticker: str, *, new: bool) -> TickerResult:
-        default_start = ingest.default_history_start(self.settings, self.target)
-        o = ingest.fetch_ticker(
-            self.store,
+    def _download(
+        self,
+        source: CappedSource,
+        ticker: str,
+        span: tuple[dt.date, dt.date] | None,
+        known: pl.DataFrame,
+    ) -> ingest.Download:
+        return ingest.download(
             source,
             ticker,
+            span=span or (None, None),
             end=self.target,
-            default_start=default_start,
+            default_start=ingest.default_history_start(self.settings, self.target),
             recent_sessions=self.settings.recent_sessions,
             calendar=self.calendar,
+            known_actions=lambda t: known.filter(pl.col("ticker") == t).select("date", "kind"),
+            started_at=self.store.clock(),
         )
+
+    def _result(
+        self, db: OpenStore, d: ingest.Download, source: CappedSource, *, new: bool
+    ) -> TickerResult:
+        o = ingest.store_download(db, d)
         if o.error is not None:
             return TickerResult(
                 o.ticker, "error", o.start, o.end, error=o.error, transient=o.transient
@@ -481,27 +506,37 @@ class _Run:
         studies: Sequence[str],
     ) -> dt.datetime:
         finished = self.store.clock()
-        with self.store.transaction() as con:
-            # NOTE: per-ticker rows are written here, not after each ticker: a store open
-            # costs ~30 ms and fetch_ticker owns the ticker's transaction. A SIGKILLed run
-            # loses them (its fetches stay in ``loads``, its run row becomes interrupted).
-            for r in (*results, *up_to_date):
-                _insert_ticker(con, self.refresh_id, r)
-            con.execute(
-                "UPDATE refresh_runs SET finished_at = ?, status = ?, message = ?, "
-                "tickers_ok = ?, tickers_failed = ?, rows_inserted = ?, rows_revised = ?, "
-                "studies_recomputed = ? WHERE refresh_id = ?",
+        every = (*results, *up_to_date)
+        with self.store.open(write=True) as db, db.transaction():
+            # NOTE: per-ticker rows are written here, with the outcome; a SIGKILLed run loses
+            # them (its fetches stay in ``loads``, its run row becomes interrupted).
+            db.refresh_log.record_tickers(
+                self.refresh_id,
                 [
-                    finished,
-                    status,
-                    message,
-                    sum(1 for r in (*results, *up_to_date) if r.status in ("ok", "up_to_date")),
-                    sum(1 for r in results if r.failed),
-                    sum(r.inserted for r in results),
-                    sum(r.revised for r in results),
-                    list(studies),
-                    self.refresh_id,
+                    RefreshTicker(
+                        ticker=r.ticker,
+                        status=r.status,
+                        fetch_start=r.fetch_start,
+                        fetch_end=r.fetch_end,
+                        rows_inserted=r.inserted,
+                        rows_revised=r.revised,
+                        new_actions=r.new_actions,
+                        refetched_history=r.refetched_history,
+                        error=r.error,
+                    )
+                    for r in every
                 ],
+            )
+            db.refresh_log.finish(
+                self.refresh_id,
+                finished_at=finished,
+                status=status,
+                message=message,
+                tickers_ok=sum(1 for r in every if r.status in ("ok", "up_to_date")),
+                tickers_failed=sum(1 for r in results if r.failed),
+                rows_inserted=sum(r.inserted for r in results),
+                rows_revised=sum(r.revised for r in results),
+                studies_recomputed=studies,
             )
         return finished
 
@@ -514,98 +549,52 @@ def _one_line(exc: BaseException | str) -> str:
     return first
 
 
-def _begin(
-    store: Store, started: dt.datetime, as_of: dt.datetime, target: dt.date, source: str
-) -> tuple[int, list[int]]:
-    """Record the run as ``running``; mark runs whose process died as ``interrupted``.
-
-    Only called under the refresh lock, so any other ``running`` run is dead.
-    """
-    with store.transaction() as con:
-        stale = [
-            int(r[0])
-            for r in con.execute(
-                "SELECT refresh_id FROM refresh_runs WHERE status = 'running' ORDER BY refresh_id"
-            ).fetchall()
-        ]
-        row = con.execute(
-            "INSERT INTO refresh_runs (started_at, as_of, target_session, source, status) "
-            "VALUES (?, ?, ?, ?, 'running') RETURNING refresh_id",
-            [started, as_of, target, source],
-        ).fetchall()
-        refresh_id = int(row[0][0])
-        if stale:
-            con.execute(
-                "UPDATE refresh_runs SET status = 'interrupted', message = ? "
-                "WHERE refresh_id IN (SELECT unnest(?::BIGINT[]))",
-                [
-                    "the refresh process ended without recording its outcome (killed or crashed); "
-                    f"found by refresh {refresh_id}, which fetched what was missing",
-                    stale,
-                ],
-            )
-    return refresh_id, stale
-
-
-def _left_over(store: Store, refresh_id: int) -> set[str]:
-    """Tickers changed since the oldest run that did not finish its recompute."""
-    since = store.query(
-        "SELECT min(started_at) AS since FROM refresh_runs WHERE refresh_id < ? "
-        "AND status IN (SELECT unnest(?::VARCHAR[])) AND refresh_id > coalesce(("
-        "  SELECT max(refresh_id) FROM refresh_runs WHERE refresh_id < ? "
-        "  AND status IN (SELECT unnest(?::VARCHAR[]))), 0)",
-        [refresh_id, list(_UNSETTLED), refresh_id, list(_SETTLED)],
-    ).item()
-    if since is None:
-        return set()
-    frame = store.query(
-        "SELECT ticker FROM prices WHERE fetched_at >= ? "
-        "UNION SELECT ticker FROM actions WHERE fetched_at >= ?",
-        [since, since],
-    )
-    return set(frame.get_column("ticker").to_list())
-
-
-_TICKER_SQL = (
-    "INSERT INTO refresh_tickers (refresh_id, ticker, fetch_start, fetch_end, rows_inserted, "
-    "rows_revised, new_actions, refetched_history, status, error) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def _insert_ticker(con: Any, refresh_id: int, r: TickerResult) -> None:
-    con.execute(
-        _TICKER_SQL,
-        [
-            refresh_id,
-            r.ticker,
-            r.fetch_start,
-            r.fetch_end,
-            r.inserted,
-            r.revised,
-            r.new_actions,
-            r.refetched_history,
-            r.status,
-            r.error,
-        ],
-    )
-
-
 # -- reading the record ------------------------------------------------------------------
 
 
 def refresh_history(store: Store, limit: int = 20) -> pl.DataFrame:
     """The latest refresh runs, newest first (``reaction refresh --history``)."""
-    return store.query(
-        "SELECT refresh_id, started_at, finished_at, as_of, target_session, source, status, "
-        "tickers_ok, tickers_failed, rows_inserted, rows_revised, studies_recomputed, message "
-        "FROM refresh_runs ORDER BY refresh_id DESC LIMIT ?",
-        [limit],
+    with store.open() as db:
+        runs = db.refresh_log.history(limit)
+    return pl.DataFrame(
+        [
+            {
+                "refresh_id": r.refresh_id,
+                "started_at": r.started_at,
+                "finished_at": r.finished_at,
+                "as_of": r.as_of,
+                "target_session": r.target_session,
+                "source": r.source,
+                "status": r.status,
+                "tickers_ok": r.tickers_ok,
+                "tickers_failed": r.tickers_failed,
+                "rows_inserted": r.rows_inserted,
+                "rows_revised": r.rows_revised,
+                "studies_recomputed": list(r.studies_recomputed),
+                "message": r.message,
+            }
+            for r in runs
+        ],
+        schema={
+            "refresh_id": pl.Int64,
+            "started_at": pl.Datetime("us", "UTC"),
+            "finished_at": pl.Datetime("us", "UTC"),
+            "as_of": pl.Datetime("us", "UTC"),
+            "target_session": pl.Date,
+            "source": pl.String,
+            "status": pl.String,
+            "tickers_ok": pl.Int64,
+            "tickers_failed": pl.Int64,
+            "rows_inserted": pl.Int64,
+            "rows_revised": pl.Int64,
+            "studies_recomputed": pl.List(pl.String),
+            "message": pl.String,
+        },
     )
 
 
 def refresh_history_table(store: Store, limit: int = 20) -> pl.DataFrame:
-    """:func:`refresh_history` as ``reaction refresh --history`` prints it."""
+    """:func:`refresh_history` as ``reaction refresh --history`` prints it (times in UTC)."""
     return refresh_history(store, limit).select(
         "refresh_id",
         pl.col("started_at").dt.strftime("%Y-%m-%d %H:%M:%S").alias("started (UTC)"),
@@ -622,9 +611,17 @@ def refresh_history_table(store: Store, limit: int = 20) -> pl.DataFrame:
 
 def refresh_details(store: Store, refresh_id: int) -> pl.DataFrame:
     """One run's per-ticker rows: failures first, then by ticker."""
-    return store.query(
-        "SELECT ticker, status, fetch_start, fetch_end, rows_inserted, rows_revised, new_actions, "
-        "refetched_history, error FROM refresh_tickers WHERE refresh_id = ? "
-        "ORDER BY status NOT IN ('error', 'incomplete'), ticker",
-        [refresh_id],
-    )
+    with store.open() as db:
+        rows = db.refresh_log.details(refresh_id)
+    columns = {
+        "ticker": pl.String,
+        "status": pl.String,
+        "fetch_start": pl.Date,
+        "fetch_end": pl.Date,
+        "rows_inserted": pl.Int64,
+        "rows_revised": pl.Int64,
+        "new_actions": pl.Int64,
+        "refetched_history": pl.Boolean,
+        "error": pl.String,
+    }
+    return pl.DataFrame([{c: getattr(r, c) for c in columns} for r in rows], schema=columns)

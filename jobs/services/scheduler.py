@@ -193,8 +193,8 @@ def prepare(
     stop = stop or threading.Event()
     cal = calendar or nyse()
     store = store or Store(settings.db, lock_timeout=settings.lock_timeout, on_wait=LOGGER.info)
-    if settings.seed:
-        ingest.ensure_seeded(store)
+    with ingest.open_ready(store, seed=settings.seed):
+        pass  # created, calendar stored, seeded (unless the settings say not to)
     behind = is_behind(store, settings, as_of=clock(), calendar=cal)
     job = refresh_job(
         settings,

@@ -1,8 +1,8 @@
 """Ad-hoc SQL against the store: run a query, shape the answer, explain failures in one line.
 
-The connection is read-only unless the caller asks for ``write``; each query
-opens and closes its own connection, so a refresh can take the file between
-two queries of an interactive session.
+The connection is read-only unless the caller asks for ``write``, and reaches nothing but the
+store unless ``allow_external``; each query opens and closes its own connection, so a refresh
+can take the file between two queries of an interactive session.
 """
 
 from __future__ import annotations
@@ -10,89 +10,74 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import duckdb
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from jobs.errors import SqlError
-from storage.store import Store
+from storage.errors import ExternalAccessError, QueryError, ReadOnlyQueryError
 
-_CARET = re.compile(r"^(\s*)\^+\s*$")
-_LINE = re.compile(r"^LINE (\d+): ")
-_READ_ONLY = re.compile(r"read-only mode|read only mode|attached in read-only", re.IGNORECASE)
-_STATEMENT = re.compile(r'statement of type "?(\w+)"?', re.IGNORECASE)
+if TYPE_CHECKING:
+    import polars as pl
+
+    from storage.repos.sql import QueryResult
+    from storage.store import Store
 
 
 @dataclass(frozen=True)
 class SqlResult:
-    """The last statement's rows (``None`` for statements that return nothing)."""
+    """The last statement's outcome: rows as tuples (``result``), or a polars ``frame``."""
 
-    frame: pl.DataFrame | None
+    result: QueryResult
 
-
-def one_line_error(exc: duckdb.Error) -> str:
-    """DuckDB's message on one line: ``<first line> (line L, column C)`` when it points somewhere."""
-    lines = [line for line in str(exc).splitlines() if line.strip()]
-    if not lines:
-        return type(exc).__name__
-    position = ""
-    extra: list[str] = []
-    skip_next = False
-    for i, text in enumerate(lines[1:], start=1):
-        if skip_next:
-            skip_next = False
-            continue
-        m = _LINE.match(text)
-        if m:
-            c = _CARET.match(lines[i + 1]) if i + 1 < len(lines) else None
-            if c:
-                column = len(c.group(1)) - len(m.group(0)) + 1
-                position = f" (line {m.group(1)}, column {max(column, 1)})"
-                skip_next = True
-            continue
-        extra.append(text.strip())
-    return lines[0].strip() + position + (f" - {' '.join(extra)}" if extra else "")
+    @property
+    def frame(self) -> pl.DataFrame | None:
+        """The rows as a polars frame (``None`` for statements that return no table)."""
+        return self.result.to_polars() if self.result.has_rows else None
 
 
-def run_sql(store: Store, query: str, *, write: bool = False) -> SqlResult:
-    """Run ``query`` (one or more statements; the last one's rows are returned)."""
+def run_sql(
+    store: Store, query: str, *, write: bool = False, allow_external: bool = False
+) -> SqlResult:
+    """Run ``query`` (one or more statements; the last one's rows are returned).
+
+    Read-only unless ``write``; no file, network or extension access and no settings changes
+    unless ``allow_external`` (:meth:`storage.Store.open_sql`).
+    """
     if not query.strip():
         raise SqlError("the query is empty")
-    with store.connect_public(write=write) as con:
+    with store.open_sql(write=write, allow_external=allow_external) as sql:
         try:
-            rel = con.sql(query)
-            return SqlResult(rel.pl() if rel is not None else None)
-        except duckdb.Error as exc:
-            message = str(exc)
-            if not write and _READ_ONLY.search(message):
-                kind = _STATEMENT.search(message)
-                what = kind.group(1).upper() if kind else "this statement"
-                raise SqlError(
-                    f"the store is opened read-only, so {what} is refused; "
-                    "add --write if you mean to change the store"
-                ) from exc
-            raise SqlError(one_line_error(exc)) from exc
+            return SqlResult(sql.run(query))
+        except ReadOnlyQueryError as exc:
+            raise SqlError(
+                f"the store is opened read-only, so {exc.statement or 'this statement'} is "
+                "refused; add --write if you mean to change the store"
+            ) from exc
+        except ExternalAccessError as exc:
+            raise SqlError(
+                f"this {exc.statement or 'statement'} reaches outside the store (files, the "
+                "network, extensions or settings), which 'reaction sql' refuses; add "
+                f"--allow-external if you mean it ({str(exc).split(': ', 1)[-1].split('. Pass')[0]})"
+            ) from exc
+        except QueryError as exc:
+            raise SqlError(str(exc)) from exc
 
 
-def list_relations(store: Store) -> pl.DataFrame:
-    """The documented views and macros (schema ``main``) with their kind."""
-    frame = run_sql(
-        store,
-        "SELECT table_name AS name, lower(table_type) AS kind FROM information_schema.tables "
-        "WHERE table_schema = 'main' UNION ALL "
-        "SELECT DISTINCT function_name, 'macro' FROM duckdb_functions() "
-        "WHERE schema_name = 'main' AND function_type IN ('macro', 'table_macro') AND NOT internal "
-        "ORDER BY kind DESC, name",
-    ).frame
-    return frame if frame is not None else pl.DataFrame()
+def list_relations(store: Store) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The documented views and macros (schema ``main``) with their kind: columns and rows."""
+    with store.open_sql() as sql:
+        return ["name", "kind"], [(r.name, r.kind) for r in sql.relations()]
 
 
-def describe(store: Store, name: str) -> pl.DataFrame:
-    """Columns and types of a view or table."""
+def describe(store: Store, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Columns and types of a view or table: columns and rows."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name):
         raise SqlError(f"{name!r} is not a view name")
-    result = run_sql(store, f"DESCRIBE {name}").frame
-    return (result if result is not None else pl.DataFrame()).select("column_name", "column_type")
+    with store.open_sql() as sql:
+        try:
+            columns = sql.describe(name)
+        except QueryError as exc:
+            raise SqlError(str(exc)) from exc
+    return ["column_name", "column_type"], [(c.name, c.type) for c in columns]
 
 
 def write_output(frame: pl.DataFrame, fmt: str, path: Path | None) -> str | None:
@@ -101,6 +86,8 @@ def write_output(frame: pl.DataFrame, fmt: str, path: Path | None) -> str | None
     DuckDB's wide numbers (HUGEINT, and DECIMAL from ``sum`` of integers) would be written as
     JSON strings; they become 64-bit integers (scale 0, when they fit) or floats.
     """
+    import polars as pl
+
     for c, t in frame.schema.items():
         if t in (pl.Int128, pl.UInt64) or (isinstance(t, pl.Decimal) and (t.scale or 0) == 0):
             narrowed = frame.get_column(c).cast(pl.Int64, strict=False)

@@ -6,20 +6,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from events import SessionCalendar, nyse
 from jobs.definitions.study import FACTOR_MODELS, StudyDefinition
 from jobs.errors import UsageError
 from jobs.report.study.notebook import NotebookStudyRun
-from jobs.runs import TABLE_COLUMNS, StudyRun, package_version, result_frames
+from jobs.runs import StudyRun, package_version, result_frames
 from jobs.services import ingest
 from jobs.services.inputs import (
     data_stamp,
@@ -31,13 +30,28 @@ from jobs.services.inputs import (
     select_events,
 )
 from jobs.warnings import study_warnings
-from storage.errors import StoreError
+from storage.errors import NotFoundError
+from storage.repos.study_runs import StudyRunRecord
+from storage.session import OpenStore
 from storage.sources.base import PriceSource
 from storage.store import Store
 
 
 def _run_id(study_id: str, created: dt.datetime, input_hash: str) -> str:
     return f"{study_id}-{created.strftime('%Y%m%dT%H%M%S%fZ')}-{input_hash[:8]}"
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """Everything a study reads from the store, read in one snapshot."""
+
+    selected: pl.DataFrame
+    obs: pl.DataFrame
+    required: pl.DataFrame
+    prices: pl.DataFrame
+    actions: pl.DataFrame
+    factors: pl.DataFrame | None
+    catalog: pl.DataFrame
 
 
 def run_study(
@@ -51,81 +65,151 @@ def run_study(
     save: bool = True,
     registered: bool = False,
     recent_sessions: int = 5,
+    seed: bool = True,
     on_message: Callable[[str], None] | None = None,
 ) -> StudyRun:
     """Run a study on the store's data and (by default) store the results.
 
     Prices the study needs but the store lacks are fetched from ``source``
     unless ``offline``; if they are still missing, :class:`MissingDataError`
-    says which tickers and dates and how to import them.
+    says which tickers and dates and how to import them. Every input is read in
+    one transaction (a concurrent refresh can neither fail nor skew the study);
+    the store is not held while the engine runs.
     """
     cal = calendar or nyse()
     say = on_message or (lambda _m: None)
-    ingest.ensure_seeded(store)
-    catalog_ids: Sequence[str] = ()
-    if definition.select.catalog is not None:
-        from events import load_catalog
+    last_completed = cal.latest_completed_session(now)
+    sessions = cal.sessions_in_range(dt.date(1990, 1, 2), last_completed)
+    with store.open(write=True) as db:
+        ingest.prepare(db, seed=seed, calendar=cal)
+        catalog_ids: Sequence[str] = ()
+        if definition.select.catalog is not None:
+            from events import load_catalog
 
-        catalog_events = load_catalog(definition.select.catalog)
-        ingest.store_events(store, catalog_events, catalog=str(definition.select.catalog))
-        catalog_ids = [e.id for e in catalog_events]
-    selected = select_events(definition, store.events(), catalog_ids)
+            catalog_events = load_catalog(definition.select.catalog)
+            ingest.store_events(
+                db, catalog_events, catalog=str(definition.select.catalog), calendar=cal
+            )
+            catalog_ids = [e.id for e in catalog_events]
+        with db.transaction():
+            selected, obs, required, missing = _plan(
+                db, definition, catalog_ids, sessions, last_completed
+            )
+            inputs = (
+                None
+                if missing.height
+                else _read(db, definition, selected, obs, required, last_completed)
+            )
+    if inputs is None:
+        if not offline:
+            _fetch_missing(store, missing, source, last_completed, recent_sessions, cal, say)
+        with store.open() as db:
+            selected, obs, required, missing = _plan(
+                db, definition, catalog_ids, sessions, last_completed
+            )
+            raise_if_missing(missing, fetched=not offline)
+            inputs = _read(db, definition, selected, obs, required, last_completed)
+    run = _compute(definition, inputs, sessions, now)
+    if save:
+        save_run(store, run, registered=registered)
+    return run
+
+
+def _plan(
+    db: OpenStore,
+    definition: StudyDefinition,
+    catalog_ids: Sequence[str],
+    sessions: Sequence[dt.date],
+    last_completed: dt.date,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The selected events, the observations, the spans they need and what is missing."""
+    selected = select_events(definition, db.events.frame(), catalog_ids)
     if selected.height == 0:
         raise UsageError(
             f"study {definition.study.id!r} selects no events; check its [select] filters "
             "against 'reaction events list'"
         )
     obs = observations(definition, selected)
-    last_completed = cal.latest_completed_session(now)
-    sessions = cal.sessions_in_range(dt.date(1990, 1, 2), last_completed)
     required = required_spans(obs, definition, sessions, last_completed)
-    missing = missing_prices(required, store.coverage())
-    if missing.height and not offline:
-        if source is None:
-            from storage.sources.yahoo import YahooSource
+    return selected, obs, required, missing_prices(required, db.market.coverage())
 
-            source = YahooSource()
-        say(f"fetching prices for {', '.join(missing.get_column('ticker').to_list())}")
-        unreachable = 0
-        for r in missing.iter_rows(named=True):
-            if unreachable >= 2:
-                say("two tickers in a row could not be fetched (network?): not trying the others")
-                break
-            outcome = ingest.fetch_ticker(
-                store,
-                source,
-                r["ticker"],
-                end=last_completed,
-                default_start=r["from"],
-                recent_sessions=recent_sessions,
-                calendar=cal,
-            )
-            if outcome.error:
-                say(f"{r['ticker']}: {outcome.error}")
-            unreachable = unreachable + 1 if outcome.transient else 0
-        missing = missing_prices(required, store.coverage())
-    raise_if_missing(missing, fetched=not offline)
-    from backtest import EventStudyConfig, run_event_study, total_returns
 
+def _read(
+    db: OpenStore,
+    definition: StudyDefinition,
+    selected: pl.DataFrame,
+    obs: pl.DataFrame,
+    required: pl.DataFrame,
+    last_completed: dt.date,
+) -> _Inputs:
     tickers = required.get_column("ticker").to_list()
-    start = required.get_column("start").min()
-    prices = store.prices(tickers, start=start, end=last_completed)  # type: ignore[arg-type]
-    actions = store.actions(tickers)
-    actions = actions.filter(pl.col("date").is_between(start, last_completed))
-    spec = definition.model
+    start: dt.date = required.get_column("start").min()  # type: ignore[assignment]
     factors = None
-    if spec.name in FACTOR_MODELS:
-        factors = store.factors(start, last_completed)  # type: ignore[arg-type]
+    if definition.model.name in FACTOR_MODELS:
+        factors = db.market.factors(start, last_completed)
         if factors.height == 0:
             raise UsageError(
-                f"model {spec.name!r} needs Fama-French factors: 'reaction factors import FILE' "
-                "or 'reaction factors fetch'"
+                f"model {definition.model.name!r} needs Fama-French factors: "
+                "'reaction factors import FILE' or 'reaction factors fetch'"
             )
+    return _Inputs(
+        selected=selected,
+        obs=obs,
+        required=required,
+        prices=db.market.prices(tickers, start=start, end=last_completed),
+        actions=db.market.actions(tickers, start=start, end=last_completed),
+        factors=factors,
+        catalog=db.events.catalog().select("event_id", "ticker", "day0", "category"),
+    )
+
+
+def _fetch_missing(
+    store: Store,
+    missing: pl.DataFrame,
+    source: PriceSource | None,
+    last_completed: dt.date,
+    recent_sessions: int,
+    cal: SessionCalendar,
+    say: Callable[[str], None],
+) -> None:
+    """Fetch the missing tickers; stop after two unreachable ones in a row (no network)."""
+    if source is None:
+        from storage.sources.yahoo import YahooSource
+
+        source = YahooSource()
+    say(f"fetching prices for {', '.join(missing.get_column('ticker').to_list())}")
+    unreachable = 0
+    for r in missing.iter_rows(named=True):
+        if unreachable >= 2:
+            say("two tickers in a row could not be fetched (network?): not trying the others")
+            break
+        outcome = ingest.fetch_ticker(
+            store,
+            source,
+            r["ticker"],
+            end=last_completed,
+            default_start=r["from"],
+            recent_sessions=recent_sessions,
+            calendar=cal,
+        )
+        if outcome.error:
+            say(f"{r['ticker']}: {outcome.error}")
+        unreachable = unreachable + 1 if outcome.transient else 0
+
+
+def _compute(
+    definition: StudyDefinition, inputs: _Inputs, sessions: Sequence[dt.date], now: dt.datetime
+) -> StudyRun:
+    """The engine on every benchmark, and the run object."""
+    from backtest import EventStudyConfig, run_event_study, total_returns
+
+    spec = definition.model
+    start: dt.date = inputs.required.get_column("start").min()  # type: ignore[assignment]
+    prices, actions, factors, obs = inputs.prices, inputs.actions, inputs.factors, inputs.obs
     returns = total_returns(prices, actions)
     engine_factors = factors.drop("source", "loaded_at") if factors is not None else None
-    catalog = store.event_tickers().select("event_id", "ticker", "day0", "category")
     engine_events = obs.select("event_id", "ticker", "day0", "category")
-    session_dates = [d for d in sessions if d >= start]  # type: ignore[operator]
+    session_dates = [d for d in sessions if d >= start]
     results: dict[str, Any] = {}
     for bench in spec.benchmarks:
         config = EventStudyConfig(
@@ -145,12 +229,12 @@ def run_study(
             config=config,
             factors=engine_factors,
             sessions=session_dates,
-            catalog=catalog,
+            catalog=inputs.catalog,
         )
-    stamp, input_hash = data_stamp(prices, actions, factors, obs, definition, catalog)
+    stamp, input_hash = data_stamp(prices, actions, factors, obs, definition, inputs.catalog)
     created = now.astimezone(dt.UTC)
-    catalog_days = catalog.select("event_id", "day0").unique(maintain_order=True)
-    run = NotebookStudyRun(
+    catalog_days = inputs.catalog.select("event_id", "day0").unique(maintain_order=True)
+    return NotebookStudyRun(
         run_id=_run_id(definition.study.id, created, input_hash),
         definition=definition,
         created_at=created,
@@ -160,84 +244,84 @@ def run_study(
         observations=obs,
         moves=day0_moves(obs, prices),
         results=results,
-        events=selected,
+        events=inputs.selected,
         prices=prices.select("ticker", "date", "open", "close"),
         catalog=catalog_days,
         actions=actions.select("ticker", "date", "kind", "value"),
-        warnings=tuple(study_warnings(results[spec.benchmarks[0]], obs, selected, catalog_days)),
+        warnings=tuple(
+            study_warnings(results[spec.benchmarks[0]], obs, inputs.selected, catalog_days)
+        ),
     )
-    if save:
-        save_run(store, run, registered=registered)
-    return run
 
 
 # -- persistence ----------------------------------------------------------------------------------
 
 
-def insert_frames(
-    con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], *, what: str
-) -> None:
-    """Append each frame to the table of its name (columns by name), inside ``con``'s transaction."""
-    for table, frame in frames.items():
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        con.register("_frame", frame)
-        try:
-            con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
-        except duckdb.Error as exc:
-            raise StoreError(f"could not store {what} ({table}): {exc}") from exc
-        finally:
-            with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses it too
-                con.unregister("_frame")
+def run_record(run: StudyRun, *, registered: bool) -> StudyRunRecord:
+    """The ``study_runs`` row of a run."""
+    return StudyRunRecord(
+        run_id=run.run_id,
+        study_id=run.definition.study.id,
+        title=run.definition.study.title,
+        created_at=run.created_at,
+        package_version=run.package_version,
+        model=run.definition.model.name,
+        benchmarks=tuple(run.definition.model.benchmarks),
+        definition=run.definition.canonical_json(),
+        data_stamp=json.dumps(run.stamp),
+        input_hash=run.input_hash,
+        n_observations=run.observations.height,
+        n_ok=run.main.diagnostics.filter(pl.col("status") == "ok").height,
+        registered=registered,
+    )
 
 
 def save_run(store: Store, run: StudyRun, *, registered: bool = False) -> None:
     """Store a run with its configuration, version, data stamp and every result frame."""
-    ok = run.main.diagnostics.filter(pl.col("status") == "ok").height
-    with store.transaction() as con:
-        con.execute(
-            "INSERT INTO study_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run.run_id,
-                run.definition.study.id,
-                run.definition.study.title,
-                run.created_at,
-                run.package_version,
-                run.definition.model.name,
-                list(run.definition.model.benchmarks),
-                run.definition.canonical_json(),
-                json.dumps(run.stamp),
-                run.input_hash,
-                run.observations.height,
-                ok,
-                registered,
-            ],
+    with store.open(write=True) as db, db.transaction():
+        db.study_runs.insert(
+            run_record(run, registered=registered),
+            {bench: result_frames(run, bench) for bench in run.results},
         )
-        for bench in run.results:
-            insert_frames(con, result_frames(run, bench), what=f"run {run.run_id}")
         if registered:
-            con.execute(
-                "UPDATE studies SET last_run_id = ?, last_input_hash = ? WHERE study_id = ?",
-                [run.run_id, run.input_hash, run.definition.study.id],
+            db.studies.set_last_run(
+                run.definition.study.id, run_id=run.run_id, input_hash=run.input_hash
             )
 
 
 def list_runs(store: Store, limit: int = 20) -> pl.DataFrame:
     """The latest stored runs, newest first."""
-    return store.query(
-        "SELECT run_id, study_id, created_at, model, benchmarks, n_observations, n_ok, input_hash "
-        "FROM study_runs ORDER BY created_at DESC LIMIT ?",
-        [limit],
+    with store.open() as db:
+        records = db.study_runs.list(limit)
+    columns = (
+        "run_id",
+        "study_id",
+        "created_at",
+        "model",
+        "benchmarks",
+        "n_observations",
+        "n_ok",
+        "input_hash",
+    )
+    return pl.DataFrame(
+        [{c: getattr(r, c) for c in columns} for r in records],
+        schema={
+            "run_id": pl.String,
+            "study_id": pl.String,
+            "created_at": pl.Datetime("us", "UTC"),
+            "model": pl.String,
+            "benchmarks": pl.List(pl.String),
+            "n_observations": pl.Int64,
+            "n_ok": pl.Int64,
+            "input_hash": pl.String,
+        },
     )
 
 
 def load_run_frames(store: Store, run_id: str) -> dict[str, pl.DataFrame]:
     """A stored run's rows, table by table (``study_runs`` row included)."""
-    head = store.query("SELECT * FROM study_runs WHERE run_id = ?", [run_id])
-    if head.height == 0:
-        raise UsageError(f"no stored run {run_id!r}; 'reaction study runs' lists them")
-    frames = {"study_runs": head}
-    for table in TABLE_COLUMNS:
-        frames[table] = store.query(
-            f"SELECT * FROM {table} WHERE run_id = ? ORDER BY ALL", [run_id]
-        )
-    return frames
+    try:
+        with store.open() as db:
+            return db.study_runs.load_frames(run_id)
+    except NotFoundError as exc:
+        raise UsageError(f"no stored run {run_id!r}; 'reaction study runs' lists them") from exc
