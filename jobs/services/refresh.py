@@ -8,15 +8,18 @@ scheduler (:mod:`jobs.scheduler`) both call it. One run:
 2. takes the **refresh lock** ``<db>.refresh.lock`` (:mod:`jobs.runtime.locks`,
    non-blocking): a second refresh on the same store raises
    :class:`RefreshRunningError` naming the pid holding it. The DuckDB file itself
-   is *not* held: every write opens the store, commits and closes it again, so
+   is *not* held for the run: one session plans it (records the run, reads what is
+   stored), each ticker's write opens the store, commits and closes it again, and
+   one session records the outcome; nothing is held while a ticker is fetched, so
    ``reaction sql`` or ``reaction study`` started meanwhile get in between two
    tickers (they wait up to ``lock_timeout`` seconds for a ticker's write);
-3. for every tracked ticker (the catalog's, the registered studies', the
-   benchmarks) whose stored prices end before the target, fetches the missing
-   sessions plus the last ``recent_sessions`` stored ones again, never past the
-   target (:func:`jobs.services.ingest.fetch_ticker`: one transaction per ticker, a new
-   dividend or split re-fetches the history). A failing ticker does not stop
-   the others; a ``stop`` event is honoured between tickers;
+3. for every tracked ticker (every stored ticker, the catalog's, the registered
+   studies', the benchmarks) whose stored prices end before the target, fetches the
+   missing sessions plus the last ``recent_sessions`` stored ones again, never past the
+   target (:func:`jobs.services.ingest.download`; a new dividend or split re-fetches the
+   history), then stores them in one transaction (:func:`jobs.services.ingest.store_download`),
+   so a kill keeps every ticker stored before it and nothing of the one under way. A
+   failing ticker does not stop the others; a ``stop`` event is honoured between tickers;
 4. calls ``recompute(store, changed_tickers)`` when something changed;
 5. records the run in ``refresh_runs`` (a ``running`` row at the start, its
    outcome at the end) and every tracked ticker in ``refresh_tickers`` (written
@@ -64,7 +67,6 @@ from jobs.runtime.locks import refresh_lock
 from jobs.services import ingest
 from jobs.services.sources import CappedSource
 from jobs.settings import Settings
-from storage.errors import Transient
 from storage.repos.refresh_log import RefreshStatus, RefreshTicker, TickerStatus
 from storage.session import OpenStore
 from storage.sources.base import PriceSource
@@ -270,24 +272,29 @@ class _Run:
     log: logging.LoggerAdapter[logging.Logger] = field(init=False)
 
     def execute(self, recompute: Recompute | None, stop: threading.Event | None) -> RefreshResult:
-        with self.store.open(write=True) as db:
-            begun = db.refresh_log.begin(
-                started_at=self.started,
-                as_of=self.as_of,
-                target_session=self.target,
-                source=self.source.name,
-            )
-            self.refresh_id = begun.refresh_id
-            tickers, spans = _plan(db, self.settings)
-            known = db.market.actions().select("ticker", "date", "kind")
         self.log = logging.LoggerAdapter(self.logger, {"refresh_id": self.refresh_id})
-        for old in begun.interrupted:
-            self.log.warning(
-                "refresh %s never recorded its end (its process died); marked interrupted", old
-            )
         results: list[TickerResult] = []
         up_to_date: list[TickerResult] = []
         try:
+            # 1. plan, in one session: the run's record, what to fetch, what the store knows
+            with self.store.open(write=True) as db:
+                begun = db.refresh_log.begin(
+                    started_at=self.started,
+                    as_of=self.as_of,
+                    target_session=self.target,
+                    source=self.source.name,
+                )
+                self.refresh_id = begun.refresh_id
+                self.log = logging.LoggerAdapter(self.logger, {"refresh_id": self.refresh_id})
+                tickers, spans = _plan(db, self.settings)
+                known = db.market.actions().select("ticker", "date", "kind")
+                # what earlier runs that did not settle stored (this run's own loads are in
+                # ``changed``)
+                left_over = db.refresh_log.left_over_tickers(self.refresh_id)
+            for old in begun.interrupted:
+                self.log.warning(
+                    "refresh %s never recorded its end (its process died); marked interrupted", old
+                )
             todo = [t for t in tickers if t not in spans or spans[t][1] < self.target]
             up_to_date = [
                 TickerResult(t, "up_to_date", last_session=spans[t][1])
@@ -303,8 +310,9 @@ class _Run:
                 len(todo),
             )
             capped = CappedSource(self.source)
-            # 1. fetch, with the store released (readers get in; nothing is held on the network)
-            downloads: list[ingest.Download] = []
+            # 2. per ticker: fetch with the store released (readers get in; nothing is held
+            # while waiting on the network), then store it in a session and a transaction of
+            # its own, so a kill loses no ticker already fetched and never half of one
             interrupted = False
             unreachable = 0
             for ticker in todo:
@@ -316,25 +324,16 @@ class _Run:
                         "%d tickers in a row could not be fetched (network?): not trying the "
                         "other %d",
                         unreachable,
-                        len(todo) - len(downloads),
+                        len(todo) - len(results),
                     )
                     self.unreachable = True
                     break
                 d = self._download(capped, ticker, spans.get(ticker), known)
-                downloads.append(d)
-                unreachable = (
-                    unreachable + 1 if d.error is not None and isinstance(d.error, Transient) else 0
-                )
-                if stop is not None and stop.is_set():
-                    break  # the ticker fetched is stored; the rest waits for the next run
+                result = self._store(d, capped, new=ticker not in spans)
+                self._log_ticker(result)
+                results.append(result)
+                unreachable = unreachable + 1 if result.transient else 0
             interrupted = interrupted or (stop is not None and stop.is_set())
-            # 2. store, one session, one transaction per ticker (a kill loses no committed ticker)
-            with self.store.open(write=True) as db:
-                for d in downloads:
-                    result = self._result(db, d, capped, new=d.ticker not in spans)
-                    self._log_ticker(result)
-                    results.append(result)
-                left_over = db.refresh_log.left_over_tickers(self.refresh_id)
             changed = {r.ticker for r in results if r.changed}
             studies: list[str] = []
             if recompute is not None and not interrupted:
@@ -348,6 +347,8 @@ class _Run:
                 studies = list(recompute(self.store, pending))
             status, message = self._verdict(todo, results, up_to_date, studies, interrupted)
         except BaseException as exc:
+            if not self.refresh_id:
+                raise  # the run was never recorded (e.g. the store is busy): nothing to close
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             message = f"{'stopped' if status == 'interrupted' else 'failed'}: {_one_line(exc)}"
             with contextlib.suppress(Exception):
@@ -390,10 +391,12 @@ class _Run:
             started_at=self.store.clock(),
         )
 
-    def _result(
-        self, db: OpenStore, d: ingest.Download, source: CappedSource, *, new: bool
-    ) -> TickerResult:
-        o = ingest.store_download(db, d)
+    def _store(self, d: ingest.Download, source: CappedSource, *, new: bool) -> TickerResult:
+        """Store one download in a session of its own (none is opened for a skipped ticker)."""
+        if d.skipped is not None:
+            return TickerResult(d.ticker, "skipped", d.start, d.end, error=d.skipped)
+        with self.store.open(write=True) as db:
+            o = ingest.store_download(db, d)
         if o.error is not None:
             return TickerResult(
                 o.ticker, "error", o.start, o.end, error=o.error, transient=o.transient
