@@ -8,7 +8,9 @@ mode                 what the process does
 ``block-fetch``      refresh; inside ``fetch_daily(TICKER)`` write ``DIR/blocked`` and hang
 ``block-write``      refresh; inside TICKER's transaction, after its prices were upserted,
                      write ``DIR/blocked`` (with the rows visible in the transaction) and hang
-``hold-store``       hold a read-write DuckDB connection on DB until ``DIR/release`` exists
+``pause-write``      as ``block-write``, but go on (commit, and refresh the rest) once
+                     ``DIR/release`` exists
+``hold-store``       hold a write session on DB until ``DIR/release`` exists
 ``serve``            :func:`jobs.scheduler.serve` with a slow source (``DIR/fetching-T`` per
                      ticker, then 1 s of "network"); exits when signalled
 ===================  ==========================================================================
@@ -117,34 +119,37 @@ def block_fetch(db: Path, directory: Path, ticker: str) -> None:
     _refresh(db, _hooked(hook))
 
 
-def block_write(db: Path, directory: Path, ticker: str) -> None:
-    from storage.store import Store
+def block_write(db: Path, directory: Path, ticker: str, *, until_released: bool = False) -> None:
+    from storage.repos.market import MarketRepo
 
     current: list[str] = []
-    original = Store.upsert_actions
+    original = MarketRepo.upsert_actions
 
-    def upsert_actions(self: Store, con: Any, actions: pl.DataFrame, **kwargs: Any) -> Any:
-        # fetch_ticker calls upsert_prices, then this, in one transaction
+    def upsert_actions(self: MarketRepo, actions: pl.DataFrame, **kwargs: Any) -> Any:
+        # store_download calls upsert_prices, then this, in one transaction
         if current and current[-1] == ticker:
-            visible = con.execute("SELECT count(*) FROM prices WHERE ticker = ?", [ticker])
-            _mark(directory, "blocked", str(visible.fetchall()[0][0]))
-            time.sleep(HANG_SECONDS)
-        return original(self, con, actions, **kwargs)
+            visible = self.spans([ticker]).get(ticker)
+            _mark(directory, "blocked", str(visible.rows if visible is not None else 0))
+            _wait(directory / "release" if until_released else None)
+        return original(self, actions, **kwargs)
 
-    Store.upsert_actions = upsert_actions  # type: ignore[method-assign]
+    MarketRepo.upsert_actions = upsert_actions  # type: ignore[method-assign]
     _refresh(db, _hooked(current.append))
 
 
-def hold_store(db: Path, directory: Path) -> None:
-    import duckdb
-
-    con = duckdb.connect(str(db))
-    _mark(directory, "holding", str(os.getpid()))
-    release = directory / "release"
+def _wait(release: Path | None) -> None:
+    """Hang until ``release`` exists (for ``HANG_SECONDS`` at most; without one, that long)."""
     deadline = time.monotonic() + HANG_SECONDS
-    while not release.exists() and time.monotonic() < deadline:
+    while (release is None or not release.exists()) and time.monotonic() < deadline:
         time.sleep(0.01)
-    con.close()
+
+
+def hold_store(db: Path, directory: Path) -> None:
+    from storage.store import Store
+
+    with Store(db).open(write=True):
+        _mark(directory, "holding", str(os.getpid()))
+        _wait(directory / "release")
 
 
 def serve(db: Path, directory: Path) -> None:
@@ -170,6 +175,8 @@ def main(argv: list[str]) -> int:
         block_fetch(db, directory, argv[3])
     elif mode == "block-write":
         block_write(db, directory, argv[3])
+    elif mode == "pause-write":
+        block_write(db, directory, argv[3], until_released=True)
     elif mode == "hold-store":
         hold_store(db, directory)
     elif mode == "serve":
