@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from jobs.settings import Settings
     from storage.session import OpenStore
     from storage.store import Store
@@ -181,7 +183,7 @@ def print_rows(
     out.print(table)
 
 
-def print_frame(frame: Any, limit: int = 200) -> None:
+def print_frame(frame: pl.DataFrame, limit: int = 200) -> None:
     """A polars frame as a rich table (see :func:`print_rows`)."""
     print_rows(
         list(frame.columns), list(frame.head(limit).iter_rows()), total=frame.height, limit=limit

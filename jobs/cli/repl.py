@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from jobs.cli._common import err, known_errors, print_frame, say
+from jobs.cli._common import err, known_errors, print_rows, say
 
 if TYPE_CHECKING:
     import polars as pl
@@ -16,7 +16,13 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 
-def interactive(store: Store, write: bool, show: Callable[[pl.DataFrame | None], None]) -> None:
+def interactive(
+    store: Store,
+    write: bool,
+    show: Callable[[pl.DataFrame | None], None],
+    *,
+    allow_external: bool = False,
+) -> None:
     """A small SQL prompt: statements end with ';', .tables, .schema NAME, .quit."""
     from jobs.errors import SqlError
     from jobs.services import sql as sqlmod
@@ -40,9 +46,9 @@ def interactive(store: Store, write: bool, show: Callable[[pl.DataFrame | None],
                 if command in {".quit", ".exit"}:
                     break
                 if command == ".tables":
-                    print_frame(sqlmod.list_relations(store))
+                    print_rows(*sqlmod.list_relations(store))
                 elif command == ".schema" and arg:
-                    print_frame(sqlmod.describe(store, arg.strip()))
+                    print_rows(*sqlmod.describe(store, arg.strip()))
                 else:
                     say("commands: .tables, .schema NAME, .quit")
             except SqlError as exc:
@@ -55,6 +61,10 @@ def interactive(store: Store, write: bool, show: Callable[[pl.DataFrame | None],
             statement = "\n".join(buffer)
             buffer = []
             try:
-                show(sqlmod.run_sql(store, statement, write=write).frame)
+                show(
+                    sqlmod.run_sql(
+                        store, statement, write=write, allow_external=allow_external
+                    ).frame
+                )
             except known_errors() as exc:
                 err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
