@@ -1,4 +1,5 @@
-"""``reaction sql``: the documented views, read-only unless ``--write``."""
+"""``reaction sql``: the documented views, read-only unless ``--write``; nothing outside the
+store (files, network, extensions) unless ``--allow-external``."""
 
 from __future__ import annotations
 
@@ -55,8 +56,16 @@ def sql(
     write: Annotated[
         bool, flag("--write", help="Open the store read-write (CREATE, INSERT, ...).")
     ] = False,
+    allow_external: Annotated[
+        bool,
+        flag(
+            "--allow-external",
+            help="Let the SQL reach files, the network and extensions (COPY, read_csv, ATTACH, ...).",
+        ),
+    ] = False,
 ) -> None:
-    """Query the store's documented views (see docs/sql.md); read-only unless --write.
+    """Query the store's documented views (see docs/sql.md); read-only unless --write, and no
+    file, network or extension access unless --allow-external.
 
     Example: reaction sql "SELECT * FROM returns WHERE ticker = 'AMZN' ORDER BY date DESC LIMIT 5"
     """
@@ -72,13 +81,13 @@ def sql(
             text = file.read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot read --file {file}: {exc.strerror}") from exc
-        show(sqlmod.run_sql(store, text, write=write).frame)
+        show(sqlmod.run_sql(store, text, write=write, allow_external=allow_external).frame)
     elif query is not None:
-        show(sqlmod.run_sql(store, query, write=write).frame)
+        show(sqlmod.run_sql(store, query, write=write, allow_external=allow_external).frame)
     else:
         from jobs.cli.repl import interactive
 
-        interactive(store, write, show)
+        interactive(store, write, show, allow_external=allow_external)
 
 
 def register(app: typer.Typer) -> None:

@@ -73,6 +73,18 @@ def test_writes_are_refused_by_default(db: Path) -> None:
     assert stdout.splitlines() == ["n", "0"]
 
 
+def test_files_are_out_of_reach_unless_allowed(db: Path, tmp_path: Path) -> None:
+    data = tmp_path / "x.csv"
+    data.write_text("a\n1\n2\n")
+    query = f"SELECT sum(a) AS s FROM read_csv('{data}')"
+    code, _, stderr = _sql(db, query)
+    assert code == 1
+    assert "reaches outside the store" in stderr and "add --allow-external" in stderr
+    code, stdout, stderr = _sql(db, "--allow-external", "--format", "csv", query)
+    assert code == 0, stderr
+    assert stdout.splitlines() == ["s", "3"]
+
+
 def test_errors_are_one_line_with_position(db: Path) -> None:
     # "SELECT * FROM events WHER " is 26 characters, so "day0" starts in column 27
     code, _, stderr = _sql(db, "SELECT * FROM events WHER day0 > '2025-01-01'")
