@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -10,7 +11,9 @@ import pytest
 
 from events import nyse
 from jobs.services import ingest
+from jobs.services.sql import run_sql
 from storage.errors import ImportFileError, RateLimitedError
+from storage.session import OpenStore
 from storage.sources.memory import MemorySource
 from storage.store import Store
 
@@ -22,31 +25,41 @@ def store(tmp_path: Path) -> Store:
     return Store(tmp_path / "s.duckdb", clock=lambda: FIXED)
 
 
+@pytest.fixture
+def db(store: Store) -> Iterator[OpenStore]:
+    """A write session on the fresh store (what a command holds for its unit of work)."""
+    with store.open(write=True) as session:
+        yield session
+
+
 @pytest.mark.shared_data
 def test_shared_price_file_loads_completely(store: Store, shared_data: Path) -> None:
-    loads = ingest.import_price_files(
-        store, [shared_data / "prices_daily.csv", shared_data / "dividends.csv"]
-    )
+    with store.open(write=True) as db:
+        loads = ingest.import_price_files(
+            db, [shared_data / "prices_daily.csv", shared_data / "dividends.csv"]
+        )
     assert loads[0].prices.inserted == 73307
     assert loads[1].actions.inserted == 673
-    closes = store.query(
+    closes = run_sql(
+        store,
         "SELECT ticker, date, close FROM prices WHERE (ticker = 'AMZN' AND date = '2025-10-31') "
-        "OR (ticker = 'NVDA' AND date = '2025-10-29') ORDER BY ticker"
-    )
-    assert closes.rows() == [
+        "OR (ticker = 'NVDA' AND date = '2025-10-29') ORDER BY ticker",
+    ).result
+    assert closes.rows == [
         ("AMZN", dt.date(2025, 10, 31), 244.22),
         ("NVDA", dt.date(2025, 10, 29), 207.04),
     ]
     # every ticker has every XNYS session between its first and last date, and nothing else
     cal = nyse()
-    for ticker, first, last, rows in (
-        store.coverage().select("ticker", "first", "last", "rows").iter_rows()
-    ):
-        stored = store.query("SELECT date FROM prices WHERE ticker = ? ORDER BY date", [ticker])
-        assert stored.get_column("date").to_list() == cal.sessions_in_range(first, last), ticker
-        assert rows == len(cal.sessions_in_range(first, last))
+    with store.open() as db:
+        coverage = db.market.coverage().select("ticker", "first", "last", "rows")
+        for ticker, first, last, rows in coverage.iter_rows():
+            stored = db.market.prices([ticker])
+            assert stored.get_column("date").to_list() == cal.sessions_in_range(first, last), ticker
+            assert rows == len(cal.sessions_in_range(first, last))
     # a second import changes nothing
-    again = ingest.import_price_files(store, [shared_data / "prices_daily.csv"])
+    with store.open(write=True) as db:
+        again = ingest.import_price_files(db, [shared_data / "prices_daily.csv"])
     assert (again[0].prices.inserted, again[0].prices.updated, again[0].prices.unchanged) == (
         0,
         0,
@@ -54,16 +67,16 @@ def test_shared_price_file_loads_completely(store: Store, shared_data: Path) -> 
     )
 
 
-def test_bad_file_in_a_batch_writes_nothing(store: Store, tmp_path: Path) -> None:
+def test_bad_file_in_a_batch_writes_nothing(db: OpenStore, tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     good.write_text(
-        "date,ticker,open,high,low,close,adj_close,volume\n2025-10-31,AMZN,1,2,1,244.22,,1\n"
+        "date,ticker,open,high,low,close,adj_close,volume\n2025-10-31,AMZN,243,245,242,244.22,,1\n"
     )
-    ingest.import_price_files(store, [good])
-    before = store.prices()
+    ingest.import_price_files(db, [good])
+    before = db.market.prices()
     newer = tmp_path / "newer.csv"
     newer.write_text(
-        "date,ticker,open,high,low,close,adj_close,volume\n2025-11-03,AMZN,1,2,1,254.0,,1\n"
+        "date,ticker,open,high,low,close,adj_close,volume\n2025-11-03,AMZN,253,255,252,254.0,,1\n"
     )
     bad = tmp_path / "bad.csv"
     bad.write_text(
@@ -73,25 +86,30 @@ def test_bad_file_in_a_batch_writes_nothing(store: Store, tmp_path: Path) -> Non
         ImportFileError,
         match=r"bad\.csv: 1 row\(s\) cannot be loaded \(line 2: close -1\.0 is not positive",
     ):
-        ingest.import_price_files(store, [newer, bad])
-    assert store.prices().equals(before)
-    failed = store.recent_loads(1).row(0, named=True)
-    assert (failed["outcome"], failed["target"]) == ("failed", str(bad))
+        ingest.import_price_files(db, [newer, bad])
+    assert db.market.prices().equals(before)
+    (failed,) = db.loads.recent(1)
+    assert (failed.outcome, failed.target) == ("failed", str(bad))
     # with skip_bad_rows the good rows load and the bad one is reported
-    loads = ingest.import_price_files(store, [newer, bad], skip_bad_rows=True)
+    loads = ingest.import_price_files(db, [newer, bad], skip_bad_rows=True)
     assert [len(fl.rejected) for fl in loads] == [0, 1]
-    assert store.prices().height == 2
+    assert db.market.prices().height == 2
 
 
 def test_seed_loaded_once(store: Store) -> None:
-    assert ingest.ensure_seeded(store) is True
-    assert ingest.ensure_seeded(store) is False
-    events = store.events()
+    with store.open(write=True) as db:
+        assert ingest.prepare(db) is True
+    with store.open(write=True) as db:
+        assert ingest.prepare(db) is False
+        events = db.events.frame()
+        catalog = db.events.catalog()
     assert events.height == 14
     assert events.filter(pl.col("event_id") == "amzn-q3").item(0, "day0") == dt.date(2025, 10, 31)
-    assert store.event_tickers().filter(pl.col("event_id") == "openai-aws").get_column(
-        "ticker"
-    ).to_list() == ["AMZN", "NVDA", "MSFT"]
+    assert catalog.filter(pl.col("event_id") == "openai-aws").get_column("ticker").to_list() == [
+        "AMZN",
+        "NVDA",
+        "MSFT",
+    ]
 
 
 def _bars(ticker: str, sessions: list[dt.date], close: float = 100.0) -> pl.DataFrame:
@@ -161,9 +179,10 @@ def test_one_failing_ticker_does_not_stop_the_others(store: Store) -> None:
     assert [o.error is None for o in outcomes] == [False, True, False]
     assert "rate limit" in (outcomes[0].error or "")
     assert "no prices for NOPE" in (outcomes[2].error or "")
-    assert store.coverage().get_column("ticker").to_list() == ["SPY"]
-    log = store.recent_loads(3).sort("load_id")
-    assert log.get_column("outcome").to_list() == ["failed", "ok", "failed"]
+    with store.open() as db:
+        assert db.market.coverage().get_column("ticker").to_list() == ["SPY"]
+        log = sorted(db.loads.recent(3), key=lambda r: r.load_id)
+    assert [r.outcome for r in log] == ["failed", "ok", "failed"]
 
 
 def test_new_dividend_refetches_history(store: Store) -> None:
@@ -195,34 +214,32 @@ def test_new_dividend_refetches_history(store: Store) -> None:
     )
     assert out[0].refetched_history
     assert source.calls[-1] == ("MSFT", dt.date(2025, 10, 1), dt.date(2025, 11, 21))
-    assert store.prices(["MSFT"]).get_column("adj_close").null_count() == 0
+    with store.open() as db:
+        assert db.market.prices(["MSFT"]).get_column("adj_close").null_count() == 0
 
 
 @pytest.mark.shared_data
-def test_factor_file_import_stores_fractions(store: Store, shared_data: Path) -> None:
-    counts = ingest.import_factor_files(store, [shared_data / "ff_factors_daily.csv"])
+def test_factor_file_import_stores_fractions(db: OpenStore, shared_data: Path) -> None:
+    counts = ingest.import_factor_files(db, [shared_data / "ff_factors_daily.csv"])
     assert counts.inserted == 15751
     # the file's row for 2025-10-31 reads "0.40,-0.07,-0.24,-1.31,0.18,-0.50,0.02" (percent)
-    row = store.factors(dt.date(2025, 10, 31), dt.date(2025, 10, 31)).row(0, named=True)
+    row = db.market.factors(dt.date(2025, 10, 31), dt.date(2025, 10, 31)).row(0, named=True)
     assert [row[c] for c in ("mkt_rf", "smb", "hml", "rmw", "cma", "mom", "rf")] == pytest.approx(
         [0.0040, -0.0007, -0.0024, -0.0131, 0.0018, -0.0050, 0.0002], abs=1e-12
     )
-    assert (
-        ingest.import_factor_files(store, [shared_data / "ff_factors_daily.csv"]).unchanged == 15751
-    )
+    assert ingest.import_factor_files(db, [shared_data / "ff_factors_daily.csv"]).unchanged == 15751
 
 
-def test_changed_ticker_list_counts_as_an_update(store: Store, tmp_path: Path) -> None:
+def test_changed_ticker_list_counts_as_an_update(db: OpenStore, tmp_path: Path) -> None:
     from events import load_catalog
 
     path = tmp_path / "c.toml"
     entry = '[[event]]\nid = "x1"\ntitle = "t"\ncategory = "deal"\nannounced = 2025-11-03\ntiming = "before_open"\ntickers = {}\n'
     path.write_text(entry.format('["AMZN"]'))
-    assert ingest.store_events(store, load_catalog(path), catalog="c").inserted == 1
-    assert ingest.store_events(store, load_catalog(path), catalog="c").unchanged == 1
+    assert ingest.store_events(db, load_catalog(path), catalog="c").inserted == 1
+    assert ingest.store_events(db, load_catalog(path), catalog="c").unchanged == 1
     path.write_text(entry.format('["AMZN", "MSFT"]'))
-    assert ingest.store_events(store, load_catalog(path), catalog="c").updated == 1
-    assert store.events().filter(pl.col("event_id") == "x1").item(0, "tickers").to_list() == [
-        "AMZN",
-        "MSFT",
-    ]
+    assert ingest.store_events(db, load_catalog(path), catalog="c").updated == 1
+    stored = db.events.get("x1")
+    assert stored is not None
+    assert list(stored.tickers) == ["AMZN", "MSFT"]
