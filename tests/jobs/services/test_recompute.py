@@ -13,6 +13,7 @@ from jobs.cli import app
 from jobs.services import ingest
 from jobs.services.recompute import recompute_registered
 from jobs.services.registry import register_study, registered_studies, remove_study
+from jobs.services.sql import run_sql
 from storage.store import Store
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -44,10 +45,10 @@ def store(tmp_path: Path, shared_data: Path) -> Store:
         pl.col("ticker").is_in(["AMZN", "SPY"]) & (pl.col("date") <= "2026-05-28")
     ).write_csv(part)
     s = Store(tmp_path / "r.duckdb")
-    ingest.ensure_seeded(s)
-    ingest.import_price_files(s, [part])
     (tmp_path / "aws.toml").write_text(STUDY)
-    register_study(s, tmp_path / "aws.toml")
+    with ingest.open_ready(s) as db:  # created and seeded
+        ingest.import_price_files(db, [part])
+        register_study(db, tmp_path / "aws.toml")
     return s
 
 
@@ -55,27 +56,32 @@ def test_recompute_only_when_inputs_change(store: Store, tmp_path: Path, shared_
     reports = tmp_path / "reports"
     assert recompute_registered(store, set(), now=NOW, reports_dir=reports, html=False) == ["aws"]
     assert (reports / "aws" / "report.md").is_file()
-    ((definition, last_hash),) = registered_studies(store)
+    with store.open() as db:
+        ((definition, last_hash),) = registered_studies(db)
     assert definition.study.id == "aws"
     assert last_hash is not None
     # nothing changed: nothing recomputed, nothing stored
     assert recompute_registered(store, set(), now=NOW, reports_dir=reports, html=False) == []
-    assert store.query("SELECT count(*) FROM study_runs").item() == 1
+    with store.open() as db:
+        assert len(db.study_runs.list()) == 1
     # a new session for AMZN changes the inputs (the stamp's last session) even though the
     # event window is long past
-    ingest.import_price_files(store, [shared_data / "prices_daily.csv"], ticker="AMZN")
+    with store.open(write=True) as db:
+        ingest.import_price_files(db, [shared_data / "prices_daily.csv"], ticker="AMZN")
     assert recompute_registered(store, {"AMZN"}, now=NOW, reports_dir=reports, html=False) == [
         "aws"
     ]
-    runs = store.query("SELECT run_id, input_hash FROM study_runs ORDER BY created_at")
-    assert runs.height == 2
-    assert runs.get_column("input_hash").n_unique() == 2
-    latest = store.query("SELECT count(*) FROM main.latest_runs").item()
+    with store.open() as db:
+        runs = db.study_runs.list()
+    assert len(runs) == 2
+    assert len({r.input_hash for r in runs}) == 2
+    latest = run_sql(store, "SELECT count(*) FROM latest_runs").result.rows[0][0]
     assert latest == 1
 
 
 def test_unregistered_study_is_not_recomputed(store: Store) -> None:
-    remove_study(store, "aws")
+    with store.open(write=True) as db:
+        remove_study(db, "aws")
     assert recompute_registered(store, {"AMZN"}, now=NOW) == []
 
 
@@ -100,23 +106,26 @@ def test_a_new_event_alone_triggers_a_recompute(store: Store, tmp_path: Path) ->
     assert recompute_registered(store, set(), now=NOW) == []
     # an AMZN event inside openai-aws's estimation window: its sessions leave the (clean)
     # estimation window, so the numbers change although no price did
-    ingest.store_events(
-        store,
-        [
-            Event(
-                id="amzn-june",
-                title="x",
-                category="other",
-                announced=dt.date(2025, 6, 2),
-                timing="before_open",
-                tickers=("AMZN",),
-            )
-        ],
-        catalog="test",
-    )
+    with store.open(write=True) as db:
+        ingest.store_events(
+            db,
+            [
+                Event(
+                    id="amzn-june",
+                    title="x",
+                    category="other",
+                    announced=dt.date(2025, 6, 2),
+                    timing="before_open",
+                    tickers=("AMZN",),
+                )
+            ],
+            catalog="test",
+        )
     assert recompute_registered(store, set(), now=NOW) == ["aws"]
-    diag = store.query(
+    diag = run_sql(
+        store,
         "SELECT n_dropped_clean FROM event_diagnostics "
-        "WHERE run_id = (SELECT last_run_id FROM studies WHERE study_id = 'aws')"
-    )
+        "WHERE run_id = (SELECT last_run_id FROM studies WHERE study_id = 'aws')",
+    ).frame
+    assert diag is not None
     assert diag.item() == 3  # the study's widest window, [-1, +1], around 2025-06-02

@@ -36,10 +36,10 @@ DEFINITION = {
 
 def test_sql_market_model_matches_engine(shared_data: Path, tmp_path: Path) -> None:
     store = Store(tmp_path / "r.duckdb")
-    ingest.ensure_seeded(store)
-    ingest.import_price_files(
-        store, [shared_data / "prices_daily.csv", shared_data / "dividends.csv"]
-    )
+    with ingest.open_ready(store) as db:  # created and seeded
+        ingest.import_price_files(
+            db, [shared_data / "prices_daily.csv", shared_data / "dividends.csv"]
+        )
     run = run_study(
         store,
         parse_study(DEFINITION, source="<test>"),

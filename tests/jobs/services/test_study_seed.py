@@ -24,6 +24,7 @@ from jobs.report.study.jsondoc import json_document
 from jobs.report.study.markdown import markdown_report
 from jobs.runs import StudyRun
 from jobs.services import ingest
+from jobs.services.sql import run_sql
 from jobs.services.study import load_run_frames, run_study
 from storage.store import Store
 
@@ -38,9 +39,11 @@ pytestmark = pytest.mark.shared_data
 @pytest.fixture(scope="module")
 def store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
     s = Store(tmp_path_factory.mktemp("seed") / "seed.duckdb", clock=lambda: LOADED)
-    ingest.ensure_seeded(s)
-    ingest.import_price_files(s, [shared_data / "prices_daily.csv", shared_data / "dividends.csv"])
-    ingest.import_factor_files(s, [shared_data / "ff_factors_daily.csv"])
+    with ingest.open_ready(s) as db:  # created and seeded
+        ingest.import_price_files(
+            db, [shared_data / "prices_daily.csv", shared_data / "dividends.csv"]
+        )
+        ingest.import_factor_files(db, [shared_data / "ff_factors_daily.csv"])
     return s
 
 
@@ -158,11 +161,13 @@ def test_stored_and_reproducible(store: Store, run: StudyRun) -> None:
     assert again.stamp == run.stamp
     assert again.run_id != run.run_id
     assert again.results["SPY"].car.equals(run.results["SPY"].car)
-    queried = store.query(
-        "SELECT car FROM main.cars WHERE run_id = ? AND benchmark = 'SPY' AND event_id = 'amzn-q3' "
-        "AND ticker = 'AMZN' AND start = -1 AND \"end\" = 1",
-        [run.run_id],
-    ).item()
+    found = run_sql(
+        store,
+        f"SELECT car FROM cars WHERE run_id = '{run.run_id}' AND benchmark = 'SPY' "
+        "AND event_id = 'amzn-q3' AND ticker = 'AMZN' AND start = -1 AND \"end\" = 1",
+    ).frame
+    assert found is not None
+    queried = found.item()
     assert queried == pytest.approx(
         run.results["SPY"]
         .car.filter(
