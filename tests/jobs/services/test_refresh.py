@@ -17,6 +17,7 @@ from jobs.errors import RefreshRunningError, UsageError
 from jobs.runtime import locks, signals
 from jobs.services import refresh, sources
 from jobs.services.refresh import run_refresh
+from jobs.services.sql import run_sql
 from jobs.settings import Settings
 from storage.errors import (
     RateLimitedError,
@@ -24,6 +25,7 @@ from storage.errors import (
     SourceTimeoutError,
     UnknownTickerError,
 )
+from storage.repos import EventRecord
 from storage.sources.base import PriceBatch, empty_prices
 from storage.sources.files import FileSource
 from storage.sources.memory import MemorySource
@@ -104,17 +106,39 @@ class Recorder:
         return list(self.result) if tickers else []
 
 
+def query(store: Store, sql: str) -> pl.DataFrame:
+    """``sql`` on the documented views (``refresh_runs``, ``refresh_tickers`` ...)."""
+    frame = run_sql(store, sql).frame
+    assert frame is not None
+    return frame
+
+
 def runs(store: Store) -> list[dict[str, object]]:
-    return store.query("SELECT * FROM refresh_runs ORDER BY refresh_id").to_dicts()
+    return query(store, "SELECT * FROM refresh_runs ORDER BY refresh_id").to_dicts()
 
 
 def ticker_rows(store: Store, refresh_id: int) -> dict[str, dict[str, object]]:
-    rows = store.query("SELECT * FROM refresh_tickers WHERE refresh_id = ?", [refresh_id])
+    rows = query(store, f"SELECT * FROM refresh_tickers WHERE refresh_id = {int(refresh_id)}")
     return {r["ticker"]: r for r in rows.to_dicts()}
 
 
 def stored_values(store: Store) -> pl.DataFrame:
-    return store.prices().select(VALUE_COLUMNS)
+    return prices(store).select(VALUE_COLUMNS)
+
+
+def prices(
+    store: Store,
+    tickers: list[str] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pl.DataFrame:
+    with store.open() as db:
+        return db.market.prices(tickers, start, end)
+
+
+def coverage(store: Store) -> pl.DataFrame:
+    with store.open() as db:
+        return db.market.coverage()
 
 
 # -- the target session ------------------------------------------------------------------------
@@ -170,7 +194,7 @@ def test_first_refresh_stores_history_up_to_the_target_and_records_it(store: Sto
     assert (result.status, result.target_session, result.exit_code) == ("ok", target, 0)
     assert source.calls == [("AMZN", START, target), ("SPY", START, target)]
     n = len(CAL.sessions_in_range(START, target))
-    cov = store.coverage()
+    cov = coverage(store)
     assert cov.select("ticker", "first", "last", "rows").rows() == [
         ("AMZN", START, target, n),
         ("SPY", START, target, n),
@@ -224,7 +248,9 @@ def test_next_day_fetches_the_new_session_plus_the_last_five_again(store: Store)
     assert result.status == "ok"
     assert (runs(store)[-1]["rows_inserted"], runs(store)[-1]["rows_revised"]) == (2, 1)
     assert recompute.calls == [{"AMZN", "SPY"}]
-    assert store.prices(["SPY"], dt.date(2025, 11, 19), dt.date(2025, 11, 19)).item(0, "close") == (
+    assert prices(store, ["SPY"], dt.date(2025, 11, 19), dt.date(2025, 11, 19)).item(
+        0, "close"
+    ) == (
         source.prices.filter(
             (pl.col("ticker") == "SPY") & (pl.col("date") == dt.date(2025, 11, 19))
         ).item(0, "close")
@@ -235,7 +261,7 @@ def test_a_day_with_nothing_new_does_nothing_and_says_so(store: Store) -> None:
     source = source_for("AMZN", "SPY")
     run_refresh(make_settings(store), as_of=FRI, source=source, store=store)
     source.calls.clear()
-    before = store.prices()
+    before = prices(store)
     recompute = Recorder()
     saturday = dt.datetime(2025, 11, 22, 9, 0, tzinfo=NY)
     result = run_refresh(
@@ -247,7 +273,7 @@ def test_a_day_with_nothing_new_does_nothing_and_says_so(store: Store) -> None:
     # the registered studies are still checked (a new event needs no new prices); with no
     # changed tickers the fake, like the real hash guard, recomputes nothing
     assert recompute.calls == [set()]
-    assert store.prices().equals(before)
+    assert prices(store).equals(before)
     assert result.message == (
         "2025-11-22 is not an NYSE session; prices are already through 2025-11-21 "
         "for all 2 tracked ticker(s)"
@@ -291,26 +317,33 @@ def test_a_holiday_fire_still_catches_up_a_missed_session(store: Store) -> None:
     thanksgiving = dt.datetime(2025, 11, 27, 18, 30, tzinfo=NY)
     result = run_refresh(make_settings(store), as_of=thanksgiving, source=source, store=store)
     assert result.status == "ok"
-    assert store.coverage().get_column("last").to_list() == [dt.date(2025, 11, 26)] * 2
+    assert coverage(store).get_column("last").to_list() == [dt.date(2025, 11, 26)] * 2
 
 
 def test_catalog_and_registered_study_tickers_are_tracked(store: Store) -> None:
-    store.init()
-    with store.transaction() as con:
-        con.execute(
-            "INSERT INTO events (event_id, title, category, announced_date, timing, day0, "
-            "day0_rule, timing_assumed, updated_at) VALUES ('e1', 'x', 'earnings', '2025-10-30', "
-            "'after_close', '2025-10-31', 'next_session_after_close', false, now())"
-        )
-        con.execute("INSERT INTO event_tickers VALUES ('e1', 'AMZN', 0)")
-        con.execute(
-            "INSERT INTO studies (study_id, definition, registered_at) VALUES "
-            "('s1', ?, now()), ('broken', 'this is [not toml', now())",
+    with store.open(write=True) as db, db.transaction():
+        db.events.upsert(
             [
-                '[study]\nid = "s1"\n[select]\ntickers = ["nvda"]\n'
-                '[measure]\ntickers = ["MSFT"]\n[model]\nbenchmarks = ["QQQ"]\n'
-            ],
+                EventRecord(
+                    event_id="e1",
+                    title="x",
+                    category="earnings",
+                    announced_date=dt.date(2025, 10, 30),
+                    announced_at=None,
+                    timing="after_close",
+                    day0=dt.date(2025, 10, 31),
+                    day0_rule="next_session_after_close",
+                    timing_assumed=False,
+                    tickers=("AMZN",),
+                )
+            ]
         )
+        db.studies.register(
+            "s1",
+            definition='[study]\nid = "s1"\n[select]\ntickers = ["nvda"]\n'
+            '[measure]\ntickers = ["MSFT"]\n[model]\nbenchmarks = ["QQQ"]\n',
+        )
+        db.studies.register("broken", definition="this is [not toml")
     settings = make_settings(store, "SPY")
     assert refresh.tracked_tickers(store, settings) == ["AMZN", "MSFT", "NVDA", "QQQ", "SPY"]
     source = source_for("AMZN", "MSFT", "NVDA", "QQQ", "SPY")
@@ -356,7 +389,7 @@ def test_a_failing_ticker_is_recorded_and_retried_next_run(
     result = run_refresh(settings, as_of=FRI, source=source, store=store, recompute=recompute)
     assert (result.status, result.exit_code) == ("partial", 1)
     assert [t.ticker for t in result.failed_tickers] == ["AMZN"]
-    assert store.coverage().get_column("ticker").to_list() == ["NVDA", "SPY"]
+    assert coverage(store).get_column("ticker").to_list() == ["NVDA", "SPY"]
     assert recompute.calls == [{"NVDA", "SPY"}]
     rows = ticker_rows(store, result.refresh_id)
     assert rows["AMZN"]["status"] == "error"
@@ -376,7 +409,7 @@ def test_a_failing_ticker_is_recorded_and_retried_next_run(
     assert again.status == "ok"
     assert source.calls == [("AMZN", START, dt.date(2025, 11, 21))]
     assert recompute.calls == [{"AMZN"}]
-    assert store.coverage().get_column("last").to_list() == [dt.date(2025, 11, 21)] * 3
+    assert coverage(store).get_column("last").to_list() == [dt.date(2025, 11, 21)] * 3
 
 
 def test_every_ticker_failing_is_a_failed_run(store: Store) -> None:
@@ -417,7 +450,7 @@ def test_an_empty_series_is_an_error_not_an_empty_load(store: Store) -> None:
     )
     assert rows["NEWCO"]["status"] == "error"
     assert "no prices for NEWCO" in str(rows["NEWCO"]["error"])
-    assert store.coverage().get_column("ticker").to_list() == ["AMZN"]
+    assert coverage(store).get_column("ticker").to_list() == ["AMZN"]
 
 
 def test_fewer_sessions_than_asked_keeps_what_came_and_the_next_run_gets_the_rest(
@@ -439,7 +472,7 @@ def test_fewer_sessions_than_asked_keeps_what_came_and_the_next_run_gets_the_res
         "the next refresh asks again"
     )
     assert row["rows_inserted"] == len(CAL.sessions_in_range(START, dt.date(2025, 11, 19)))
-    assert store.coverage().get_column("last").to_list() == [
+    assert coverage(store).get_column("last").to_list() == [
         dt.date(2025, 11, 19),
         dt.date(2025, 11, 21),
     ]
@@ -523,7 +556,7 @@ def test_stop_finishes_the_current_ticker_and_records_interrupted(store: Store) 
     )
     assert result.status == "interrupted"
     assert [c[0] for c in source.calls] == ["AAA", "BBB"]
-    assert store.coverage().get_column("ticker").to_list() == ["AAA", "BBB"]
+    assert coverage(store).get_column("ticker").to_list() == ["AAA", "BBB"]
     assert recompute.calls == []  # left for the next run
     assert result.message.startswith("stopped after 2 of 4 ticker(s) to fetch")
     run = runs(store)[-1]
@@ -553,12 +586,12 @@ def test_a_stop_before_the_first_ticker_fetches_nothing(store: Store) -> None:
 
 def test_a_run_whose_process_died_is_marked_interrupted(store: Store) -> None:
     settings = make_settings(store)
-    store.init()
-    with store.transaction() as con:  # what a SIGKILLed refresh leaves behind
-        con.execute(
-            "INSERT INTO refresh_runs (started_at, as_of, source, status) "
-            "VALUES (?, ?, 'memory', 'running')",
-            [store.clock(), FRI],
+    with store.open(write=True) as db:  # what a SIGKILLed refresh leaves behind
+        db.refresh_log.begin(
+            started_at=store.clock(),
+            as_of=FRI,
+            target_session=dt.date(2025, 11, 21),
+            source="memory",
         )
     source = source_for("AMZN", "SPY")
     # pretend the dead run had stored SPY already
@@ -753,8 +786,8 @@ def test_default_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def _store_prices(store: Store, frame: pl.DataFrame) -> None:
-    with store.transaction() as con:
-        store.upsert_prices(con, frame, source="file:test.csv")
+    with store.open(write=True) as db:
+        db.market.upsert_prices(frame, source="file:test.csv")
 
 
 def test_every_stored_ticker_is_tracked_unless_untracked(store: Store) -> None:
@@ -767,7 +800,7 @@ def test_every_stored_ticker_is_tracked_unless_untracked(store: Store) -> None:
     assert refresh.tracked_tickers(store, settings) == ["IBM", "SPY", "XLK"]
     result = run_refresh(settings, as_of=FRI, source=source_for("IBM", "SPY", "XLK"), store=store)
     assert result.status == "ok"
-    last = dict(store.coverage().select("ticker", "last").iter_rows())
+    last = dict(coverage(store).select("ticker", "last").iter_rows())
     assert last == {t: dt.date(2025, 11, 21) for t in ("IBM", "SPY", "XLK")}
 
     untracked = settings.model_copy(update={"untracked": ("XLK",)})
@@ -798,4 +831,4 @@ def test_an_unreachable_source_stops_after_two_tickers_and_names_the_offline_rou
     assert result.status == "failed"
     assert "the other 3 ticker(s) were not tried" in result.message
     assert "'reaction refresh --source FILE_OR_FOLDER'" in result.message
-    assert store.coverage().height == 0
+    assert coverage(store).height == 0
