@@ -56,7 +56,8 @@ def test_invalid_study_files(tmp_path: Path, toml: str, match: str) -> None:
 def test_selection_and_observations(tmp_path: Path) -> None:
     code, _, _ = _cli(tmp_path / "r.duckdb", "status")  # seeds the store
     assert code == 0
-    events = Store(tmp_path / "r.duckdb").events()
+    with Store(tmp_path / "r.duckdb").open() as db:
+        events = db.events.frame()
     d = seed_study()
     selected = select_events(d, events)
     assert selected.height == 14

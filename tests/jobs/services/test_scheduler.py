@@ -409,12 +409,13 @@ def test_a_signal_finishes_the_current_ticker_records_the_run_and_exits_0(
     assert lines[-1].endswith("scheduler: scheduler stopped"), err
 
     store = Store(db)
-    run = store.query("SELECT status, finished_at, tickers_ok FROM refresh_runs").to_dicts()
+    with store.open() as session:
+        run = session.refresh_log.history()
+        counts = session.market.coverage().select("ticker", "rows")
     assert len(run) == 1
-    assert run[0]["status"] == "interrupted"
-    assert run[0]["finished_at"] is not None
-    assert run[0]["tickers_ok"] == 2
+    assert run[0].status == "interrupted"
+    assert run[0].finished_at is not None
+    assert run[0].tickers_ok == 2
     # the two tickers that ran are whole; the others untouched: no partial batch
     n = len(nyse().sessions_in_range(worker.HISTORY_START, worker.AS_OF.date()))
-    counts = store.query("SELECT ticker, count(*) AS n FROM prices GROUP BY ticker ORDER BY 1")
     assert counts.rows() == [("AAA", n), ("BBB", n)]
