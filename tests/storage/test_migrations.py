@@ -126,7 +126,8 @@ def test_files_1_to_6_build_exactly_the_old_schema(tmp_path: Path) -> None:
 def test_the_latest_schema_has_the_old_tables_views_and_columns(tmp_path: Path) -> None:
     old = _schema(_legacy_store(tmp_path / "old.duckdb"), view_sql=False)
     store = Store(tmp_path / "latest.duckdb", clock=lambda: FIXED)
-    assert store.init() == LATEST_VERSION
+    with store.open(write=True) as db:
+        assert db.schema_version == LATEST_VERSION
     new = _schema(store.path, view_sql=False)
     for part in ("columns", "tables", "constraints", "sequences", "macros", "views"):
         assert new[part] == old[part], part
@@ -135,7 +136,8 @@ def test_the_latest_schema_has_the_old_tables_views_and_columns(tmp_path: Path) 
 
 def test_public_views_name_their_columns(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.duckdb")
-    store.init()
+    with store.open(write=True):
+        pass  # created at the latest schema
     con = duckdb.connect(str(store.path), read_only=True)
     views = con.execute(
         "SELECT view_name, sql FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal"

@@ -64,7 +64,8 @@ class _Counting:
 
 
 def test_one_connection_per_session(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    store.init()
+    with store.open(write=True):
+        pass  # created at the latest schema
     opened = _Counting(monkeypatch)
     with store.open(write=True) as db:
         db.market.ensure_sessions([dt.date(2025, 10, 1) + dt.timedelta(days=i) for i in range(10)])
@@ -86,14 +87,16 @@ def test_migrations_are_applied_on_the_first_write_open_only(store: Store) -> No
         assert db.schema_version == LATEST_VERSION and db.writable
     with store.open(write=True) as db:
         assert db.schema_version == LATEST_VERSION
-    rows = store.query("SELECT version, applied_at FROM schema_version ORDER BY version").rows()
+    with store.open_sql() as sql:
+        rows = sql.run("SELECT version, applied_at FROM core.schema_version ORDER BY version").rows
     assert [r[0] for r in rows] == list(range(1, LATEST_VERSION + 1))
     with store.open() as db:
         assert db.schema_version == LATEST_VERSION and not db.writable
 
 
 def test_a_newer_schema_is_refused_by_every_open(store: Store) -> None:
-    store.init()
+    with store.open(write=True):
+        pass  # created at the latest schema
     con = duckdb.connect(str(store.path))
     con.execute("INSERT INTO core.schema_version VALUES (999, 'future', now())")
     con.close()
@@ -131,6 +134,33 @@ def test_a_transaction_commits_or_rolls_back_whole(store: Store) -> None:
             failing()
         assert db.market.prices().get_column("close").to_list() == [1, 2]
         assert [r.target for r in db.loads.recent()] == ["a"]
+
+
+def test_a_failed_transaction_leaves_the_store_as_it_was_for_the_next_session(
+    store: Store,
+) -> None:
+    class BoomError(Exception):
+        pass
+
+    with store.open(write=True) as db:
+        db.market.upsert_prices(_prices([10, 11]), source="a")
+    with store.open() as db:
+        before = db.market.prices()
+
+    def failing_write() -> None:
+        with store.open(write=True) as db, db.transaction():
+            db.market.upsert_prices(_prices([99, 98, 97]), source="bad")
+            raise BoomError
+
+    with pytest.raises(BoomError):
+        failing_write()
+    with store.open() as db:
+        assert db.market.prices().equals(before)
+
+
+def test_an_in_memory_store_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="must be a file"):
+        Store(":memory:")
 
 
 def test_transactions_do_not_nest(store: Store) -> None:
@@ -183,7 +213,8 @@ def _run(run_id: str) -> Any:
 
 
 def test_read_sessions_refuse_writes_and_read_one_snapshot(store: Store) -> None:
-    store.init()
+    with store.open(write=True):
+        pass  # created at the latest schema
     with store.open() as db:
         with pytest.raises(
             ReadOnlyError,
@@ -204,7 +235,8 @@ def test_read_sessions_refuse_writes_and_read_one_snapshot(store: Store) -> None
 
 
 def test_no_duckdb_error_leaves_storage(store: Store) -> None:
-    store.init()
+    with store.open(write=True):
+        pass  # created at the latest schema
     with store.open() as db, pytest.raises(StoreError) as info:
         db._db.rows("SELEC 1", what="parse nonsense")
     assert isinstance(info.value.__cause__, duckdb.Error)
@@ -214,7 +246,8 @@ def test_no_duckdb_error_leaves_storage(store: Store) -> None:
 
 
 def test_an_open_with_other_settings_in_the_same_process_is_explained(store: Store) -> None:
-    store.init()
+    with store.open(write=True):
+        pass  # created at the latest schema
     with (
         store.open(write=True),
         pytest.raises(StoreError, match="already open in this process with other settings"),
@@ -247,7 +280,8 @@ def _hold(path: Path, seconds: float) -> subprocess.Popen[str]:
 
 
 def test_a_locked_store_fails_with_a_sentence(store: Store) -> None:
-    store.init()
+    with store.open(write=True):
+        pass  # created at the latest schema
     proc = _hold(store.path, 5)
     try:
         for write in (False, True):
@@ -266,7 +300,8 @@ def test_a_locked_store_fails_with_a_sentence(store: Store) -> None:
 def test_a_locked_store_is_waited_for(tmp_path: Path) -> None:
     messages: list[str] = []
     store = Store(tmp_path / "w.duckdb", lock_timeout=20, on_wait=messages.append)
-    store.init()
+    with store.open(write=True):
+        pass  # created at the latest schema
     proc = _hold(store.path, 1.5)
     try:
         started = time.monotonic()

@@ -164,7 +164,8 @@ def test_the_session_calendar_is_written_once_extended_and_kept(store: Store) ->
         assert db.market.ensure_sessions(shifted) == 99
         numbers = db.market.sessions()
         assert numbers == shifted
-    con_rows = store.query("SELECT date, session_no FROM sessions ORDER BY date").rows()
+    with store.open_sql() as sql:
+        con_rows = sql.run("SELECT date, session_no FROM core.sessions ORDER BY date").rows
     assert con_rows[9] == (D(2020, 1, 11), 9) and con_rows[-1] == (cal[-1], 98)
     with (
         store.open(write=True) as db,

@@ -53,6 +53,7 @@ def test_remove_and_unknown_ids(db: OpenStore) -> None:
 
 
 def test_read_only_sessions_refuse_registrations(store: Store) -> None:
-    store.init()
+    with store.open(write=True):
+        pass  # created, so that a read-only session can open it
     with store.open() as db, pytest.raises(ReadOnlyError, match="cannot register study seed"):
         db.studies.register("seed", definition=TOML)

@@ -67,7 +67,8 @@ def _results() -> dict[str, pl.DataFrame]:
 
 
 def test_the_column_lists_are_the_tables_columns(store: Store) -> None:
-    store.init()
+    with store.open(write=True):
+        pass  # created at the latest schema
     con = duckdb.connect(str(store.path), read_only=True)
     try:
         for table, columns in {"study_runs": RUN_COLUMNS, **RESULT_COLUMNS}.items():
