@@ -5,16 +5,19 @@ one; a :class:`~storage.sources.memory.MemorySource` serves the whole file from
 memory (no network), and :func:`jobs.services.refresh.run_refresh` adds the last session
 (re-reading the five before it, as every day). Measured with 1 year and with the
 full ~25 years already stored, to show that the cost follows the new sessions,
-not the stored history; plus a 25-year store that is 20 sessions behind, and a
-no-op run (already up to date).
+not the stored history; plus a 25-year store that is 20 sessions behind, a
+no-op run (already up to date), and 500 tickers with one new session (synthetic:
+the 13 real price paths under 500 names, ``T000`` .. ``T499``, one year stored), to
+show the cost per ticker.
 
-Each figure is the median wall time of ``REPEATS`` runs, each on a fresh copy of
-the prepared store file (DuckDB file opens and transactions included).
+Each figure is the median wall time of ``REPEATS`` runs (``REPEATS_500`` for the
+500 tickers), each on a fresh copy of the prepared store file (DuckDB file opens and
+transactions included).
 
 Prints one line per scenario and, as the last line, one JSON object::
 
     {"tickers": 13, "new_1y_s": ..., "new_25y_s": ..., "behind20_25y_s": ..., "noop_25y_s": ...,
-     "rows_25y": ..., "target_s": 2.0}
+     "new_500_s": ..., "new_500_rows": ..., "target_s": 2.0}
 
 Data folder: ``REACTION_DATA_DIR``, else ``../shared/data`` beside the repository.
 Run: ``.venv/bin/python benchmarks/bench_refresh.py``.
@@ -46,21 +49,37 @@ from storage.sources.memory import MemorySource  # noqa: E402
 from storage.store import Store  # noqa: E402
 
 REPEATS = 5
+REPEATS_500 = 3
+TICKERS_500 = 500
 TARGET_SECONDS = 2.0
 
 
 def prepare(path: Path, prices: pl.DataFrame) -> int:
-    store = Store(path)
-    with store.transaction() as con:
-        store.upsert_prices(con, prices, source="bench")
+    with Store(path).open(write=True) as db:
+        db.market.upsert_prices(prices, source="bench")
     return prices.height
 
 
+def renamed(prices: pl.DataFrame, tickers: tuple[str, ...], n: int) -> pl.DataFrame:
+    """``n`` synthetic tickers ``T000`` ..: ticker ``i`` has the price path of ``tickers[i % 13]``."""
+    return pl.concat(
+        prices.filter(pl.col("ticker") == tickers[i % len(tickers)]).with_columns(
+            ticker=pl.lit(f"T{i:03d}")
+        )
+        for i in range(n)
+    )
+
+
 def timed_refresh(
-    template: Path, work: Path, source: MemorySource, tickers: tuple[str, ...], as_of: dt.datetime
+    template: Path,
+    work: Path,
+    source: MemorySource,
+    tickers: tuple[str, ...],
+    as_of: dt.datetime,
+    repeats: int = REPEATS,
 ) -> tuple[float, str]:
     times, status = [], ""
-    for i in range(REPEATS):
+    for i in range(repeats):
         db = work / f"run{i}.duckdb"
         shutil.copy(template, db)
         settings = Settings(db=db, benchmarks=tickers, seed=False, recent_sessions=5)
@@ -106,6 +125,21 @@ def main() -> None:
                 f"{label:<40} {rows:>7} rows stored  {seconds * 1000:8.0f} ms  ({status}, "
                 f"median of {REPEATS})"
             )
+        # 500 tickers, one year stored, one new session (the source holds just that year)
+        many = renamed(prices.filter(pl.col("date") >= year_ago), tickers, TICKERS_500)
+        names = tuple(sorted(many.get_column("ticker").unique().to_list()))
+        template = work / "new_500.duckdb"
+        rows = prepare(template, many.filter(pl.col("date") <= before))
+        seconds, status = timed_refresh(
+            template, work, MemorySource(many), names, as_of, repeats=REPEATS_500
+        )
+        figures["new_500_s"] = round(seconds, 3)
+        figures["new_500_rows"] = rows
+        label = f"1 new session, {len(names)} tickers, 1 year"
+        print(
+            f"{label:<40} {rows:>7} rows stored  {seconds * 1000:8.0f} ms  ({status}, "
+            f"median of {REPEATS_500})"
+        )
     figures["target_s"] = TARGET_SECONDS
     print(json.dumps(figures))
 
