@@ -9,42 +9,31 @@ process can open it at all, not even read-only. So a command opens the store onc
 unit of work (:meth:`Store.open`), does everything on that one connection and closes it
 again; a process that finds the file locked waits (up to ``lock_timeout`` seconds) and then
 raises :class:`~storage.errors.StoreLockedError` with a sentence saying what to do.
-People's own SQL gets its own, locked-down connection (:meth:`Store.open_sql`).
+People's own SQL gets its own, locked-down connection (:meth:`Store.open_sql`). No DuckDB
+connection leaves :mod:`storage`: everything goes through the repositories of a session.
 
 Files are created with ``storage_compatibility_version = 'v1.5.0'`` so that the DuckDB 1.5
 command-line client (the newest on PyPI) can read them too.
-
-The methods below :meth:`Store.open_sql` (``connect``, ``transaction``, ``query``,
-``upsert_*`` taking a raw connection, ``prices`` ...) are the earlier API, kept until every
-caller uses sessions; each opens its own connection per call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
 from storage import _duck
 from storage.errors import SchemaVersionError, StoreError
 from storage.repos._db import Db
-from storage.repos._upsert import UpsertCounts
-from storage.repos.events import EventsRepo
-from storage.repos.loads import LoadsRepo
-from storage.repos.market import FACTOR_COLUMNS, MarketRepo
 from storage.repos.sql import SqlRepo
 from storage.schema import LATEST_VERSION, MIGRATIONS
 from storage.session import OpenStore
 
-if TYPE_CHECKING:
-    import polars as pl
-
-__all__ = ["FACTOR_COLUMNS", "Store", "UpsertCounts"]
+__all__ = ["Store"]
 
 
 def _utcnow() -> dt.datetime:
@@ -226,176 +215,3 @@ class Store:
                 ) from exc
             current = migration.version
         return current
-
-    # -- the earlier API: raw connections (to be removed once every caller uses open()) ------
-
-    @contextmanager
-    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A raw connection (default schema ``core``); migrations are applied on write opens."""
-        con = self._connect(read_only)
-        try:
-            self._prepare(con, read_only=read_only)
-            yield con
-        finally:
-            con.close()
-
-    @contextmanager
-    def connect_public(self, *, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A raw connection for people's own SQL: default schema ``main`` (the documented views).
-
-        Read-only unless ``write``; the store must exist and have been migrated.
-        """
-        if not self.path.exists():
-            raise _duck.missing_store(self.path)
-        con = self._connect(not write)
-        try:
-            yield con
-        finally:
-            con.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A raw write connection inside ``BEGIN .. COMMIT``; any error rolls everything back."""
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            else:
-                try:
-                    con.execute("COMMIT")
-                except duckdb.Error as exc:
-                    raise StoreError(f"could not commit to {self.path}: {exc}") from exc
-
-    def init(self) -> int:
-        """Create the file if needed and apply migrations; return the schema version."""
-        with self.open(write=True) as db:
-            return db.schema_version
-
-    def query(self, sql: str, params: Sequence[object] | None = None) -> pl.DataFrame:
-        """Run a read-only query (default schema ``core``) and return a polars frame."""
-        with self.connect(read_only=True) as con:
-            try:
-                frame: pl.DataFrame = con.sql(sql, params=list(params or [])).pl()
-                return frame
-            except duckdb.Error as exc:
-                raise StoreError(f"query failed: {exc}") from exc
-
-    def _joined(self, con: duckdb.DuckDBPyConnection) -> Db:
-        """A caller's raw connection (inside its own transaction) as the repositories use it."""
-        return Db(con, path=self.path, read_only=False, clock=self.clock, joined=True)
-
-    def upsert_prices(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        prices: pl.DataFrame,
-        *,
-        source: str,
-        fetched_at: dt.datetime | None = None,
-    ) -> UpsertCounts:
-        """:meth:`MarketRepo.upsert_prices` on ``con`` (inside the caller's transaction)."""
-        return MarketRepo(self._joined(con)).upsert_prices(
-            prices, source=source, fetched_at=fetched_at
-        )
-
-    def upsert_actions(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        actions: pl.DataFrame,
-        *,
-        source: str,
-        fetched_at: dt.datetime | None = None,
-    ) -> UpsertCounts:
-        """:meth:`MarketRepo.upsert_actions` on ``con``."""
-        return MarketRepo(self._joined(con)).upsert_actions(
-            actions, source=source, fetched_at=fetched_at
-        )
-
-    def upsert_factors(
-        self, con: duckdb.DuckDBPyConnection, factors: pl.DataFrame, *, source: str
-    ) -> UpsertCounts:
-        """:meth:`MarketRepo.upsert_factors` on ``con``."""
-        return MarketRepo(self._joined(con)).upsert_factors(factors, source=source)
-
-    def upsert_events(
-        self, con: duckdb.DuckDBPyConnection, events: pl.DataFrame, tickers: pl.DataFrame
-    ) -> UpsertCounts:
-        """:meth:`EventsRepo.upsert_frames` on ``con``."""
-        return EventsRepo(self._joined(con)).upsert_frames(events, tickers)
-
-    def log_load(
-        self,
-        *,
-        kind: str,
-        target: str,
-        started_at: dt.datetime,
-        counts: UpsertCounts | None = None,
-        rejected: int = 0,
-        outcome: str = "ok",
-        error: str | None = None,
-        con: duckdb.DuckDBPyConnection | None = None,
-    ) -> None:
-        """:meth:`LoadsRepo.record`, in ``con``'s transaction if given, else on its own."""
-
-        def record(loads: LoadsRepo) -> None:
-            loads.record(
-                kind=kind,
-                target=target,
-                started_at=started_at,
-                counts=counts or UpsertCounts(),
-                rejected=rejected,
-                outcome=outcome,
-                error=error,
-            )
-
-        if con is not None:
-            record(LoadsRepo(self._joined(con)))
-            return
-        with self.open(write=True) as db:
-            record(db.loads)
-
-    def prices(
-        self,
-        tickers: Sequence[str] | None = None,
-        start: dt.date | None = None,
-        end: dt.date | None = None,
-    ) -> pl.DataFrame:
-        """:meth:`MarketRepo.prices` in a session of its own."""
-        with self.open() as db:
-            return db.market.prices(tickers, start, end)
-
-    def actions(self, tickers: Sequence[str] | None = None) -> pl.DataFrame:
-        """:meth:`MarketRepo.actions` in a session of its own."""
-        with self.open() as db:
-            return db.market.actions(tickers)
-
-    def factors(self, start: dt.date | None = None, end: dt.date | None = None) -> pl.DataFrame:
-        """:meth:`MarketRepo.factors` in a session of its own."""
-        with self.open() as db:
-            return db.market.factors(start, end)
-
-    def coverage(self) -> pl.DataFrame:
-        """:meth:`MarketRepo.coverage` in a session of its own."""
-        with self.open() as db:
-            return db.market.coverage()
-
-    def ensure_sessions(self, sessions: Sequence[dt.date]) -> int:
-        """:meth:`MarketRepo.ensure_sessions` in a write session of its own."""
-        with self.open(write=True) as db:
-            return db.market.ensure_sessions(sessions)
-
-    def events(self) -> pl.DataFrame:
-        """:meth:`EventsRepo.frame` in a session of its own."""
-        with self.open() as db:
-            return db.events.frame()
-
-    def event_tickers(self) -> pl.DataFrame:
-        """:meth:`EventsRepo.catalog` in a session of its own."""
-        with self.open() as db:
-            return db.events.catalog()
-
-    def recent_loads(self, limit: int = 10) -> pl.DataFrame:
-        """The latest loads, newest first (all ``loads`` columns)."""
-        return self.query("SELECT * FROM loads ORDER BY load_id DESC LIMIT ?", [limit])

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 
 from events import Event, ResolvedEvent, SessionCalendar, nyse, resolve_many, seed_catalog
 from storage.errors import ImportFileError, SourceError, StorageError, Transient
+from storage.repos import UpsertCounts
 from storage.repos.events import EventRecord
 from storage.sources.base import PriceBatch, PriceSource
 from storage.sources.files import ParsedFile, check_problems, read_file
-from storage.store import Store, UpsertCounts
+from storage.store import Store
 
 if TYPE_CHECKING:
     import polars as pl

@@ -37,9 +37,6 @@ class Db:
         Read sessions hold one read transaction for their whole life (one consistent
         snapshot). After a failed statement DuckDB aborts it; a new one is begun so that
         later reads still work (they then see the store as of that moment).
-    joined
-        The connection is already inside a transaction its owner manages (the legacy
-        ``Store.transaction()``): :meth:`atomic` then adds no ``BEGIN``/``COMMIT`` of its own.
     """
 
     def __init__(
@@ -50,14 +47,12 @@ class Db:
         read_only: bool,
         clock: Callable[[], dt.datetime],
         snapshot: bool = False,
-        joined: bool = False,
     ) -> None:
         self._con: duckdb.DuckDBPyConnection | None = con
         self.path = path
         self.read_only = read_only
         self.clock = clock
         self._snapshot = snapshot
-        self._joined = joined
         self._in_transaction = False  # an explicit or atomic() write transaction
         self._aborted: str | None = None  # why the open transaction can only roll back
         if snapshot:
@@ -87,7 +82,7 @@ class Db:
     def fail(self, exc: duckdb.Error, what: str) -> StoreError:
         """The error to raise for ``exc``; marks an open write transaction as rolled back."""
         message = f"could not {what} in the store {self.path}: {one_line(exc)}"
-        if self._in_transaction or self._joined:
+        if self._in_transaction:
             if self._aborted is None:
                 self._aborted = message
         elif self._snapshot and self._con is not None:
@@ -99,7 +94,7 @@ class Db:
         return StoreError(message)
 
     def _check_usable(self, what: str) -> None:
-        if self._aborted is not None and (self._in_transaction or self._joined):
+        if self._aborted is not None and self._in_transaction:
             raise StoreError(
                 f"cannot {what}: an earlier statement of this transaction failed, so it will be "
                 f"rolled back ({self._aborted})"
@@ -182,7 +177,7 @@ class Db:
 
     @property
     def in_transaction(self) -> bool:
-        return self._in_transaction or self._joined
+        return self._in_transaction
 
     def begin(self) -> None:
         """Start an explicit write transaction (see :meth:`OpenStore.transaction`)."""

@@ -85,8 +85,8 @@ EVENT_COLUMNS = (
 )
 EVENTS = Table("events", ("event_id",), EVENT_COLUMNS[1:], ("updated_at",))
 
-# The event rows as read back: the table's columns with the ticker list taken from
-# event_tickers (ordered by position), the order of the legacy ``Store.events()`` frame.
+# The event rows as read back: the table's columns, then the ticker list taken from
+# event_tickers (ordered by position) as the last column.
 _SELECT = (
     "SELECT e.event_id, e.title, e.category, e.announced_date, e.announced_at, e.timing, "
     "e.day0, e.day0_rule, e.timing_assumed, e.source, e.tags, e.catalog, e.updated_at, "
