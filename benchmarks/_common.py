@@ -18,7 +18,9 @@ def xnys_sessions() -> np.ndarray:
     from events import nyse
 
     sessions = nyse().sessions
-    return sessions[(sessions >= np.datetime64("2002-01-01")) & (sessions <= np.datetime64("2026-12-31"))]
+    return sessions[
+        (sessions >= np.datetime64("2002-01-01")) & (sessions <= np.datetime64("2026-12-31"))
+    ]
 
 
 def earnings_events(path: Path, sessions: np.ndarray) -> pl.DataFrame:
