@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,6 +14,11 @@ from jobs.cli._common import context, flag, guarded, out, records
 
 def _ts(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def _iso(row: dict[str, Any]) -> dict[str, Any]:
+    """A record's values as ``records`` gives a frame's rows: dates and times as ISO strings."""
+    return {k: v.isoformat() if isinstance(v, dt.date | dt.datetime) else v for k, v in row.items()}
 
 
 def _short(text: str, width: int = 40) -> str:
@@ -42,7 +47,7 @@ def status(
             "db": str(path),
             "tickers": records(coverage),
             "events": n_events,
-            "loads": [asdict(r) for r in loads],
+            "loads": [_iso(asdict(r)) for r in loads],
         }
         out.print_json(json.dumps(doc, default=str))
         return

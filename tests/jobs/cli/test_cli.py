@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -38,6 +39,16 @@ def test_status_and_show(tmp_path: Path) -> None:
     code, stdout, _ = _run(db, "events", "show", "openai-aws")
     assert code == 0
     assert "2025-11-03" in stdout
+    code, stdout, _ = _run(db, "status", "--json")
+    assert code == 0
+    doc = json.loads(stdout)
+    assert (doc["db"], doc["events"], doc["tickers"]) == (str(db), 14, [])
+    (seeded,) = [r for r in doc["loads"] if r["kind"] == "events"]
+    assert seeded["target"] == "<package>/seed/seed-events.toml"
+    assert seeded["rows_inserted"] == 14
+    # times as ISO 8601, as everywhere in the JSON
+    assert dt.datetime.fromisoformat(seeded["finished_at"]).tzinfo is not None
+    assert "T" in seeded["finished_at"]
 
 
 def test_unknown_event_is_one_sentence(tmp_path: Path) -> None:
