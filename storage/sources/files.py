@@ -514,7 +514,8 @@ def _by_value(frame: pl.DataFrame, column: str, expr: pl.Expr, name: str) -> pl.
         same = distinct.select((pl.col(name).eq_missing(pl.col(column))).all()).item()
         if same:  # already normalised: no join
             return frame.with_columns(pl.col(column).alias(name))
-    return frame.join(distinct, on=column, how="left", maintain_order="left")
+    mapped = frame.select(column).join(distinct, on=column, how="left", maintain_order="left")
+    return frame.with_columns(mapped.get_column(name))
 
 
 def _prepare(frame: pl.DataFrame, rules: _Rules) -> pl.DataFrame:
