@@ -34,7 +34,6 @@ Ticker symbols are Yahoo's (``AMZN``, ``BRK-B``, ``BF.B``, ``^GSPC``, ``EURUSD=X
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -61,9 +60,6 @@ ACTION_SCHEMA: dict[str, pl.DataType] = {
 
 #: A normalised ticker symbol: an optional leading ``^`` (indices), then a letter or digit, then
 #: up to 19 letters, digits, ``.``, ``^``, ``=`` or ``-``. Upper-case only: normalise first.
-TICKER_PATTERN = r"^\^?[A-Z0-9][A-Z0-9.^=-]{0,19}$"
-_TICKER = re.compile(TICKER_PATTERN)
-
 #: The characters ``str.strip()`` removes, spelled out so that vectorised code (polars'
 #: ``strip_chars``) normalises exactly as :func:`check_ticker` does.
 WHITESPACE = (
@@ -73,20 +69,19 @@ WHITESPACE = (
 
 
 def check_ticker(value: str) -> str:
-    """``value`` stripped and upper-cased, if that is a ticker symbol (:data:`TICKER_PATTERN`).
+    """``value`` stripped and upper-cased, if it is a ticker symbol.
+
+    The rule is the project's one rule, :func:`events.normalise_ticker` (catalogs, study
+    files, ``--ticker`` options and price files all apply it).
 
     Raises
     ------
     ValueError
         with a sentence naming the value and what a symbol may hold.
     """
-    symbol = value.strip(WHITESPACE).upper()
-    if not _TICKER.fullmatch(symbol):
-        raise ValueError(
-            f"{value!r} is not a ticker symbol: use up to 20 letters, digits, '.', '-', '=' or '^' "
-            "(e.g. 'AMZN', 'BRK-B', 'BF.B', '^GSPC', 'EURUSD=X')"
-        )
-    return symbol
+    from events.tickers import normalise_ticker
+
+    return normalise_ticker(value)
 
 
 def empty_prices() -> pl.DataFrame:

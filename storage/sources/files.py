@@ -85,7 +85,6 @@ from storage.errors import ImportFileError, NoPriceDataError, UnknownLayoutError
 from storage.sources.base import (
     ACTION_SCHEMA,
     PRICE_SCHEMA,
-    TICKER_PATTERN,
     WHITESPACE,
     PriceBatch,
     check_ticker,
@@ -478,13 +477,22 @@ def _ticker_reason(raw: str) -> str:
     return f"ticker {raw!r} is not a ticker symbol"  # pragma: no cover - the rules agree
 
 
+def _is_ticker(value: str) -> bool:
+    try:
+        check_ticker(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _ticker_checks(frame: pl.DataFrame) -> list[_Check]:
+    # the rule is checked on the cells as written (upper-casing first would let 'ß' pass as 'SS')
     symbol = pl.col("_ticker")
-    distinct = frame.get_column("_ticker").unique().drop_nulls()
-    wrong = distinct.filter(~distinct.str.contains(TICKER_PATTERN) & (distinct != ""))
+    distinct = frame.get_column("ticker").unique().drop_nulls().to_list()
+    wrong = pl.Series("ticker", [v for v in distinct if v.strip() and not _is_ticker(v)], pl.String)
     return [
         _Check(symbol.is_null() | (symbol == ""), pl.lit("ticker is missing")),
-        _Check(symbol.is_in(wrong.implode()), ("ticker", _ticker_reason)),
+        _Check(pl.col("ticker").is_in(wrong.implode()), ("ticker", _ticker_reason)),
     ]
 
 

@@ -52,9 +52,9 @@ HOSTILE = [
     ("2025-11-02,AMZN,1,2,1,1.5,,5", "line 3: 2025-11-02 is a Sunday, not a trading session"),
     (
         "2025-11-04,x'; drop table prices; --,1,2,1,1.5,,5",
-        'line 3: ticker "x\'; drop table prices; --" is not a ticker symbol: use up to 20 '
-        "letters, digits, '.', '-', '=' or '^' (e.g. 'AMZN', 'BRK-B', 'BF.B', '^GSPC', "
-        "'EURUSD=X')",
+        "line 3: ticker \"x'; drop table prices; --\" is not a ticker symbol: ' ', \"'\", ';' "
+        "are not allowed; use 1-20 letters A-Z, digits 0-9, '.', '-', '=' and a leading '^' "
+        "(e.g. 'AMZN', 'BRK-B', 'BF.B', '^GSPC', 'EURUSD=X')",
     ),
     ("2025-11-04,   ,1,2,1,1.5,,5", "line 3: ticker is missing"),
 ]
@@ -261,7 +261,7 @@ def test_yahoo_symbols_are_tickers(tmp_path: Path, value: str, symbol: str) -> N
     ["x'; drop table prices; --", "", "^", "-AMZN", "AM ZN", "A" * 21, "AMZN;", "ÄMZN", "AM\nZN"],
 )
 def test_non_symbols_are_refused_with_a_sentence(value: str) -> None:
-    with pytest.raises(ValueError, match=r"is not a ticker symbol: use up to 20 letters"):
+    with pytest.raises(ValueError, match=r"is not a ticker symbol: .*; use 1-20 letters A-Z"):
         check_ticker(value)
 
 
