@@ -103,7 +103,7 @@ def run_event_study(
     ev = normalise_events(events)
     ret = normalise_returns(returns)
     fac = None
-    if model.uses_factors:
+    if model.needs_factors:
         if factors is None:
             raise InputSchemaError(
                 f"model {config.model!r} needs the factors frame (date, "

@@ -91,7 +91,7 @@ def measure(ctx: Context, rows: IntArray, pos: IntArray, own_pos: IntArray) -> B
     regs_ok = np.ones_like(has_tick)
     for series in s_est.values():
         regs_ok &= np.isfinite(series)
-    if model.uses_benchmark:
+    if model.needs_benchmark:
         bench_ok = np.isfinite(gather_series(panel.series["market"], est_index, est_valid))
     else:
         bench_ok = np.ones_like(has_tick)
@@ -107,14 +107,14 @@ def measure(ctx: Context, rows: IntArray, pos: IntArray, own_pos: IntArray) -> B
     code = np.full(rows.shape[0], OK, dtype=np.int64)
     code[rows < 0] = CODE["no_returns"]
     code[(code == OK) & (pos < 0)] = CODE["day0_outside_data"]
-    if model.uses_benchmark and panel.benchmark_row < 0:
+    if model.needs_benchmark and panel.benchmark_row < 0:
         code[code == OK] = CODE["no_benchmark"]
     short = (code == OK) & (config.min_obs > L)
     if short.any():
         n_tick = (has_tick & ~clean).sum(axis=1)
         n_bench = (has_tick & bench_ok & ~clean).sum(axis=1)
         code[short & (n_tick < config.min_obs)] = CODE["insufficient_estimation"]
-        if model.uses_benchmark:
+        if model.needs_benchmark:
             code[short & (code == OK) & (n_bench < config.min_obs)] = CODE["no_benchmark"]
         code[short & (code == OK)] = CODE["no_factors"]
 

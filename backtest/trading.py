@@ -105,8 +105,8 @@ import numpy.typing as npt
 import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from backtest._typing import BoolArray, FloatArray, IntArray
-from backtest.errors import BacktestError, InputSchemaError
+from backtest._typing import TRADE_STATUSES, BoolArray, FloatArray, IntArray
+from backtest.errors import InputSchemaError, LookaheadError, TradingError
 from backtest.inputs import require_columns, session_days
 
 Direction = Literal["long", "short", "sign"]
@@ -114,19 +114,6 @@ PointName = Literal["open", "close"]
 HedgeName = Literal["none", "benchmark", "beta"]
 OverlapPolicy = Literal["skip", "split"]
 
-TRADE_STATUSES: tuple[str, ...] = (
-    "ok",
-    "no_prices",
-    "day0_not_session",
-    "outside_data",
-    "missing_entry_price",
-    "missing_exit_price",
-    "no_signal",
-    "zero_signal",
-    "no_beta",
-    "missing_benchmark_price",
-    "overlap_skipped",
-)
 _ST = {name: np.int8(i) for i, name in enumerate(TRADE_STATUSES)}
 
 #: Timings of ``events.model.Timing`` and the key (``2·k + point``) of the first
@@ -142,35 +129,6 @@ _EARLIEST_KEY = {"before_open": 0, "after_close": 0, "intraday": 1, "unknown": 1
 Int8Array = npt.NDArray[np.int8]
 
 _BOOT_CELLS = 2_000_000  # resampled values drawn per chunk of the bootstrap
-
-
-# ---------------------------------------------------------------------------
-# errors
-
-
-class TradingError(BacktestError, ValueError):
-    """A :class:`TradeRule` field or a trading argument is invalid.
-
-    ``field`` names the rule field (``"entry"``, ``"cost_bps"``, ...) or the
-    argument (``"signals"``, ``"holding_periods"``, ...), or is ``None`` when
-    several are involved.
-    """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class LookaheadError(TradingError):
-    """An entry before the news is public, or a signal not yet known at entry.
-
-    ``field`` is the rule field or argument (``"entry"``, ``"direction"``,
-    ``"entry_offsets"``) and ``event_id`` the first offending event.
-    """
-
-    def __init__(self, message: str, *, field: str, event_id: str) -> None:
-        super().__init__(message, field=field)
-        self.event_id = event_id
 
 
 # ---------------------------------------------------------------------------

@@ -22,10 +22,10 @@ import polars as pl
 from scipy.stats import norm
 
 from backtest._typing import BoolArray, FloatArray, IntArray
+from backtest.errors import TradingError
 from backtest.trading import (
     EventArrays,
     TradeRule,
-    TradingError,
     base_status,
     check_lookahead,
     compute_legs,
