@@ -8,9 +8,9 @@ the specification.
 
 from __future__ import annotations
 
-from backtest._typing import TEST_NAMES, TRADE_STATUSES
+from backtest._typing import STATUSES, TEST_NAMES, TRADE_STATUSES
 from backtest.config import DEFAULT_WINDOWS, EventStudyConfig
-from backtest.engine import STATUSES, run_event_study
+from backtest.engine import run_event_study
 from backtest.errors import (
     BacktestError,
     ConfigError,

@@ -51,6 +51,9 @@ OBSERVATION_STATUSES: tuple[ObservationStatus, ...] = get_args(ObservationStatus
 #: Extra per-window status codes.
 WindowStatus: TypeAlias = Literal["missing_event_returns", "incomplete_window"]
 WINDOW_STATUSES: tuple[WindowStatus, ...] = get_args(WindowStatus)
+#: Every status code of the event study; arrays hold their index (``STATUS_CODE``).
+STATUSES: tuple[str, ...] = OBSERVATION_STATUSES + WINDOW_STATUSES
+STATUS_CODE: dict[str, int] = {s: i for i, s in enumerate(STATUSES)}
 
 #: The cross-event tests, in the order of the ``tests`` frame (``docs/statistics.md``).
 TestName: TypeAlias = Literal[

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from backtest._typing import BoolArray, FloatArray, IntArray
+from backtest._typing import STATUS_CODE, BoolArray, FloatArray, IntArray
 from backtest.config import EventStudyConfig
-from backtest.measure import OK, Block
+from backtest.measured import Block
 from backtest.ranks import rank_rows_and_prefix
 from backtest.significance import (
     TestOutcome,
@@ -34,6 +34,8 @@ from backtest.significance import (
     skew_adj_t,
     wilcoxon_w,
 )
+
+OK = STATUS_CODE["ok"]
 
 TESTS_SCHEMA: dict[str, pl.DataType] = {
     "start": pl.Int64(),

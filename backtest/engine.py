@@ -1,9 +1,11 @@
 """The event-study engine: :func:`run_event_study`.
 
 Observations are sorted by ``(event_id, ticker)`` and measured in blocks of
-:data:`BLOCK` rows: each block is a set of stacked ``(n, L)`` arrays (no Python
-loop over observations or rows), which keeps the working memory bounded whatever
-the number of events. ``docs/statistics.md`` is the specification.
+:data:`backtest.blocks.BLOCK` rows: each block is a set of stacked ``(n, L)``
+arrays (no Python loop over observations or rows), which keeps the working
+memory bounded whatever the number of events. What is measured is a
+:class:`~backtest.measures.base.Measure` (returns); ``docs/statistics.md`` is
+the specification.
 """
 
 from __future__ import annotations
@@ -14,29 +16,27 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from backtest._typing import FloatArray
+from backtest._typing import STATUSES
+from backtest.blocks import Context, measure_all
 from backtest.config import EventStudyConfig
 from backtest.crossevent import CrossEventAccumulator
 from backtest.errors import InputSchemaError
-from backtest.frames import Measured, result_frames
 from backtest.inputs import (
     normalise_catalog,
     normalise_events,
     normalise_factors,
     normalise_returns,
+    series_on_sessions,
     session_days,
 )
-from backtest.measure import STATUSES, Context, measure
+from backtest.measured import Layout
+from backtest.measures import Returns
 from backtest.models import get_model
 from backtest.panel import build_panel, last_data_index, locate
 from backtest.result import EventStudyResult
 from backtest.windows import catalog_positions, clean_coverage, confounders, own_catalog_position
 
-#: Observations measured together (bounds the working memory: a few
-#: ``BLOCK × 271`` float arrays for the default windows).
-BLOCK = 4096
-
-__all__ = ["BLOCK", "STATUSES", "run_event_study"]
+__all__ = ["STATUSES", "run_event_study"]
 
 
 def run_event_study(
@@ -100,6 +100,7 @@ def run_event_study(
     """
     config = config if config is not None else EventStudyConfig()
     model = get_model(config.model)
+    measure = Returns(config, model)
     ev = normalise_events(events)
     ret = normalise_returns(returns)
     fac = None
@@ -115,20 +116,26 @@ def run_event_study(
     cat = catalog_positions(normalise_catalog(catalog, ev), days)
     panel = build_panel(
         ret,
+        "returns",
         days,
+        measure.reads,
         benchmark=config.benchmark,
-        factors=fac,
-        factor_columns=model.factor_columns,
-        return_kind=config.return_kind,
+        series=series_on_sessions(fac, days, model.factor_columns) if fac is not None else None,
     )
     del ret
+    data = measure.prepare(panel)
     p0, p1 = config.event_period
-    ctx = Context(
-        panel=panel,
-        config=config,
-        model=model,
+    layout = Layout(
+        days=days,
         est_rel=np.arange(config.estimation_start, config.estimation_end + 1, dtype=np.int64),
         ev_rel=np.arange(p0, p1 + 1, dtype=np.int64),
+        windows=config.windows,
+    )
+    ctx = Context(
+        layout=layout,
+        data=data,
+        config=config,
+        measure=measure,
         coverage=clean_coverage(
             cat,
             panel_tickers=panel.tickers,
@@ -137,21 +144,15 @@ def run_event_study(
         )
         if config.clean_estimation
         else None,
-        last_data=last_data_index(panel, model.needs),
+        last_data=last_data_index(data.values, [data.series[n] for n in model.needs]),
     )
-    rows, pos, _ = locate(panel, ev.get_column("ticker"), ev.get_column("day0"))
+    has_data = np.asarray(np.isfinite(data.values).any(axis=1), dtype=bool)
+    rows, pos = locate(panel.tickers, has_data, days, ev)
     own = own_catalog_position(ev, cat)
-    acc = CrossEventAccumulator(config, panel.n_sessions, ctx.est_rel.size, ctx.ev_rel.size)
-    parts: dict[str, list[FloatArray]] = {}
-    for start in range(0, ev.height, BLOCK):  # blocks of observations, not single ones
-        sl = slice(start, start + BLOCK)
-        block = measure(ctx, rows[sl], pos[sl], own[sl])
-        acc.add(block, start)
-        for name, value in Measured.slim(block).items():
-            parts.setdefault(name, []).append(value)
-    measured = Measured.concat(parts, ev.height, ctx, model)
+    acc = CrossEventAccumulator(config, panel.n_sessions, layout.est_rel.size, layout.ev_rel.size)
+    measured = measure_all(ctx, rows, pos, own, acc.add)
     tests, rbar = acc.finish(
-        measured.car, measured.var_car, measured.dof, measured.bhar, measured.w_code
+        measured.car, measured.var_car, measured.dof, measured.extra["bhar"], measured.w_code
     )
     del acc
     conf = confounders(
@@ -162,5 +163,5 @@ def run_event_study(
         windows=[*config.windows, config.event_period],
         market_wide=config.market_wide_categories,
     )
-    frames = result_frames(ev, panel, ctx, measured, conf)
+    frames = measure.frames(ev, layout, measured, conf)
     return EventStudyResult(config=config, tests=tests, rbar=rbar, **frames)
