@@ -19,10 +19,17 @@ from backtest.errors import (
     TradingError,
 )
 from backtest.models import MODEL_NAMES
+from backtest.notices import SWEEP_WARNING
 from backtest.result import EventStudyResult
 from backtest.returns import total_returns
-from backtest.trading import PricePoint, TradeResult, TradeRule, run_trades
-from backtest.trading_sweep import SWEEP_WARNING, TradeSweepResult, run_trade_sweep
+from backtest.trading import (
+    PricePoint,
+    TradeResult,
+    TradeRule,
+    TradeSweepResult,
+    run_trade_sweep,
+    run_trades,
+)
 
 __all__ = [
     "DEFAULT_WINDOWS",

@@ -77,7 +77,8 @@ def require_columns(
             )
 
 
-def _no_nulls(frame: pl.DataFrame, name: str, columns: Iterable[str]) -> None:
+def no_nulls(frame: pl.DataFrame, name: str, columns: Iterable[str]) -> None:
+    """Raise when one of ``columns`` has a null value."""
     for col in columns:
         n = frame.get_column(col).null_count()
         if n:
@@ -88,7 +89,8 @@ def _no_nulls(frame: pl.DataFrame, name: str, columns: Iterable[str]) -> None:
             )
 
 
-def _no_duplicates(frame: pl.DataFrame, name: str, keys: list[str]) -> None:
+def no_duplicates(frame: pl.DataFrame, name: str, keys: list[str]) -> None:
+    """Raise when two rows share the ``keys``."""
     dup = frame.select(keys).filter(pl.struct(keys).is_duplicated())
     if dup.height:
         first = dup.row(0, named=True)
@@ -117,8 +119,8 @@ def normalise_events(events: pl.DataFrame) -> pl.DataFrame:
     else:
         cols.append(pl.lit(None, pl.String).alias("category"))
     out = events.select(cols)
-    _no_nulls(out, "events", ["event_id", "ticker"])
-    _no_duplicates(out, "events", ["event_id", "ticker"])
+    no_nulls(out, "events", ["event_id", "ticker"])
+    no_duplicates(out, "events", ["event_id", "ticker"])
     return out.sort("event_id", "ticker")
 
 
@@ -153,7 +155,7 @@ def normalise_returns(returns: pl.DataFrame) -> pl.DataFrame:
         pl.col("date").cast(pl.Date),
         pl.col("ret").cast(pl.Float64),
     )
-    _no_nulls(out, "returns", ["ticker", "date"])
+    no_nulls(out, "returns", ["ticker", "date"])
     # duplicate (ticker, date) rows are found on the panel (backtest.panel.build_panel)
     return out.with_columns(
         pl.when(pl.col("ret").is_finite()).then(pl.col("ret")).otherwise(None).alias("ret")
@@ -170,7 +172,7 @@ def normalise_factors(factors: pl.DataFrame, needed: Sequence[str], model: str) 
     out = factors.select(
         pl.col("date").cast(pl.Date), *[pl.col(c).cast(pl.Float64) for c in needed]
     ).drop_nulls("date")
-    _no_duplicates(out, "factors", ["date"])
+    no_duplicates(out, "factors", ["date"])
     for col in needed:
         big = out.get_column(col).abs().max()
         if isinstance(big, float) and big > 1.0:
