@@ -21,6 +21,7 @@ from backtest.blocks import Context, measure_all
 from backtest.config import EventStudyConfig
 from backtest.crossevent import CrossEventAccumulator
 from backtest.errors import InputSchemaError
+from backtest.groups import Groups
 from backtest.inputs import (
     normalise_catalog,
     normalise_events,
@@ -54,8 +55,12 @@ def run_event_study(
     ----------
     events
         One row per observation: ``event_id`` (str), ``ticker`` (str), ``day0``
-        (date, a session of the calendar), optional ``category`` (str).
-        ``(event_id, ticker)`` must be unique.
+        (date, a session of the calendar), optional ``category`` (str) and
+        ``group`` (str or int label, no nulls). ``(event_id, ticker)`` must be
+        unique. With ``group``, the cross-event tests (``tests``) and the AAR
+        table (``aar``) are computed per group, all groups in one pass, and
+        those frames gain a leading ``group`` column; the other frames are as
+        without groups (``docs/statistics.md``, "Groups").
     returns
         ``ticker`` (str), ``date`` (date), ``ret`` (simple daily total return, e.g.
         from :func:`backtest.total_returns`). It must hold the benchmark ticker for
@@ -125,11 +130,13 @@ def run_event_study(
     del ret
     data = measure.prepare(panel)
     p0, p1 = config.event_period
+    groups = Groups.of(ev.get_column("group") if "group" in ev.columns else None, ev.height)
     layout = Layout(
         days=days,
         est_rel=np.arange(config.estimation_start, config.estimation_end + 1, dtype=np.int64),
         ev_rel=np.arange(p0, p1 + 1, dtype=np.int64),
         windows=config.windows,
+        groups=groups,
     )
     ctx = Context(
         layout=layout,
@@ -149,7 +156,9 @@ def run_event_study(
     has_data = np.asarray(np.isfinite(data.values).any(axis=1), dtype=bool)
     rows, pos = locate(panel.tickers, has_data, days, ev)
     own = own_catalog_position(ev, cat)
-    acc = CrossEventAccumulator(config, panel.n_sessions, layout.est_rel.size, layout.ev_rel.size)
+    acc = CrossEventAccumulator(
+        config, panel.n_sessions, layout.est_rel.size, layout.ev_rel.size, groups
+    )
     measured = measure_all(ctx, rows, pos, own, acc.add)
     tests, rbar = acc.finish(
         measured.car, measured.var_car, measured.dof, measured.extra["bhar"], measured.w_code

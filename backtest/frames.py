@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from backtest._typing import STATUS_CODE, STATUSES
+from backtest.groups import RowGroups
 from backtest.measured import Layout, Measured
 from backtest.models import ReturnModel
 from backtest.significance import t_pvalue
@@ -172,26 +173,42 @@ def path_frame(
 def average_frame(layout: Layout, m: Measured, names: tuple[str, str]) -> pl.DataFrame:
     """``rel_day, n``, the mean abnormal value and its cumulative sum (``names``), ``t, p``.
 
-    Over the observations with status ``ok`` and a value on that day: mean
-    ``Ā_t``, cumulative ``Σ_{s <= t} Ā_s`` from the event period's first day,
-    and the cross-sectional ``t = Ā_t / (sd/√n)`` against t(n − 1).
+    Per group (a leading ``group`` column when the study has groups) and
+    event-period day, over the observations with status ``ok`` and a value on
+    that day: mean ``Ā_t``, cumulative ``Σ_{s <= t} Ā_s`` from the event
+    period's first day, and the cross-sectional ``t = Ā_t / (sd/√n)`` against
+    t(n − 1).
     """
-    ar = m.ar[m.code == _OK]
+    ok = m.code == _OK
+    ar = m.ar[ok]
+    codes = layout.groups.codes[ok]
+    G, Lp = layout.groups.n_groups, ar.shape[1]
+    rows = RowGroups(codes)
     has = np.isfinite(ar)
-    n = has.sum(axis=0)
+    n = np.zeros((G, Lp), dtype=np.int64)
+    total, ss = np.zeros((G, Lp)), np.zeros((G, Lp))
+    if codes.size:
+        n[rows.groups] = rows.sum(has)
+        total[rows.groups] = rows.sum(np.where(has, ar, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        aar = np.where(has, ar, 0.0).sum(axis=0) / n
-        dev = np.where(has, ar - aar[None, :], 0.0)
-        sd = np.sqrt((dev * dev).sum(axis=0) / (n - 1))
+        aar = total / n
+        dev = np.where(has, ar - aar[codes], 0.0)
+        if codes.size:
+            ss[rows.groups] = rows.sum(dev * dev)
+        sd = np.sqrt(ss / (n - 1))
         t = np.where(n >= 2, aar / (sd / np.sqrt(n)), np.nan)
     p = t_pvalue(t, (n - 1).astype(np.float64))
-    return pl.DataFrame(
+    frame = pl.DataFrame(
         {
-            "rel_day": pl.Series(layout.ev_rel, dtype=pl.Int64),
-            "n": pl.Series(n, dtype=pl.Int64),
+            "rel_day": pl.Series(np.tile(layout.ev_rel, G), dtype=pl.Int64),
+            "n": pl.Series(n.ravel(), dtype=pl.Int64),
             names[0]: f64(aar, names[0]),
-            names[1]: f64(np.cumsum(aar), names[1]),
+            names[1]: f64(np.cumsum(aar, axis=1), names[1]),
             "t": f64(t, "t"),
             "p": f64(p, "p"),
         }
     )
+    labels = layout.groups.labels
+    if labels is not None:
+        frame = frame.insert_column(0, labels.gather(np.repeat(np.arange(G), Lp)))
+    return frame

@@ -103,7 +103,11 @@ def no_duplicates(frame: pl.DataFrame, name: str, keys: list[str]) -> None:
 
 
 def normalise_events(events: pl.DataFrame) -> pl.DataFrame:
-    """``event_id, ticker, day0, category`` sorted by (event_id, ticker), keys unique."""
+    """``event_id, ticker, day0, category`` (and ``group``), sorted by (event_id, ticker).
+
+    Keys are unique. An optional ``group`` column (a string or integer label per
+    observation, no nulls) is kept, as String or Int64.
+    """
     hint = "events has one row per observation: event_id (str), ticker (str), day0 (date)"
     require_columns(
         events, "events", {"event_id": "str", "ticker": "str", "day0": "date"}, hint=hint
@@ -118,8 +122,19 @@ def normalise_events(events: pl.DataFrame) -> pl.DataFrame:
         cols.append(pl.col("category").cast(pl.String))
     else:
         cols.append(pl.lit(None, pl.String).alias("category"))
+    grouped = "group" in events.columns
+    if grouped:
+        integer = events.schema["group"].is_integer()
+        if not integer:
+            require_columns(
+                events,
+                "events",
+                {"group": "str"},
+                hint="events.group is a string or integer label per observation",
+            )
+        cols.append(pl.col("group").cast(pl.Int64 if integer else pl.String))
     out = events.select(cols)
-    no_nulls(out, "events", ["event_id", "ticker"])
+    no_nulls(out, "events", ["event_id", "ticker", *(["group"] if grouped else [])])
     no_duplicates(out, "events", ["event_id", "ticker"])
     return out.sort("event_id", "ticker")
 
@@ -127,7 +142,7 @@ def normalise_events(events: pl.DataFrame) -> pl.DataFrame:
 def normalise_catalog(catalog: pl.DataFrame | None, events: pl.DataFrame) -> pl.DataFrame:
     """``event_id, ticker, day0, category``; the events themselves when ``catalog`` is None."""
     if catalog is None:
-        return events.drop_nulls("day0")
+        return events.select("event_id", "ticker", "day0", "category").drop_nulls("day0")
     hint = "catalog has one row per event x ticker: event_id, ticker, day0, category"
     require_columns(
         catalog, "catalog", {"event_id": "str", "ticker": "str", "day0": "date"}, hint=hint

@@ -12,17 +12,19 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from backtest._typing import BoolArray, FloatArray, IntArray
+from backtest.groups import Groups
 from backtest.models import ModelFit
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Where the arrays sit in time: the calendar, the relative days and the windows."""
+    """Where the arrays sit: the calendar, the relative days, the windows, the groups."""
 
     days: IntArray  # (T,) sessions as days since 1970-01-01
     est_rel: IntArray  # (Le,) relative days of the estimation window
     ev_rel: IntArray  # (Lp,) relative days of the event period
     windows: tuple[tuple[int, int], ...]  # (W,) event windows, as configured
+    groups: Groups  # the group of every observation (one group without groups)
 
     @property
     def n_sessions(self) -> int:
