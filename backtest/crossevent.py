@@ -59,7 +59,7 @@ TESTS_SCHEMA: dict[str, pl.DataType] = {
 DENSE_CELLS = 1 << 22
 
 
-def _rbar(norm2: FloatArray, n: FloatArray) -> FloatArray:
+def kp_rbar(norm2: FloatArray, n: FloatArray) -> FloatArray:
     """``r̄ = (‖Σ_i u_i‖² − N) / (N (N − 1))`` per group (NaN for N < 2)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (norm2 - n) / (n * (n - 1))
@@ -181,7 +181,7 @@ class CrossEventAccumulator:
         L = mask.sum(axis=1).astype(np.float64)
         n_pos = (resid > 0).sum(axis=1).astype(np.float64)
         # Kolari–Pynnönen u_i: demeaned, unit-norm residuals on the calendar
-        u, _ = unit_residuals(resid, mask)
+        u, _ = unit_residuals(E0, mask, L)
         # GRANK: ranks among the estimation values (those of e/s: s > 0), scaled
         rs = np.where(mask, est_ranks / (L + 2.0)[:, None], 0.0)
         del est_ranks
@@ -262,7 +262,7 @@ class CrossEventAccumulator:
             bseg = seg.subset(finite)
             bh = bh[finite]
             nf = n.astype(np.float64)
-            rbar = _rbar(self.r_total[j].norm2(), nf)
+            rbar = kp_rbar(self.r_total[j].norm2(), nf)
             caar = seg.mean(c)
             with np.errstate(invalid="ignore", divide="ignore"):
                 aar_e = self.e_sum[j] / self.e_cnt[j]
@@ -321,7 +321,7 @@ class CrossEventAccumulator:
         )
         if self.groups.labels is not None:
             frame = frame.insert_column(0, self.groups.labels.gather(flat["_g"][order]))
-        rbar_all = _rbar(np.asarray([self.all_total @ self.all_total]), np.asarray([self.all_n]))
+        rbar_all = kp_rbar(np.asarray([self.all_total @ self.all_total]), np.asarray([self.all_n]))
         return frame, None if np.isnan(rbar_all[0]) else float(rbar_all[0])
 
     def _grank(
@@ -374,4 +374,4 @@ def _null_nan(x: np.ndarray) -> pl.Series:
     return pl.Series(np.asarray(x, dtype=np.float64), nan_to_null=True)
 
 
-__all__ = ["TESTS_SCHEMA", "CalendarSums", "CrossEventAccumulator"]
+__all__ = ["TESTS_SCHEMA", "CalendarSums", "CrossEventAccumulator", "kp_rbar"]

@@ -309,8 +309,8 @@ def place_on_sessions(
     )
     if rows.get_column("_day").null_count():
         raise InputSchemaError(f"{name}.date has null values", frame=name, column="date")
-    row = rows.get_column("_row").to_numpy().astype(np.int64)
-    day = rows.get_column("_day").to_numpy().astype(np.int64)
+    row = np.asarray(rows.get_column("_row").to_numpy(), dtype=np.int64)
+    day = np.asarray(rows.get_column("_day").to_numpy(), dtype=np.int64)
     col, on = session_index(day, sessions)
     if off_session == "error" and T:
         off = ~on & (day >= sessions[0]) & (day <= sessions[-1])
@@ -337,7 +337,7 @@ def place_on_sessions(
     values: dict[str, FloatArray] = {}
     for c in dict.fromkeys(columns):
         m = np.full((len(names), T), np.nan)
-        m[row, col] = rows.get_column(c).to_numpy().astype(np.float64)[on]
+        m[row, col] = np.asarray(rows.get_column(c).to_numpy(), dtype=np.float64)[on]
         values[c] = m
     return Grid(tickers=names, values=values, present=counts.reshape(len(names), T) > 0)
 

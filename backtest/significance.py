@@ -491,34 +491,19 @@ def skew_adj_t(bhar: FloatArray, seg: Segments) -> Outcomes:
     )
 
 
-def unit_residuals(resid: FloatArray, mask: BoolArray) -> tuple[FloatArray, FloatArray]:
+def unit_residuals(
+    zeroed: FloatArray, mask: BoolArray, count: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     """Kolari–Pynnönen ``u_i``: residuals demeaned over ``E_i``, divided by their norm.
 
-    Returns ``u`` (zero off ``mask``) and the norms; used for r̄ by the engine.
+    ``zeroed`` holds the ``(N, L)`` residuals on ``mask`` (``E_i``) and 0 elsewhere,
+    ``count`` is ``L_i``. Returns ``u`` (zero off ``mask``) and the norms. Placed on
+    the calendar, ``r̄ = (‖Σ_i u_i‖² − N) / (N (N − 1))`` (``docs/statistics.md``):
+    for two observations with the same estimation dates ``u_i·u_j`` is their
+    Pearson correlation.
     """
-    cnt = mask.sum(axis=1).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        dev = np.where(mask, resid - (np.where(mask, resid, 0.0).sum(axis=1) / cnt)[:, None], 0.0)
+        dev = np.where(mask, zeroed - (zeroed.sum(axis=1) / count)[:, None], 0.0)
         norm = np.sqrt((dev * dev).sum(axis=1))
         u = dev / norm[:, None]
     return u, norm
-
-
-def average_correlation(
-    positions: IntArray, resid: FloatArray, mask: BoolArray, n_sessions: int
-) -> float | None:
-    """Kolari–Pynnönen r̄ from estimation residuals aligned on calendar sessions.
-
-    ``positions`` is the ``(N, L)`` calendar index of each estimation day,
-    ``mask`` the days of ``E_i``. ``r̄ = (‖Σ_i u_i‖² − N) / (N (N − 1))`` with
-    :func:`unit_residuals` placed on the calendar (``docs/statistics.md``); the
-    engine accumulates the same sums block by block (``backtest.crossevent``).
-    """
-    n = resid.shape[0]
-    if n < 2:
-        return None
-    u, norm = unit_residuals(resid, mask)
-    if not np.all(norm > 0):
-        return None
-    total = np.bincount(positions[mask], weights=u[mask], minlength=n_sessions)
-    return float((total @ total - n) / (n * (n - 1)))

@@ -85,16 +85,17 @@ PHASES = (
     "session_days",
     "catalog_positions",
     "build_panel",
+    "prepare",
     "clean_coverage",
-    "measure",
+    "measure_block",
     "fit",
     "add",
     "rank_rows_and_prefix",
-    "concat",
+    "stack",
     "finish",
     "_grank",
     "confounders",
-    "result_frames",
+    "frames",
 )
 NESTED = {"fit": 2, "rank_rows_and_prefix": 2, "_grank": 2}
 
@@ -111,12 +112,10 @@ def profile(
     for (filename, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
         if "backtest" in filename and name in PHASES:
             rows.append((ct, name, Path(filename).name))
-    total = sum(ct for ct, name, _ in rows if name == "run_event_study") or None
     print("profile (cumulative seconds per phase, profiled run; nested phases indented):")
     for ct, name, fname in sorted(rows, key=lambda r: PHASES.index(r[1])):
         indent = "  " * NESTED.get(name, 1)
         print(f"{indent}{name:<22} {ct:7.3f}  ({fname})")
-    del total
 
 
 def main() -> None:

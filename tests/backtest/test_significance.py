@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from backtest import significance as sig
+from backtest.crossevent import CalendarSums, kp_rbar
 from backtest.ranks import rank_rows, rank_rows_and_prefix
 
 
@@ -158,6 +159,18 @@ def test_kolari_pynnonen_adjustments() -> None:
     assert Single.kp_patell_z(SCAR, DOF, None).stat is None
 
 
+def average_correlation(
+    positions: np.ndarray, resid: np.ndarray, mask: np.ndarray, n_sessions: int
+) -> float | None:
+    """The engine's r̄: unit residuals summed on the calendar (backtest.crossevent)."""
+    u, norm = sig.unit_residuals(np.where(mask, resid, 0.0), mask, mask.sum(axis=1) * 1.0)
+    assert np.all(norm > 0)
+    sums = CalendarSums(1, n_sessions)
+    sums.add_total(np.bincount(positions[mask], weights=u[mask], minlength=n_sessions))
+    r = kp_rbar(sums.norm2(), np.array([float(resid.shape[0])]))[0]
+    return None if math.isnan(r) else float(r)
+
+
 def test_average_correlation_is_pairwise_pearson_on_common_dates() -> None:
     rng = np.random.default_rng(4)
     T = 30
@@ -165,14 +178,14 @@ def test_average_correlation_is_pairwise_pearson_on_common_dates() -> None:
     e = np.stack([common + rng.standard_normal(T) for _ in range(4)])
     positions = np.tile(np.arange(T), (4, 1))
     mask = np.ones((4, T), dtype=bool)
-    r = sig.average_correlation(positions, e, mask, T)
+    r = average_correlation(positions, e, mask, T)
     c = np.corrcoef(e)
     assert r == pytest.approx(c[~np.eye(4, dtype=bool)].mean(), rel=1e-12)
     # disjoint estimation windows contribute 0
     positions[2:] += T
-    r2 = sig.average_correlation(positions, e, mask, 2 * T)
+    r2 = average_correlation(positions, e, mask, 2 * T)
     assert r2 == pytest.approx((c[0, 1] + c[2, 3]) * 2 / 12, rel=1e-12)
-    assert sig.average_correlation(positions[:1], e[:1], mask[:1], 2 * T) is None
+    assert average_correlation(positions[:1], e[:1], mask[:1], 2 * T) is None
 
 
 def test_bw1985_and_corrado() -> None:
