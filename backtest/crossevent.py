@@ -17,25 +17,22 @@ import polars as pl
 
 from backtest._typing import STATUS_CODE, BoolArray, FloatArray, IntArray
 from backtest.config import EventStudyConfig
-from backtest.groups import Groups, RowGroups, weighted_count
+from backtest.groups import Groups, RowGroups, Segments, weighted_count
 from backtest.measured import Block
 from backtest.ranks import rank_rows_and_prefix
+from backtest.ranktests import corrado_rank_z, grank_t, wilcoxon_w
 from backtest.significance import (
     Outcomes,
-    Segments,
     bmp_t,
     bw1985_t,
-    corrado_rank_z,
     csect_t,
     generalized_sign_z,
-    grank_t,
     kp_bmp_t,
     kp_patell_z,
     patell_z,
     sign_z,
     skew_adj_t,
     unit_residuals,
-    wilcoxon_w,
 )
 
 OK = STATUS_CODE["ok"]

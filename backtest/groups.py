@@ -13,7 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from backtest._typing import FloatArray, IntArray
+from backtest._typing import BoolArray, FloatArray, IntArray
+
+#: A standard deviation below this fraction of the largest |value| is rounding noise.
+SPREAD_TOL = 1e-12
 
 
 @dataclass(frozen=True)
@@ -93,3 +96,94 @@ class RowGroups:
         if self.single:
             return np.asarray(np.einsum("i,ij->j", w, X)[None])
         return self.sum(w[:, None] * X)
+
+
+@dataclass(frozen=True)
+class Segments:
+    """A partition of n values into G groups: ``codes[i]`` is the group of value i.
+
+    The reductions return one number per group (``(G,)`` arrays; an empty group
+    sums to 0). With a single group they reduce the whole array in numpy's own
+    order, so an ungrouped study gets exactly the numbers of ``numpy.mean`` and
+    ``numpy.std``.
+    """
+
+    codes: IntArray
+    n_groups: int
+
+    @classmethod
+    def whole(cls, n: int) -> Segments:
+        """All of n values in one group."""
+        return cls(np.zeros(n, dtype=np.int64), 1)
+
+    def subset(self, keep: BoolArray) -> Segments:
+        """The values where ``keep`` is True, in the same groups."""
+        return Segments(self.codes[keep], self.n_groups)
+
+    def count(self) -> IntArray:
+        """Number of values per group."""
+        return np.bincount(self.codes, minlength=self.n_groups).astype(np.int64)
+
+    def sum(self, x: FloatArray) -> FloatArray:
+        """``Σ x`` per group."""
+        if self.n_groups == 1:
+            return np.asarray([np.sum(x)], dtype=np.float64)
+        return weighted_count(self.codes, x, self.n_groups)
+
+    def max_abs(self, x: FloatArray) -> FloatArray:
+        """``max |x|`` per group (0 for an empty group)."""
+        if self.n_groups == 1:
+            return np.asarray([np.max(np.abs(x)) if x.size else 0.0])
+        out = np.zeros(self.n_groups)
+        np.maximum.at(out, self.codes, np.abs(x))
+        return out
+
+    def mean(self, x: FloatArray) -> FloatArray:
+        """Mean per group (NaN for an empty group)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out: FloatArray = self.sum(x) / self.count()
+        return out
+
+    def mean_sd(self, x: FloatArray, ddof: int = 1) -> tuple[FloatArray, FloatArray]:
+        """Mean and nonzero sample standard deviation per group.
+
+        The standard deviation is NaN where it is zero up to rounding
+        (``sd <= SPREAD_TOL · max |x|``) or undefined (fewer than ``ddof + 1``
+        values).
+        """
+        n = self.count()
+        mean = self.mean(x)
+        dev = x - mean[self.codes]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = np.sqrt(self.sum(dev * dev) / (n - ddof))
+        ok = (sd > SPREAD_TOL * self.max_abs(x)) & (sd > 0) & (n > ddof)
+        return mean, np.where(ok, sd, np.nan)
+
+
+def flatten(values: FloatArray, present: BoolArray) -> tuple[FloatArray, Segments]:
+    """The ``present`` entries of a ``(G, D)`` matrix as values in segments (one per row)."""
+    rows = np.nonzero(present)[0].astype(np.int64)
+    return values[present], Segments(rows, values.shape[0])
+
+
+def group_ranks(values: FloatArray, seg: Segments) -> tuple[FloatArray, BoolArray]:
+    """Average ranks (1-based) of ``values`` within their groups, and which groups have ties."""
+    n = values.shape[0]
+    order = np.lexsort((values, seg.codes))
+    sv, sg = values[order], seg.codes[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (sv[1:] != sv[:-1]) | (sg[1:] != sg[:-1])
+    first_of_group = np.ones(n, dtype=bool)
+    first_of_group[1:] = sg[1:] != sg[:-1]
+    pos = np.arange(n)
+    group_start = np.maximum.accumulate(np.where(first_of_group, pos, 0))
+    run_start = np.maximum.accumulate(np.where(new, pos, 0))
+    run_id = np.cumsum(new) - 1
+    run_len = np.bincount(run_id)
+    # average of ordinal ranks run_start .. run_start + len - 1, relative to the group
+    avg = (run_start - group_start) + (run_len[run_id] + 1) / 2.0
+    ranks = np.empty(n)
+    ranks[order] = avg
+    ties = np.zeros(seg.n_groups, dtype=bool)
+    ties[sg[~new]] = True
+    return ranks, ties

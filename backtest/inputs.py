@@ -102,6 +102,22 @@ def no_duplicates(frame: pl.DataFrame, name: str, keys: list[str]) -> None:
         )
 
 
+def _catalog_columns(frame: pl.DataFrame, name: str, hint: str) -> list[pl.Expr]:
+    """``event_id, ticker, day0, category`` (null when absent) of an events-like frame."""
+    require_columns(frame, name, {"event_id": "str", "ticker": "str", "day0": "date"}, hint=hint)
+    if "category" in frame.columns:
+        require_columns(frame, name, {"category": "str"})
+        category = pl.col("category").cast(pl.String)
+    else:
+        category = pl.lit(None, pl.String).alias("category")
+    return [
+        pl.col("event_id").cast(pl.String),
+        pl.col("ticker").cast(pl.String),
+        pl.col("day0").cast(pl.Date),
+        category,
+    ]
+
+
 def normalise_events(events: pl.DataFrame) -> pl.DataFrame:
     """``event_id, ticker, day0, category`` (and ``group``), sorted by (event_id, ticker).
 
@@ -109,34 +125,18 @@ def normalise_events(events: pl.DataFrame) -> pl.DataFrame:
     observation, no nulls) is kept, as String or Int64.
     """
     hint = "events has one row per observation: event_id (str), ticker (str), day0 (date)"
-    require_columns(
-        events, "events", {"event_id": "str", "ticker": "str", "day0": "date"}, hint=hint
-    )
-    cols = [
-        pl.col("event_id").cast(pl.String),
-        pl.col("ticker").cast(pl.String),
-        pl.col("day0").cast(pl.Date),
-    ]
-    if "category" in events.columns:
-        require_columns(events, "events", {"category": "str"})
-        cols.append(pl.col("category").cast(pl.String))
-    else:
-        cols.append(pl.lit(None, pl.String).alias("category"))
-    grouped = "group" in events.columns
-    if grouped:
+    cols = _catalog_columns(events, "events", hint)
+    keys = ["event_id", "ticker"]
+    if "group" in events.columns:
         integer = events.schema["group"].is_integer()
         if not integer:
-            require_columns(
-                events,
-                "events",
-                {"group": "str"},
-                hint="events.group is a string or integer label per observation",
-            )
+            hint = "events.group is a string or integer label per observation"
+            require_columns(events, "events", {"group": "str"}, hint=hint)
         cols.append(pl.col("group").cast(pl.Int64 if integer else pl.String))
     out = events.select(cols)
-    no_nulls(out, "events", ["event_id", "ticker", *(["group"] if grouped else [])])
-    no_duplicates(out, "events", ["event_id", "ticker"])
-    return out.sort("event_id", "ticker")
+    no_nulls(out, "events", [*keys, *(["group"] if "group" in out.columns else [])])
+    no_duplicates(out, "events", keys)
+    return out.sort(keys)
 
 
 def normalise_catalog(catalog: pl.DataFrame | None, events: pl.DataFrame) -> pl.DataFrame:
@@ -144,20 +144,8 @@ def normalise_catalog(catalog: pl.DataFrame | None, events: pl.DataFrame) -> pl.
     if catalog is None:
         return events.select("event_id", "ticker", "day0", "category").drop_nulls("day0")
     hint = "catalog has one row per event x ticker: event_id, ticker, day0, category"
-    require_columns(
-        catalog, "catalog", {"event_id": "str", "ticker": "str", "day0": "date"}, hint=hint
-    )
-    cols = [
-        pl.col("event_id").cast(pl.String),
-        pl.col("ticker").cast(pl.String),
-        pl.col("day0").cast(pl.Date),
-    ]
-    if "category" in catalog.columns:
-        require_columns(catalog, "catalog", {"category": "str"})
-        cols.append(pl.col("category").cast(pl.String))
-    else:
-        cols.append(pl.lit(None, pl.String).alias("category"))
-    out = catalog.select(cols).drop_nulls(["event_id", "ticker", "day0"])
+    out = catalog.select(_catalog_columns(catalog, "catalog", hint))
+    out = out.drop_nulls(["event_id", "ticker", "day0"])
     return out.unique(["event_id", "ticker"], keep="first").sort("event_id", "ticker")
 
 

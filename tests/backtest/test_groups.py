@@ -16,7 +16,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from backtest import EventStudyConfig, InputSchemaError, run_event_study
+from backtest import ranktests as rt
 from backtest import significance as sig
+from backtest.groups import Segments
 
 TOL = {"check_exact": False, "rel_tol": 1e-12, "abs_tol": 1e-12}
 
@@ -43,12 +45,12 @@ def _same(grouped: sig.Outcomes, alone: sig.Outcomes, g: int) -> None:
     assert grouped.note[g] == alone.note[0]
 
 
-CROSS: dict[str, Callable[[np.ndarray, np.ndarray, sig.Segments], sig.Outcomes]] = {
+CROSS: dict[str, Callable[[np.ndarray, np.ndarray, Segments], sig.Outcomes]] = {
     "csect_t": lambda x, d, s: sig.csect_t(x, s),
     "patell_z": lambda x, d, s: sig.patell_z(x * 50, d, s),
     "bmp_t": lambda x, d, s: sig.bmp_t(x * 50, s),
     "sign_z": lambda x, d, s: sig.sign_z(x, s),
-    "wilcoxon_w": lambda x, d, s: sig.wilcoxon_w(x, s),
+    "wilcoxon_w": lambda x, d, s: rt.wilcoxon_w(x, s),
     "skew_adj_t": lambda x, d, s: sig.skew_adj_t(x, s),
 }
 
@@ -58,10 +60,10 @@ def test_each_cross_sectional_statistic_per_group(name: str) -> None:
     x, codes = _sample(1)
     dof = np.where(codes == 4, 2.0, 100.0)  # group 4: some d_i <= 2
     G = len(SIZES)
-    grouped = CROSS[name](x, dof, sig.Segments(codes, G))
+    grouped = CROSS[name](x, dof, Segments(codes, G))
     for g in range(G):
         m = codes == g
-        _same(grouped, CROSS[name](x[m], dof[m], sig.Segments.whole(int(m.sum()))), g)
+        _same(grouped, CROSS[name](x[m], dof[m], Segments.whole(int(m.sum()))), g)
 
 
 def test_kolari_pynnonen_and_generalized_sign_per_group() -> None:
@@ -71,13 +73,13 @@ def test_kolari_pynnonen_and_generalized_sign_per_group() -> None:
     pos = np.array([50.0, 10, 0, 30, 40, 55, 100])
     est = np.array([100.0, 20, 20, 60, 0, 110, 100])
     dof = np.full(x.size, 120.0)
-    seg = sig.Segments(codes, G)
+    seg = Segments(codes, G)
     kp_z = sig.kp_patell_z(x * 50, dof, rbar, seg)
     kp_t = sig.kp_bmp_t(x * 50, rbar, seg)
     gs = sig.generalized_sign_z(x, pos, est, seg)
     for g in range(G):
         m = codes == g
-        one = sig.Segments.whole(int(m.sum()))
+        one = Segments.whole(int(m.sum()))
         _same(kp_z, sig.kp_patell_z(x[m] * 50, dof[m], rbar[g : g + 1], one), g)
         _same(kp_t, sig.kp_bmp_t(x[m] * 50, rbar[g : g + 1], one), g)
         _same(gs, sig.generalized_sign_z(x[m], pos[g : g + 1], est[g : g + 1], one), g)
@@ -93,16 +95,16 @@ def test_event_day_statistics_per_group() -> None:
     caar = np.array([0.01, 0.02, np.nan, -0.03, 0.0])
     n = np.array([4, 3, 0, 9, 2])
     bw = sig.bw1985_t(values, present, caar, 3)
-    co = sig.corrado_rank_z(values, present | (np.arange(D) >= 25), 25, 5, n)
+    co = rt.corrado_rank_z(values, present | (np.arange(D) >= 25), 25, 5, n)
     u0 = rng.uniform(-0.5, 0.5, int(n.sum()))
     codes = np.repeat(np.arange(G), n)
-    gr = sig.grank_t(u0, sig.Segments(codes, G), values, np.where(present, 3.0, 0.0))
+    gr = rt.grank_t(u0, Segments(codes, G), values, np.where(present, 3.0, 0.0))
     for g in range(G):
         r = slice(g, g + 1)
         _same(bw, sig.bw1985_t(values[r], present[r], caar[r], 3), g)
-        _same(co, sig.corrado_rank_z(values[r], present[r] | (np.arange(D) >= 25), 25, 5, n[r]), g)
-        one = sig.Segments.whole(int(n[g]))
-        _same(gr, sig.grank_t(u0[codes == g], one, values[r], np.where(present[r], 3.0, 0.0)), g)
+        _same(co, rt.corrado_rank_z(values[r], present[r] | (np.arange(D) >= 25), 25, 5, n[r]), g)
+        one = Segments.whole(int(n[g]))
+        _same(gr, rt.grank_t(u0[codes == g], one, values[r], np.where(present[r], 3.0, 0.0)), g)
 
 
 # -- the engine: a grouped run equals separate runs

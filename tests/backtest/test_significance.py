@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from backtest import ranktests as rt
 from backtest import significance as sig
 from backtest.crossevent import CalendarSums, kp_rbar
+from backtest.groups import Segments
 from backtest.ranks import rank_rows, rank_rows_and_prefix
 
 
@@ -40,8 +42,8 @@ def one(o: sig.Outcomes) -> One:
     )
 
 
-def whole(x: np.ndarray) -> sig.Segments:
-    return sig.Segments.whole(x.size)
+def whole(x: np.ndarray) -> Segments:
+    return Segments.whole(x.size)
 
 
 class Single:
@@ -80,7 +82,7 @@ class Single:
         start = every.size - window.size
         assert np.array_equal(every[start:], window)
         present = np.ones(dbar.shape, bool)
-        return one(sig.corrado_rank_z(dbar, present, start, window.size, np.array([1])))
+        return one(rt.corrado_rank_z(dbar, present, start, window.size, np.array([1])))
 
     @staticmethod
     def generalized_sign_z(car: np.ndarray, n_pos: float, n_est: float) -> One:
@@ -92,11 +94,11 @@ class Single:
 
     @staticmethod
     def wilcoxon_w(car: np.ndarray) -> One:
-        return one(sig.wilcoxon_w(car, whole(car)))
+        return one(rt.wilcoxon_w(car, whole(car)))
 
     @staticmethod
     def grank_t(u0: np.ndarray, ubar: np.ndarray, nt: np.ndarray) -> One:
-        return one(sig.grank_t(u0, whole(u0), ubar[None, :], nt[None, :]))
+        return one(rt.grank_t(u0, whole(u0), ubar[None, :], nt[None, :]))
 
     @staticmethod
     def skew_adj_t(bhar: np.ndarray) -> One:
