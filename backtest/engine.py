@@ -11,6 +11,7 @@ the specification.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -31,13 +32,13 @@ from backtest.inputs import (
     session_days,
 )
 from backtest.measured import Layout
-from backtest.measures import Returns
+from backtest.measures import Measure, Returns
 from backtest.models import get_model
 from backtest.panel import build_panel, last_data_index, locate
 from backtest.result import EventStudyResult
 from backtest.windows import catalog_positions, clean_coverage, confounders, own_catalog_position
 
-__all__ = ["STATUSES", "run_event_study"]
+__all__ = ["STATUSES", "StudyOutput", "run_event_study", "study"]
 
 
 def run_event_study(
@@ -104,30 +105,64 @@ def run_event_study(
     >>> print(result.summary())  # doctest: +SKIP
     """
     config = config if config is not None else EventStudyConfig()
-    model = get_model(config.model)
-    measure = Returns(config, model)
-    ev = normalise_events(events)
+    measure = Returns(config, get_model(config.model))
     ret = normalise_returns(returns)
+    out = study(
+        measure, events, ret, "returns", factors=factors, sessions=sessions, catalog=catalog
+    )
+    return EventStudyResult(config=config, tests=out.tests, rbar=out.rbar, **out.frames)
+
+
+@dataclass(frozen=True)
+class StudyOutput:
+    """What :func:`study` measured: the measure's frames, the tests frame, r̄."""
+
+    frames: dict[str, pl.DataFrame]
+    tests: pl.DataFrame
+    rbar: float | None
+
+
+def study(
+    measure: Measure,
+    events: pl.DataFrame,
+    values: pl.DataFrame,
+    name: str,
+    *,
+    factors: pl.DataFrame | None = None,
+    sessions: Sequence[date] | pl.Series | None = None,
+    catalog: pl.DataFrame | None = None,
+) -> StudyOutput:
+    """Measure any :class:`~backtest.measures.base.Measure` around the events and test it.
+
+    The engine core behind :func:`run_event_study` (which is ``study`` with the
+    returns measure). ``values`` is a long ``ticker, date, <measure.reads>``
+    frame (normalised, e.g. by :func:`backtest.inputs.normalise_values`; its name
+    in messages is ``name``); the other arguments are those of
+    :func:`run_event_study`. Returns the measure's frames (``measure.frame_names``),
+    the cross-event tests (``skew_adj_t`` is null for a measure without ``bhar``)
+    and r̄.
+    """
+    config, model = measure.config, measure.model
+    ev = normalise_events(events)
     fac = None
     if model.needs_factors:
         if factors is None:
             raise InputSchemaError(
-                f"model {config.model!r} needs the factors frame (date, "
+                f"model {model.name!r} needs the factors frame (date, "
                 f"{', '.join(model.factor_columns)} as fractions); pass factors=...",
                 frame="factors",
             )
-        fac = normalise_factors(factors, model.factor_columns, config.model)
-    days = session_days(sessions, ret)
+        fac = normalise_factors(factors, model.factor_columns, model.name)
+    days = session_days(sessions, values)
     cat = catalog_positions(normalise_catalog(catalog, ev), days)
     panel = build_panel(
-        ret,
-        "returns",
+        values,
+        name,
         days,
         measure.reads,
         benchmark=config.benchmark,
         series=series_on_sessions(fac, days, model.factor_columns) if fac is not None else None,
     )
-    del ret
     data = measure.prepare(panel)
     p0, p1 = config.event_period
     groups = Groups.of(ev.get_column("group") if "group" in ev.columns else None, ev.height)
@@ -160,9 +195,8 @@ def run_event_study(
         config, panel.n_sessions, layout.est_rel.size, layout.ev_rel.size, groups
     )
     measured = measure_all(ctx, rows, pos, own, acc.add)
-    tests, rbar = acc.finish(
-        measured.car, measured.var_car, measured.dof, measured.extra["bhar"], measured.w_code
-    )
+    bhar = measured.extra.get("bhar", np.full(measured.car.shape, np.nan))
+    tests, rbar = acc.finish(measured.car, measured.var_car, measured.dof, bhar, measured.w_code)
     del acc
     conf = confounders(
         ev,
@@ -172,5 +206,4 @@ def run_event_study(
         windows=[*config.windows, config.event_period],
         market_wide=config.market_wide_categories,
     )
-    frames = measure.frames(ev, layout, measured, conf)
-    return EventStudyResult(config=config, tests=tests, rbar=rbar, **frames)
+    return StudyOutput(frames=measure.frames(ev, layout, measured, conf), tests=tests, rbar=rbar)

@@ -149,20 +149,31 @@ def normalise_catalog(catalog: pl.DataFrame | None, events: pl.DataFrame) -> pl.
     return out.unique(["event_id", "ticker"], keep="first").sort("event_id", "ticker")
 
 
-def normalise_returns(returns: pl.DataFrame) -> pl.DataFrame:
-    """``ticker, date, ret`` (Float64; NaN and infinities become null), keys unique."""
-    hint = "returns has one row per ticker and session: ticker, date, ret (simple total return)"
-    require_columns(returns, "returns", {"ticker": "str", "date": "date", "ret": "num"}, hint=hint)
-    out = returns.select(
+def normalise_values(
+    frame: pl.DataFrame, name: str, columns: Sequence[str], *, hint: str = ""
+) -> pl.DataFrame:
+    """``ticker, date`` and the numeric ``columns`` (Float64; NaN and infinities become null).
+
+    Duplicate ``(ticker, date)`` rows are found on the panel
+    (:func:`place_on_sessions`).
+    """
+    need = {"ticker": "str", "date": "date", **dict.fromkeys(columns, "num")}
+    require_columns(frame, name, need, hint=hint)
+    out = frame.select(
         pl.col("ticker").cast(pl.String),
         pl.col("date").cast(pl.Date),
-        pl.col("ret").cast(pl.Float64),
+        *[pl.col(c).cast(pl.Float64) for c in columns],
     )
-    no_nulls(out, "returns", ["ticker", "date"])
-    # duplicate (ticker, date) rows are found on the panel (backtest.panel.build_panel)
+    no_nulls(out, name, ["ticker", "date"])
     return out.with_columns(
-        pl.when(pl.col("ret").is_finite()).then(pl.col("ret")).otherwise(None).alias("ret")
+        pl.when(pl.col(c).is_finite()).then(pl.col(c)).otherwise(None).alias(c) for c in columns
     )
+
+
+def normalise_returns(returns: pl.DataFrame) -> pl.DataFrame:
+    """``ticker, date, ret`` (Float64; NaN and infinities become null)."""
+    hint = "returns has one row per ticker and session: ticker, date, ret (simple total return)"
+    return normalise_values(returns, "returns", ("ret",), hint=hint)
 
 
 def normalise_factors(factors: pl.DataFrame, needed: Sequence[str], model: str) -> pl.DataFrame:
