@@ -21,7 +21,8 @@ Abnormal volume (Campbell and Wasley 1996: ``ln(volume)`` against its
 estimation-window mean, standardised by its estimation-window standard
 deviation) or abnormal volatility are one module each: a subclass that reads
 ``("volume",)`` (or squares the abnormal returns), picks its model and names
-its frames, with no change to the engine core.
+its frames, run by :func:`backtest.engine.study` with no change to the engine
+core (``tests/backtest/test_measures.py`` does it for log volume).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class Measure(ABC):
     config
         The study configuration (windows, model, variance convention, ...).
     model
-        The expected-value model (default: ``config.model``).
+        The expected-value model (for returns: ``config.model``'s).
     """
 
     #: Name of the measure.
