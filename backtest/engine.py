@@ -27,7 +27,7 @@ from backtest.inputs import (
     normalise_catalog,
     normalise_events,
     normalise_factors,
-    normalise_returns,
+    normalise_values,
     series_on_sessions,
     session_days,
 )
@@ -106,10 +106,7 @@ def run_event_study(
     """
     config = config if config is not None else EventStudyConfig()
     measure = Returns(config, get_model(config.model))
-    ret = normalise_returns(returns)
-    out = study(
-        measure, events, ret, "returns", factors=factors, sessions=sessions, catalog=catalog
-    )
+    out = study(measure, events, returns, factors=factors, sessions=sessions, catalog=catalog)
     return EventStudyResult(config=config, tests=out.tests, rbar=out.rbar, **out.frames)
 
 
@@ -126,7 +123,6 @@ def study(
     measure: Measure,
     events: pl.DataFrame,
     values: pl.DataFrame,
-    name: str,
     *,
     factors: pl.DataFrame | None = None,
     sessions: Sequence[date] | pl.Series | None = None,
@@ -136,14 +132,15 @@ def study(
 
     The engine core behind :func:`run_event_study` (which is ``study`` with the
     returns measure). ``values`` is a long ``ticker, date, <measure.reads>``
-    frame (normalised, e.g. by :func:`backtest.inputs.normalise_values`; its name
-    in messages is ``name``); the other arguments are those of
-    :func:`run_event_study`. Returns the measure's frames (``measure.frame_names``),
-    the cross-event tests (``skew_adj_t`` is null for a measure without ``bhar``)
-    and r̄.
+    frame, called ``measure.frame`` in messages (``"returns"``); the other
+    arguments are those of :func:`run_event_study`. Returns the measure's frames
+    (``measure.frame_names``), the cross-event tests (``skew_adj_t`` is null for a
+    measure without ``bhar``) and r̄.
     """
     config, model = measure.config, measure.model
     ev = normalise_events(events)
+    name = measure.frame
+    vals = normalise_values(values, name, measure.reads, hint=measure.frame_hint)
     fac = None
     if model.needs_factors:
         if factors is None:
@@ -153,16 +150,17 @@ def study(
                 frame="factors",
             )
         fac = normalise_factors(factors, model.factor_columns, model.name)
-    days = session_days(sessions, values)
+    days = session_days(sessions, vals)
     cat = catalog_positions(normalise_catalog(catalog, ev), days)
     panel = build_panel(
-        values,
+        vals,
         name,
         days,
         measure.reads,
         benchmark=config.benchmark,
         series=series_on_sessions(fac, days, model.factor_columns) if fac is not None else None,
     )
+    del vals  # the panel holds the values now
     data = measure.prepare(panel)
     p0, p1 = config.event_period
     groups = Groups.of(ev.get_column("group") if "group" in ev.columns else None, ev.height)

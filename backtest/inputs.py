@@ -170,12 +170,6 @@ def normalise_values(
     )
 
 
-def normalise_returns(returns: pl.DataFrame) -> pl.DataFrame:
-    """``ticker, date, ret`` (Float64; NaN and infinities become null)."""
-    hint = "returns has one row per ticker and session: ticker, date, ret (simple total return)"
-    return normalise_values(returns, "returns", ("ret",), hint=hint)
-
-
 def normalise_factors(factors: pl.DataFrame, needed: Sequence[str], model: str) -> pl.DataFrame:
     """``date`` plus the ``needed`` factor columns as Float64 fractions."""
     hint = (
@@ -323,8 +317,11 @@ def place_on_sessions(
                 column="date",
             )
     row, col = row[on], col[on]
-    counts = np.bincount(row * T + col, minlength=len(names) * T)
-    if (counts > 1).any():
+    flat = row * T + col
+    present = np.zeros(len(names) * T, dtype=bool)
+    present[flat] = True
+    if np.count_nonzero(present) < flat.size:  # two rows on one cell
+        counts = np.bincount(flat, minlength=present.size)
         i = int(np.flatnonzero(counts > 1)[0])
         raise InputSchemaError(
             f"{name} has {int(counts[counts > 1].sum())} rows with a duplicate (ticker, date), "
@@ -338,7 +335,7 @@ def place_on_sessions(
         m = np.full((len(names), T), np.nan)
         m[row, col] = np.asarray(rows.get_column(c).to_numpy(), dtype=np.float64)[on]
         values[c] = m
-    return Grid(tickers=names, values=values, present=counts.reshape(len(names), T) > 0)
+    return Grid(tickers=names, values=values, present=present.reshape(len(names), T))
 
 
 def series_on_sessions(

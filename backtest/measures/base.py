@@ -4,7 +4,8 @@ The engine core (:mod:`backtest.blocks`, :mod:`backtest.crossevent`) knows
 windows, statuses, cumulation and the cross-event tests; a :class:`Measure`
 says *what* is measured:
 
-* its ``name`` and the panel columns it ``reads`` (``("ret",)`` for returns);
+* its ``name``, its input frame (``frame``) and the panel columns it ``reads``
+  (``("ret",)`` of ``returns`` for returns);
 * :meth:`Measure.prepare`: the per-ticker values ``y_it`` and the calendar
   series its expected-value model uses, in the measure's units (e.g.
   ``ln(1 + R)`` for log returns, ``ln(volume)`` for abnormal volume);
@@ -112,8 +113,11 @@ class Measure(ABC):
 
     #: Name of the measure.
     name: ClassVar[str]
-    #: Columns of the panel the measure reads.
+    #: Columns of the panel the measure reads (numeric columns of its input frame).
     reads: ClassVar[tuple[str, ...]]
+    #: Name of its input frame (``ticker, date, <reads>``) in messages, and what it holds.
+    frame: ClassVar[str]
+    frame_hint: ClassVar[str] = ""
     #: Result frames the measure contributes (:meth:`frames`).
     frame_names: ClassVar[tuple[str, ...]]
 

@@ -45,6 +45,10 @@ class Returns(Measure):
 
     name = "returns"
     reads = ("ret",)
+    frame = "returns"
+    frame_hint = (
+        "returns has one row per ticker and session: ticker, date, ret (simple total return)"
+    )
     frame_names = ("diagnostics", "ar", "car", "car_path", "aar")
 
     def prepare(self, panel: Panel) -> MeasureData:

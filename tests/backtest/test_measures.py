@@ -16,7 +16,6 @@ import pytest
 from backtest.config import EventStudyConfig
 from backtest.engine import study
 from backtest.frames import daily_frame, window_frame
-from backtest.inputs import normalise_values
 from backtest.measured import Layout, Measured
 from backtest.measures import Measure, MeasureData, Returns
 from backtest.models import get_model
@@ -28,6 +27,7 @@ class LogVolume(Measure):
 
     name = "log_volume"
     reads = ("volume",)
+    frame = "volume"
     frame_names = ("av", "cav")
 
     def prepare(self, panel: Panel) -> MeasureData:
@@ -69,9 +69,7 @@ def test_a_new_measure_runs_through_the_engine_core() -> None:
         windows=((0, 0), (-1, 1)),
     )
     measure = LogVolume(config, get_model("constant_mean"))
-    out = study(
-        measure, events, normalise_values(frame, "volume", ("volume",)), "volume", sessions=days
-    )
+    out = study(measure, events, frame, sessions=days)
     assert set(out.frames) == set(LogVolume.frame_names)
     av = out.frames["av"].filter(pl.col("rel_day") == 0)
     for i, t in enumerate(["A", "B"]):
