@@ -50,7 +50,7 @@ def run_trades(
         The :class:`TradeRule`.
     actions
         Optional ``ACTION_SCHEMA`` frame; cash dividends (split-adjusted, per
-        share) are paid to long positions held over the ex-date (module notes).
+        share) are paid to long positions held over the ex-date (:mod:`backtest.trading`).
         Split rows are ignored: prices are split-adjusted.
     sessions
         Sorted session dates (default: the unique dates of ``prices``).
@@ -78,11 +78,11 @@ def run_trades(
 
     Notes
     -----
-    Module docstring: gross ``R = (P_x + D)/P_e - 1``, ``net = s·R - cost``,
+    :mod:`backtest.trading`: gross ``R = (P_x + D)/P_e - 1``, ``net = s·R - cost``,
     ``hedged = s·(R - h·R_b) - cost - hedge_cost``. Statistics are over the
     ``ok`` trades, unweighted, with a paired bootstrap (the same resampled
     trades for every series). The equity curve compounds the exit-session
-    cohorts (module notes).
+    cohorts (:mod:`backtest.trading`, "Equity curve").
     """
     if not isinstance(rule, TradeRule):
         raise TradingError(f"rule must be a TradeRule, got {type(rule).__name__}", field="rule")
