@@ -183,14 +183,16 @@ class CrossEventAccumulator:
         rs = np.where(mask, est_ranks / (L + 2.0)[:, None], 0.0)
         del est_ranks
         where = block.est_index[idx]
-        self.all_total += weighted_count(where[mask], weights=u[mask], minlength=self.T)
+        u_on = u[mask]
+        calendar = weighted_count(where[mask], u_on, self.T)
+        self.all_total += calendar
         self.all_n += idx.size
         key = where + (g * self.T)[:, None] if G > 1 else where
         dense = self.r_total[0].dense
         if dense:
-            total = weighted_count(key[mask], weights=u[mask], minlength=G * self.T)
+            total = calendar if G == 1 else weighted_count(key[mask], u_on, G * self.T)
         # every window's sums = the block's sums minus those of its few invalid rows
-        rows = RowGroups(g)
+        rows = RowGroups(g, G)
         arrays = (E0, mask, U0, has_u, rs)
         sums = tuple(rows.sum(x) for x in arrays)
         for j in range(len(self.config.windows)):
@@ -198,7 +200,7 @@ class CrossEventAccumulator:
             out = np.flatnonzero(~sel)
             e_sum, e_cnt, u_sum, u_cnt, r_sum = sums
             if out.size:
-                sub = RowGroups(g[out])
+                sub = RowGroups(g[out], G)
                 at = np.searchsorted(rows.groups, sub.groups)
                 e_sum, e_cnt, u_sum, u_cnt, r_sum = (
                     _minus(s, at, sub.sum(x[out])) for s, x in zip(sums, arrays, strict=True)
@@ -349,7 +351,7 @@ class CrossEventAccumulator:
                 z, L, gi = z[sel], L[sel], gi[sel]
             x = star[gi][:, None]
             g = (z > x).view(np.uint8) + (z >= x).view(np.uint8)  # NaN compares False
-            rows = RowGroups(codes[gi])
+            rows = RowGroups(codes[gi], self.groups.n_groups)
             num[rows.groups] += rows.weighted_sum(0.5 / (L + 2.0), g)
             u_event.append((1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5)
         cnt = self.e_cnt[j]

@@ -183,7 +183,7 @@ def average_frame(layout: Layout, m: Measured, names: tuple[str, str]) -> pl.Dat
     ar = m.ar[ok]
     codes = layout.groups.codes[ok]
     G, Lp = layout.groups.n_groups, ar.shape[1]
-    rows = RowGroups(codes)
+    rows = RowGroups(codes, G)
     has = np.isfinite(ar)
     n = np.zeros((G, Lp), dtype=np.int64)
     total, ss = np.zeros((G, Lp)), np.zeros((G, Lp))

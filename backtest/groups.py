@@ -9,6 +9,7 @@ study is one group.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -68,13 +69,17 @@ def weighted_count(codes: IntArray, weights: FloatArray, minlength: int) -> Floa
 class RowGroups:
     """Rows of a matrix by group, for per-group column sums.
 
-    ``groups`` are the distinct codes present, sorted; :meth:`sum` returns one
-    row per entry of ``groups``. With one group the sum is numpy's own
+    ``groups`` are the distinct codes present, sorted (``n_groups``, when given,
+    is the number of groups there can be); :meth:`sum` returns one row per entry
+    of ``groups``. With one group the sum is numpy's own
     ``X.sum(axis=0)``, so an ungrouped study keeps its exact numbers.
     """
 
-    def __init__(self, codes: IntArray) -> None:
-        self.groups: IntArray = np.unique(codes)
+    def __init__(self, codes: IntArray, n_groups: int | None = None) -> None:
+        if n_groups == 1:  # known to be one group: no need to look
+            self.groups: IntArray = np.zeros(min(codes.size, 1), dtype=np.int64)
+        else:
+            self.groups = np.unique(codes)
         self.single = self.groups.size == 1
         if not self.single:
             self.order = np.argsort(codes, kind="stable")
@@ -120,9 +125,16 @@ class Segments:
         """The values where ``keep`` is True, in the same groups."""
         return Segments(self.codes[keep], self.n_groups)
 
-    def count(self) -> IntArray:
+    @cached_property
+    def counts(self) -> IntArray:
         """Number of values per group."""
+        if self.n_groups == 1:
+            return np.asarray([self.codes.size], dtype=np.int64)
         return np.bincount(self.codes, minlength=self.n_groups).astype(np.int64)
+
+    def count(self) -> IntArray:
+        """Number of values per group (a copy of :attr:`counts`)."""
+        return self.counts.copy()
 
     def sum(self, x: FloatArray) -> FloatArray:
         """``Σ x`` per group."""
@@ -169,7 +181,7 @@ def flatten(values: FloatArray, present: BoolArray) -> tuple[FloatArray, Segment
 def group_ranks(values: FloatArray, seg: Segments) -> tuple[FloatArray, BoolArray]:
     """Average ranks (1-based) of ``values`` within their groups, and which groups have ties."""
     n = values.shape[0]
-    order = np.lexsort((values, seg.codes))
+    order = np.argsort(values) if seg.n_groups == 1 else np.lexsort((values, seg.codes))
     sv, sg = values[order], seg.codes[order]
     new = np.ones(n, dtype=bool)
     new[1:] = (sv[1:] != sv[:-1]) | (sg[1:] != sg[:-1])
