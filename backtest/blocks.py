@@ -182,16 +182,25 @@ def measure_all(
     rows: IntArray,
     pos: IntArray,
     own_pos: IntArray,
-    add: Callable[[Block, int], None],
+    add: Callable[[Block, IntArray], None],
 ) -> Measured:
-    """Measure every observation in blocks of :data:`BLOCK`; ``add(block, offset)`` sees each."""
+    """Measure every observation in blocks of :data:`BLOCK`.
+
+    ``add(block, index)`` sees each block with the rows of its observations.
+    With groups the blocks are cut from the observations in group order (so a
+    group's observations are in consecutive blocks, see
+    :class:`backtest.crossevent.CalendarSums`); the result is in the study's order.
+    """
     parts: dict[str, list[np.ndarray]] = {}
     n = rows.shape[0]
+    grouped = ctx.layout.groups.labels is not None
+    order = np.argsort(ctx.layout.groups.codes, kind="stable") if grouped else np.arange(n)
     for start in range(0, max(n, 1), BLOCK):  # blocks of observations, not single ones
-        sl = slice(start, start + BLOCK)
-        block = measure_block(ctx, rows[sl], pos[sl], own_pos[sl])
+        index = order[start : start + BLOCK]
+        block = measure_block(ctx, rows[index], pos[index], own_pos[index])
         if n:
-            add(block, start)
+            add(block, index)
         for name, value in Measured.slim(block).items():
             parts.setdefault(name, []).append(value)
-    return Measured.stack(parts)
+    measured = Measured.stack(parts)
+    return measured.take(np.argsort(order)) if grouped else measured

@@ -52,9 +52,6 @@ TESTS_SCHEMA: dict[str, pl.DataType] = {
     "note": pl.String(),
 }
 
-#: Calendar-aligned r̄ sums are dense ``(G, T)`` arrays up to this many cells per window.
-DENSE_CELLS = 1 << 22
-
 
 def kp_rbar(norm2: FloatArray, n: FloatArray) -> FloatArray:
     """``r̄ = (‖Σ_i u_i‖² − N) / (N (N − 1))`` per group (NaN for N < 2)."""
@@ -64,51 +61,62 @@ def kp_rbar(norm2: FloatArray, n: FloatArray) -> FloatArray:
 
 
 class CalendarSums:
-    """Per group, ``Σ_i u_i`` on the calendar and its squared norm ``‖Σ_i u_i‖²``.
+    """Per group, the squared norm ``‖Σ_i u_i‖²`` of calendar-aligned ``u_i``.
 
-    Dense ``(G, T)`` when that is small (one group: a ``(T,)`` vector), else sparse
-    (sorted ``group · T + session`` keys with their sums, merged as they grow).
+    One group: the ``(T,)`` vector ``Σ_i u_i``, added block by block
+    (:meth:`add_total`). Several groups: blocks come in group order
+    (:func:`backtest.blocks.measure_all`), so a group is complete once a block
+    holds a later one. Each block's values are summed per (group, session) cell
+    (a dense ``(groups of the block, T)`` array when small, else a sort of the
+    cells), the norms of its complete groups are added up, and only the cells of
+    the group still open are carried to the next block (:meth:`add`). Memory
+    stays bounded by the block size whatever the number of groups.
     """
+
+    #: Largest dense (groups of a block × sessions) array, in cells.
+    DENSE_CELLS = 1 << 22
 
     def __init__(self, n_groups: int, n_sessions: int) -> None:
         self.G, self.T = n_groups, n_sessions
-        self.dense = n_groups * n_sessions <= DENSE_CELLS
-        self.total = np.zeros(n_groups * n_sessions if self.dense else 0)
-        self.keys: list[IntArray] = []
-        self.sums: list[FloatArray] = []
-        self.pending = 0
-
-    def add(self, key: IntArray, u: FloatArray) -> None:
-        """Add the values ``u`` at the flat cells ``key`` (``group · T + session``; sparse)."""
-        uniq, inv = np.unique(key, return_inverse=True)
-        self.keys.append(uniq)
-        self.sums.append(weighted_count(inv, u, uniq.size))
-        self.pending += uniq.size
-        if self.pending > 4 * DENSE_CELLS:
-            self._merge()
+        self.total = np.zeros(n_sessions if n_groups == 1 else 0)
+        self.done = np.zeros(n_groups)
+        self.carry_keys = np.zeros(0, dtype=np.int64)  # group · T + session
+        self.carry_sums = np.zeros(0)
 
     def add_total(self, total: FloatArray) -> None:
-        """Add a dense block total (dense mode only)."""
+        """Add a block's ``Σ_i u_i`` (one group)."""
         self.total += total
 
-    def _merge(self) -> None:
-        if len(self.keys) > 1:
-            uniq, inv = np.unique(np.concatenate(self.keys), return_inverse=True)
-            sums = weighted_count(inv, np.concatenate(self.sums), uniq.size)
-            self.keys, self.sums = [uniq], [sums]
-        self.pending = self.keys[0].size if self.keys else 0
+    def add(self, group: IntArray, session: IntArray, u: FloatArray, complete_below: int) -> None:
+        """Add ``u`` at the cells ``(group, session)``; groups with a code below
+        ``complete_below`` have no observation in later blocks."""
+        T = self.T
+        key = np.concatenate([self.carry_keys, group * T + session])
+        u = np.concatenate([self.carry_sums, u])
+        if key.size == 0:
+            return
+        lo, hi = int(key.min() // T), int(key.max() // T)
+        if (hi - lo + 1) * T <= self.DENSE_CELLS:
+            cells = weighted_count(key - lo * T, u, (hi - lo + 1) * T).reshape(hi - lo + 1, T)
+            k = max(0, min(complete_below, hi + 1) - lo)  # groups lo .. lo + k - 1 are complete
+            self.done[lo : lo + k] += np.einsum("gt,gt->g", cells[:k], cells[:k])
+            rows, cols = np.nonzero(cells[k:])
+            self.carry_keys = ((lo + k + rows) * T + cols).astype(np.int64)
+            self.carry_sums = cells[k:][rows, cols]
+            return
+        keys, inv = np.unique(key, return_inverse=True)
+        sums = weighted_count(inv, u, keys.size)
+        g = keys // T
+        fin = g < complete_below
+        self.done += weighted_count(g[fin], sums[fin] ** 2, self.G)
+        self.carry_keys, self.carry_sums = keys[~fin], sums[~fin]
 
     def norm2(self) -> FloatArray:
         """``(G,)`` the squared norms."""
-        if self.dense:
-            if self.G == 1:
-                return np.asarray([self.total @ self.total])
-            t = self.total.reshape(self.G, self.T)
-            return np.asarray(np.einsum("gt,gt->g", t, t))
-        self._merge()
-        if not self.keys:
-            return np.zeros(self.G)
-        return weighted_count(self.keys[0] // self.T, weights=self.sums[0] ** 2, minlength=self.G)
+        if self.G == 1:
+            return np.asarray([self.total @ self.total])
+        open_groups = self.carry_keys // self.T
+        return self.done + weighted_count(open_groups, self.carry_sums**2, self.G)
 
 
 class CrossEventAccumulator:
@@ -124,6 +132,12 @@ class CrossEventAccumulator:
         Lengths ``Le`` of the estimation window and ``Lp`` of the event period.
     groups
         The group of every observation (one group when the study has none).
+
+    Notes
+    -----
+    :meth:`add` sees the blocks of :func:`backtest.blocks.measure_all`; with
+    several groups they come in group order, which lets the calendar sums of r̄
+    be finished group by group (:class:`CalendarSums`).
     """
 
     def __init__(
@@ -155,13 +169,17 @@ class CrossEventAccumulator:
         self.g_z: list[FloatArray] = []
         self.g_L: list[FloatArray] = []
 
-    def add(self, block: Block, offset: int) -> None:
-        """Add the observations of ``block`` (global rows ``offset + i``)."""
+    def add(self, block: Block, index: IntArray) -> None:
+        """Add the observations of ``block``; ``index`` are their rows in the study.
+
+        With several groups the blocks must come in group order (the codes of
+        ``index`` never decrease from one block to the next).
+        """
         idx = np.flatnonzero(block.code == OK)
         if idx.size == 0:
             return
         G = self.groups.n_groups
-        g = self.groups.codes[offset + idx]
+        g = self.groups.codes[index[idx]]
         fit = block.fit
         mask = block.est_mask[idx]
         resid = np.where(mask, fit.resid[idx], np.nan)
@@ -187,10 +205,7 @@ class CrossEventAccumulator:
         calendar = weighted_count(where[mask], u_on, self.T)
         self.all_total += calendar
         self.all_n += idx.size
-        key = where + (g * self.T)[:, None] if G > 1 else where
-        dense = self.r_total[0].dense
-        if dense:
-            total = calendar if G == 1 else weighted_count(key[mask], u_on, G * self.T)
+        complete_below = int(self.groups.codes[index].max())
         # every window's sums = the block's sums minus those of its few invalid rows
         rows = RowGroups(g, G)
         arrays = (E0, mask, U0, has_u, rs)
@@ -210,22 +225,21 @@ class CrossEventAccumulator:
             self.u_sum[j, rows.groups] += u_sum
             self.u_cnt[j, rows.groups] += u_cnt
             self.g_rsum[j, rows.groups] += r_sum
-            if dense:
-                r_tot = total
+            if G == 1:
+                r_tot = calendar
                 if out.size:
                     m_out = mask[out]
-                    r_tot = total - weighted_count(
-                        key[out][m_out], weights=u[out][m_out], minlength=G * self.T
-                    )
+                    r_tot = calendar - weighted_count(where[out][m_out], u[out][m_out], self.T)
                 self.r_total[j].add_total(r_tot)
             else:
                 m_sel = mask[sel]
-                self.r_total[j].add(key[sel][m_sel], u[sel][m_sel])
+                cell_group = np.broadcast_to(g[sel, None], m_sel.shape)[m_sel]
+                self.r_total[j].add(cell_group, where[sel][m_sel], u[sel][m_sel], complete_below)
             self.r_n[j] += np.bincount(g[sel], minlength=G)
             self.g_pos[j] += weighted_count(g[sel], weights=n_pos[sel], minlength=G)
             self.g_est[j] += weighted_count(g[sel], weights=L[sel], minlength=G)
         # GRANK needs sd(SCAR) of the whole window sample: keep the standardised residuals
-        self.g_index.append(idx + offset)
+        self.g_index.append(index[idx])
         self.g_z.append(resid / np.sqrt(fit.s2[idx])[:, None])
         self.g_L.append(L)
 
@@ -342,7 +356,7 @@ class CrossEventAccumulator:
         with np.errstate(invalid="ignore", divide="ignore"):
             star = scar / sd[codes]
         num = self.g_rsum[j].copy()
-        u_event: list[FloatArray] = []
+        u_event = np.full(valid.shape[0], np.nan)  # U_i0 by observation
         for gi, z, L in zip(self.g_index, self.g_z, self.g_L, strict=True):
             sel = valid[gi]
             if not sel.any():
@@ -353,11 +367,11 @@ class CrossEventAccumulator:
             g = (z > x).view(np.uint8) + (z >= x).view(np.uint8)  # NaN compares False
             rows = RowGroups(codes[gi], self.groups.n_groups)
             num[rows.groups] += rows.weighted_sum(0.5 / (L + 2.0), g)
-            u_event.append((1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5)
+            u_event[gi] = (1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5
         cnt = self.e_cnt[j]
         with np.errstate(invalid="ignore", divide="ignore"):
             ubar = num / cnt - 0.5
-        u = np.concatenate(u_event) if u_event else np.zeros(0)
+        u = u_event[valid]
         spread = (np.isnan(sd), "zero cross-sectional spread of SCAR", False)
         return grank_t(u, seg, ubar, cnt, undefined=[spread])
 

@@ -117,3 +117,8 @@ class Measured:
             if name.startswith("extra.")
         }
         return cls(**kw, extra=extra)
+
+    def take(self, index: IntArray) -> Measured:
+        """The observations at ``index``, in that order."""
+        kw = {f.name: getattr(self, f.name)[index] for f in fields(self) if f.name != "extra"}
+        return Measured(**kw, extra={k: v[index] for k, v in self.extra.items()})

@@ -15,9 +15,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from backtest import EventStudyConfig, InputSchemaError, run_event_study
+from backtest import EventStudyConfig, InputSchemaError, blocks, run_event_study
 from backtest import ranktests as rt
 from backtest import significance as sig
+from backtest.crossevent import CalendarSums
 from backtest.groups import Segments
 
 TOL = {"check_exact": False, "rel_tol": 1e-12, "abs_tol": 1e-12}
@@ -126,10 +127,30 @@ def study(
     return events, returns, days
 
 
-@pytest.mark.parametrize("model", ["market_model", "market_adjusted", "constant_mean"])
+@pytest.mark.parametrize(
+    ("model", "block", "dense"),
+    [
+        ("market_model", None, None),
+        ("market_adjusted", None, None),
+        ("constant_mean", None, None),
+        # groups spread over many blocks: calendar sums carried from block to block,
+        # in dense and in sorted (sparse) form
+        ("market_model", 7, None),
+        ("market_model", 7, 1),
+    ],
+    ids=["market_model", "market_adjusted", "constant_mean", "small-blocks", "small-sparse"],
+)
 def test_a_grouped_run_equals_separate_runs(
-    study: tuple[pl.DataFrame, pl.DataFrame, list[dt.date]], model: str
+    study: tuple[pl.DataFrame, pl.DataFrame, list[dt.date]],
+    model: str,
+    block: int | None,
+    dense: int | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if block is not None:
+        monkeypatch.setattr(blocks, "BLOCK", block)
+    if dense is not None:
+        monkeypatch.setattr(CalendarSums, "DENSE_CELLS", dense)
     events, returns, days = study
     config = EventStudyConfig(model=model, windows=((0, 0), (-1, 1), (0, 5)))
     catalog = events.drop("group")
