@@ -15,8 +15,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from backtest.models import needs_factors
 from events import SessionCalendar, nyse
-from jobs.definitions.study import FACTOR_MODELS, StudyDefinition
+from jobs.definitions.study import StudyDefinition
 from jobs.errors import UsageError
 from jobs.report.study.notebook import NotebookStudyRun
 from jobs.runs import TABLE_COLUMNS, StudyRun, package_version, result_frames
@@ -114,7 +115,7 @@ def run_study(
     actions = actions.filter(pl.col("date").is_between(start, last_completed))
     spec = definition.model
     factors = None
-    if spec.name in FACTOR_MODELS:
+    if needs_factors(spec.name):
         factors = store.factors(start, last_completed)  # type: ignore[arg-type]
         if factors.height == 0:
             raise UsageError(
