@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from backtest._typing import ModelName
+from backtest.names import ModelName
 from jobs.cli._common import (
     CategoryOption,
     EventOption,

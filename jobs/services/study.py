@@ -14,8 +14,9 @@ from typing import Any
 
 import polars as pl
 
+from backtest.models import needs_factors
 from events import SessionCalendar, nyse
-from jobs.definitions.study import FACTOR_MODELS, StudyDefinition
+from jobs.definitions.study import StudyDefinition
 from jobs.errors import UsageError
 from jobs.report.study.notebook import NotebookStudyRun
 from jobs.runs import StudyRun, package_version, result_frames
@@ -145,7 +146,7 @@ def _read(
     tickers = required.get_column("ticker").to_list()
     start: dt.date = required.get_column("start").min()  # type: ignore[assignment]
     factors = None
-    if definition.model.name in FACTOR_MODELS:
+    if needs_factors(definition.model.name):
         factors = db.market.factors(start, last_completed)
         if factors.height == 0:
             raise UsageError(

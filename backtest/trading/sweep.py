@@ -7,7 +7,8 @@ except for its entry and exit: entry ``<rule.entry.point>:k`` and exit
 matrices for all events and holding periods at once (one pass per entry
 offset); the only per-cell work is the overlap rule and the sums.
 
-The best cell of a sweep is an optimistic estimate (see :data:`SWEEP_WARNING`).
+The best cell of a sweep is an optimistic estimate: every result carries the
+``sweep_optimistic`` notice (:func:`backtest.notices.sweep_optimistic`).
 """
 
 from __future__ import annotations
@@ -15,35 +16,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy.stats import norm
 
-from backtest._typing import BoolArray, FloatArray, IntArray
-from backtest.trading import (
-    EventArrays,
-    TradeRule,
-    TradingError,
-    base_status,
-    check_lookahead,
-    compute_legs,
-    hedge_costs,
-    lookahead_mask,
-    overlap_order,
-    prepare_inputs,
-    resolve_overlaps,
-)
-
-SWEEP_WARNING = (
-    "The best cell of a sweep is optimistic: with {cells} cells tried on the same events, the "
-    "largest mean and t-statistic are picked from many noisy, correlated estimates (multiple "
-    "testing, data snooping). Treat it as a hypothesis and check it on other events or a later "
-    "period; a Bonferroni bound for {cells} cells at 5% (two-sided) needs |t| > {bound:.2f}."
-)
-
-CellValue = Literal["mean_hedged", "mean_net", "t_hedged", "t_net", "n"]
+from backtest._typing import CellValue, IntArray
+from backtest.errors import TradingError
+from backtest.notices import Notice, perfect_foresight, sweep_optimistic
+from backtest.trading.legs import base_status, compute_legs
+from backtest.trading.lookahead import check_lookahead, lookahead_mask
+from backtest.trading.overlap import apply_overlap, overlap_order
+from backtest.trading.panel import prepare_inputs
+from backtest.trading.rule import TradeRule, hedge_costs
+from backtest.trading.stats import moments
 
 
 def run_trade_sweep(
@@ -117,7 +103,7 @@ def run_trade_sweep(
     kmin = int(K.min())
     check_lookahead(ev, 2 * kmin + pe, f"{rule.entry.point}:{kmin:+d}", rule, field="entry_offsets")
     need_bench = rule.hedge != "none"
-    if need_bench and panel.bench < 0:
+    if need_bench and panel.benchmark_row < 0:
         raise TradingError(
             f"benchmark {rule.benchmark!r} has no prices; add its rows to prices or use "
             "hedge='none'",
@@ -136,7 +122,7 @@ def run_trade_sweep(
             panel, ev, base, entry, rule.entry.point, exit_, rule.exit.point, need_bench=need_bench
         )
         ok = legs.status == 0
-        n_overlap = _apply_overlap(ev, order, ok, entry, exit_, pe, px, rule.overlap)
+        n_overlap = apply_overlap(ev, order, ok, entry, exit_, pe, px, rule.overlap)
         R = np.where(ok, legs.ret, 0.0)
         net = s[:, None] * R - cost
         if need_bench:
@@ -145,8 +131,8 @@ def run_trade_sweep(
         else:
             hedged = net
         early, late = lookahead_mask(ev, 2 * int(k) + pe, sign=rule.direction == "sign")
-        n, mean_net, _, t_net = _moments(net, ok)
-        _, mean_h, sd_h, t_h = _moments(hedged, ok)
+        n, mean_net, _, t_net = moments(net, ok)
+        _, mean_h, sd_h, t_h = moments(hedged, ok)
         blocks.append(
             pl.DataFrame(
                 {
@@ -191,40 +177,6 @@ def _int_grid(values: Sequence[int], name: str) -> IntArray:
     return np.asarray(sorted(int(v) for v in items), dtype=np.int64)
 
 
-def _apply_overlap(
-    ev: EventArrays,
-    order: IntArray,
-    ok: BoolArray,
-    entry: IntArray,
-    exit_: IntArray,
-    pe: int,
-    px: int,
-    policy: str,
-) -> IntArray:
-    """Drop skipped trades from ``ok`` in place; the overlap count per holding period."""
-    counts = np.zeros(ok.shape[1], dtype=np.int64)
-    for j in range(ok.shape[1]):  # one call per cell; each is vectorised over events
-        idx = order[ok[order, j]]
-        kept, _, counts[j] = resolve_overlaps(
-            ev.row[idx], 2 * entry[idx, 0] + pe, 2 * exit_[idx, j] + px, policy
-        )
-        ok[idx[~kept], j] = False
-    return counts
-
-
-def _moments(x: FloatArray, ok: BoolArray) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
-    """Per column over the ``ok`` rows: n, mean, sample sd, t = mean / (sd / √n)."""
-    n = ok.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(ok, x, 0.0).sum(axis=0) / n
-        dev = np.where(ok, x - mean[None, :], 0.0)
-        sd = np.sqrt((dev * dev).sum(axis=0) / (n - 1))
-        t = mean / (sd / np.sqrt(n))
-    sd = np.where(n > 1, sd, np.nan)
-    t = np.where((n > 1) & (sd > 0), t, np.nan)
-    return n.astype(np.int64), np.where(n > 0, mean, np.nan), sd, t
-
-
 @dataclass(frozen=True)
 class TradeSweepResult:
     """What :func:`run_trade_sweep` measured.
@@ -251,10 +203,20 @@ class TradeSweepResult:
     n_events: int
 
     @property
+    def perfect_foresight(self) -> bool:
+        """True when a cell has a trade that entered before the news or its signal."""
+        return bool(self.cells.get_column("perfect_foresight").any())
+
+    @property
+    def notices(self) -> tuple[Notice, ...]:
+        """What a report must say: perfect foresight (if any), and that the best cell is optimistic."""
+        pf = (perfect_foresight(cells=True),) if self.perfect_foresight else ()
+        return (*pf, sweep_optimistic(self.cells.height))
+
+    @property
     def warning(self) -> str:
-        """Why the best cell overstates what the rule would earn."""
-        cells = self.cells.height
-        return SWEEP_WARNING.format(cells=cells, bound=float(norm.isf(0.025 / cells)))
+        """Why the best cell overstates what the rule would earn (the ``sweep_optimistic`` text)."""
+        return sweep_optimistic(self.cells.height).text
 
     def best(self, by: CellValue = "t_hedged") -> dict[str, Any] | None:
         """The cell with the largest ``by`` among cells with enough trades (None if none)."""
@@ -273,12 +235,8 @@ class TradeSweepResult:
     def summary(self) -> str:
         """Plain text: the rule, the grid of mean hedged returns (%), the best cell, the warning."""
         r = self.rule
-        lines = []
-        if self.cells.get_column("perfect_foresight").any():
-            lines.append(
-                "PERFECT FORESIGHT: some cells enter before the news is public "
-                "(allow_lookahead=True); their returns could not have been earned"
-            )
+        notices = self.notices
+        lines = [n.text for n in notices if n.code == "perfect_foresight"]
         lines.append(
             f"Sweep of {self.cells.height} cells over {self.n_events} events: {r.direction}, "
             f"entry {r.entry.point}:k, exit {r.exit.point}:k+h, {r.cost_bps:g} bps per side, "
@@ -307,7 +265,7 @@ class TradeSweepResult:
                 f"mean hedged {100 * best['mean_hedged']:+.3f}%, t {best['t_hedged']:.2f}, "
                 f"n {best['n']}"
             )
-        lines.append(self.warning)
+        lines.extend(n.text for n in notices if n.code == "sweep_optimistic")
         return "\n".join(lines)
 
     def __str__(self) -> str:
