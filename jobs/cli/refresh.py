@@ -56,6 +56,7 @@ def refresh(
     from jobs.runtime.logging import configure_logging, remove_logging
     from jobs.runtime.signals import stop_on_signals
     from jobs.services import refresh as rf
+    from jobs.services import refresh_history
     from jobs.services.recompute import recompute_hook
     from jobs.services.sources import default_source
 
@@ -64,10 +65,10 @@ def refresh(
         pass  # created (and seeded) if new, before the refresh decides what to track
     store = context(ctx).store()
     if history:
-        print_frame(rf.refresh_history_table(store, limit))
+        print_frame(refresh_history.refresh_history_table(store, limit))
         return
     if details is not None:
-        print_frame(rf.refresh_details(store, details))
+        print_frame(refresh_history.refresh_details(store, details))
         return
     when = as_of_moment(as_of)
     handler, stop = configure_logging(), threading.Event()

@@ -129,7 +129,7 @@ def import_price_files(
     parsed: list[ParsedFile] = []
     for p in paths:
         try:
-            one = read_file(p, ticker=ticker)
+            one = read_file(p, ticker=ticker, sessions=nyse().sessions)
             check_problems(one, skip_bad_rows=skip_bad_rows)
         except ImportFileError as exc:
             db.loads.record(

@@ -24,7 +24,7 @@ scheduler (:mod:`jobs.scheduler`) both call it. One run:
 5. records the run in ``refresh_runs`` (a ``running`` row at the start, its
    outcome at the end) and every tracked ticker in ``refresh_tickers`` (written
    with the outcome; the fetches are also logged per ticker in ``loads``).
-   :func:`refresh_history` and :func:`refresh_details` read them back.
+   :mod:`jobs.services.refresh_history` reads them back.
 
 Run statuses:
 
@@ -310,29 +310,35 @@ class _Run:
                 len(todo),
             )
             capped = CappedSource(self.source)
-            # 2. per ticker: fetch with the store released (readers get in; nothing is held
-            # while waiting on the network), then store it in a session and a transaction of
-            # its own, so a kill loses no ticker already fetched and never half of one
+            # 2. per ticker: fetch, then store it in a transaction of its own, so a kill loses
+            # no ticker already stored and never half of one. A remote source (the network)
+            # is fetched with the store released, so readers get in while it waits; a local
+            # one (files, memory) answers at once, so one session serves every ticker.
             interrupted = False
             unreachable = 0
-            for ticker in todo:
-                if stop is not None and stop.is_set():
-                    interrupted = True
-                    break
-                if unreachable >= UNREACHABLE_STOP:
-                    self.log.warning(
-                        "%d tickers in a row could not be fetched (network?): not trying the "
-                        "other %d",
-                        unreachable,
-                        len(todo) - len(results),
-                    )
-                    self.unreachable = True
-                    break
-                d = self._download(capped, ticker, spans.get(ticker), known)
-                result = self._store(d, capped, new=ticker not in spans)
-                self._log_ticker(result)
-                results.append(result)
-                unreachable = unreachable + 1 if result.transient else 0
+            remote = bool(getattr(self.source, "remote", True))
+            held: contextlib.AbstractContextManager[OpenStore | None] = (
+                contextlib.nullcontext(None) if remote else self.store.open(write=True)
+            )
+            with held as session:
+                for ticker in todo:
+                    if stop is not None and stop.is_set():
+                        interrupted = True
+                        break
+                    if unreachable >= UNREACHABLE_STOP:
+                        self.log.warning(
+                            "%d tickers in a row could not be fetched (network?): not trying the "
+                            "other %d",
+                            unreachable,
+                            len(todo) - len(results),
+                        )
+                        self.unreachable = True
+                        break
+                    d = self._download(capped, ticker, spans.get(ticker), known)
+                    result = self._store(d, capped, new=ticker not in spans, db=session)
+                    self._log_ticker(result)
+                    results.append(result)
+                    unreachable = unreachable + 1 if result.transient else 0
             interrupted = interrupted or (stop is not None and stop.is_set())
             changed = {r.ticker for r in results if r.changed}
             studies: list[str] = []
@@ -391,12 +397,18 @@ class _Run:
             started_at=self.store.clock(),
         )
 
-    def _store(self, d: ingest.Download, source: CappedSource, *, new: bool) -> TickerResult:
-        """Store one download in a session of its own (none is opened for a skipped ticker)."""
+    def _store(
+        self, d: ingest.Download, source: CappedSource, *, new: bool, db: OpenStore | None
+    ) -> TickerResult:
+        """Store one download in ``db``, or in a session of its own (none is opened for a
+        skipped ticker)."""
         if d.skipped is not None:
             return TickerResult(d.ticker, "skipped", d.start, d.end, error=d.skipped)
-        with self.store.open(write=True) as db:
+        if db is not None:
             o = ingest.store_download(db, d)
+        else:
+            with self.store.open(write=True) as own:
+                o = ingest.store_download(own, d)
         if o.error is not None:
             return TickerResult(
                 o.ticker, "error", o.start, o.end, error=o.error, transient=o.transient
@@ -550,81 +562,3 @@ def _one_line(exc: BaseException | str) -> str:
     if isinstance(exc, BaseException):
         return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
     return first
-
-
-# -- reading the record ------------------------------------------------------------------
-
-
-def refresh_history(store: Store, limit: int = 20) -> pl.DataFrame:
-    """The latest refresh runs, newest first (``reaction refresh --history``)."""
-    with store.open() as db:
-        runs = db.refresh_log.history(limit)
-    return pl.DataFrame(
-        [
-            {
-                "refresh_id": r.refresh_id,
-                "started_at": r.started_at,
-                "finished_at": r.finished_at,
-                "as_of": r.as_of,
-                "target_session": r.target_session,
-                "source": r.source,
-                "status": r.status,
-                "tickers_ok": r.tickers_ok,
-                "tickers_failed": r.tickers_failed,
-                "rows_inserted": r.rows_inserted,
-                "rows_revised": r.rows_revised,
-                "studies_recomputed": list(r.studies_recomputed),
-                "message": r.message,
-            }
-            for r in runs
-        ],
-        schema={
-            "refresh_id": pl.Int64,
-            "started_at": pl.Datetime("us", "UTC"),
-            "finished_at": pl.Datetime("us", "UTC"),
-            "as_of": pl.Datetime("us", "UTC"),
-            "target_session": pl.Date,
-            "source": pl.String,
-            "status": pl.String,
-            "tickers_ok": pl.Int64,
-            "tickers_failed": pl.Int64,
-            "rows_inserted": pl.Int64,
-            "rows_revised": pl.Int64,
-            "studies_recomputed": pl.List(pl.String),
-            "message": pl.String,
-        },
-    )
-
-
-def refresh_history_table(store: Store, limit: int = 20) -> pl.DataFrame:
-    """:func:`refresh_history` as ``reaction refresh --history`` prints it (times in UTC)."""
-    return refresh_history(store, limit).select(
-        "refresh_id",
-        pl.col("started_at").dt.strftime("%Y-%m-%d %H:%M:%S").alias("started (UTC)"),
-        "target_session",
-        "status",
-        pl.col("tickers_ok").alias("ok"),
-        pl.col("tickers_failed").alias("failed"),
-        pl.col("rows_inserted").alias("new"),
-        pl.col("rows_revised").alias("revised"),
-        pl.col("studies_recomputed").list.join(",").alias("studies"),
-        "message",
-    )
-
-
-def refresh_details(store: Store, refresh_id: int) -> pl.DataFrame:
-    """One run's per-ticker rows: failures first, then by ticker."""
-    with store.open() as db:
-        rows = db.refresh_log.details(refresh_id)
-    columns = {
-        "ticker": pl.String,
-        "status": pl.String,
-        "fetch_start": pl.Date,
-        "fetch_end": pl.Date,
-        "rows_inserted": pl.Int64,
-        "rows_revised": pl.Int64,
-        "new_actions": pl.Int64,
-        "refetched_history": pl.Boolean,
-        "error": pl.String,
-    }
-    return pl.DataFrame([{c: getattr(r, c) for c in columns} for r in rows], schema=columns)

@@ -115,6 +115,11 @@ class PriceSource(Protocol):
     Implementations: :class:`storage.sources.yahoo.YahooSource` (network) and
     :class:`storage.sources.files.FileSource` (a price file or a folder of them).
     Tests use :class:`storage.sources.memory.MemorySource`.
+
+    A source may say whether its fetches wait on the network with a ``remote`` attribute
+    (``YahooSource.remote`` is true, files and memory are false; a source without one counts
+    as remote): the refresh releases the store while a remote source is fetching, so readers
+    get in, and keeps one session for a local one, which answers at once.
     """
 
     name: str

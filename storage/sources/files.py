@@ -72,7 +72,7 @@ the rest and report the bad rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
@@ -90,15 +90,21 @@ from storage.sources.base import (
     check_ticker,
     empty_actions,
 )
+from storage.sources.file_checks import (
+    PRICES,
+    action_checks,
+    closed_weekday,
+    date_checks,
+    numbers,
+    price_checks,
+    reasons,
+    ticker_checks,
+)
 
 #: Session dates for the holiday check: ``datetime.date`` values, a ``datetime64[D]`` array
 #: (as ``events.nyse().sessions``) or a polars ``Date`` series.
 SessionDates: TypeAlias = Sequence[dt.date] | npt.NDArray[np.datetime64] | pl.Series
 
-#: The largest open, high, low, close, adj_close or dividend accepted.
-MAX_PRICE = 1e7
-#: The largest volume accepted (shares per session).
-MAX_VOLUME = 1e13
 MAX_PROBLEMS_SHOWN = 10
 MAX_DATES_SHOWN = 10
 
@@ -117,8 +123,7 @@ _YAHOO_NAMES = {
     "ticker": "ticker",
     "symbol": "ticker",
 }
-_PRICES = ("open", "high", "low", "close", "adj_close")
-_NUMBERS = {*_PRICES, "volume", "dividend", "split"}
+_NUMBERS = {*PRICES, "volume", "dividend", "split"}
 _KNOWN = {"date", "ticker", *_NUMBERS}
 _PER_TICKER = {"yahoo", "yahoo_div"}
 _ACTIONS = {"dividends", "yahoo_div", "splits"}
@@ -330,190 +335,6 @@ def read_file(
     return parsed
 
 
-# -- validation ------------------------------------------------------------------------
-
-#: A reason: an expression, or (column, explain) when the reason quotes the cell as Python
-#: does (``repr``); ``explain`` then runs once per distinct failing value, never per row.
-_Reason: TypeAlias = pl.Expr | tuple[str, Callable[[str], str]]
-
-
-@dataclass(frozen=True)
-class _Check:
-    fails: pl.Expr  # Boolean; null counts as passing
-    reason: _Reason
-
-
-def _missing(column: str, *, text: bool) -> pl.Expr:
-    if text:
-        return pl.col(column).is_null() | (pl.col(column).str.strip_chars() == "")
-    return pl.col(f"_{column}").is_null()
-
-
-def _numbers(frame: pl.DataFrame, columns: Sequence[str], *, text: bool) -> pl.DataFrame:
-    """Add ``_<column>`` as Float64 for each of ``columns`` (null when the file lacks it)."""
-    exprs: list[pl.Expr] = []
-    for c in columns:
-        if c not in frame.columns:
-            exprs.append(pl.lit(None, pl.Float64).alias(f"_{c}"))
-            exprs.append(pl.lit(None, pl.String if text else pl.Float64).alias(c))
-        elif text:
-            exprs.append(pl.col(c).str.strip_chars().cast(pl.Float64, strict=False).alias(f"_{c}"))
-        else:
-            exprs.append(pl.col(c).alias(f"_{c}"))
-    return frame.with_columns(exprs)
-
-
-def _number_checks(column: str, *, text: bool) -> list[_Check]:
-    value = pl.col(f"_{column}")
-    unreadable = (
-        ~_missing(column, text=text) & (value.is_null() | value.is_nan())
-        if text
-        else value.is_nan()
-    )
-    return [
-        _Check(unreadable, pl.format(f"{column} '{{}}' is not a number", pl.col(column))),
-        _Check(value.is_infinite(), pl.format(f"{column} {{}} is not a finite number", value)),
-    ]
-
-
-def _price_checks(*, text: bool) -> list[_Check]:
-    checks = [_Check(_missing("close", text=text), pl.lit("close is missing"))]
-    for c in ("close", "open", "high", "low", "adj_close"):
-        value = pl.col(f"_{c}")
-        checks += _number_checks(c, text=text)
-        checks.append(_Check(value <= 0, pl.format(f"{c} {{}} is not positive", value)))
-        checks.append(
-            _Check(
-                value > MAX_PRICE,
-                pl.format(
-                    f"{c} {{}} is above the largest price accepted ({MAX_PRICE:,.0f})", value
-                ),
-            )
-        )
-    volume = pl.col("_volume")
-    checks += _number_checks("volume", text=text)
-    checks.append(_Check(volume < 0, pl.format("volume {} is negative", volume)))
-    checks.append(
-        _Check(
-            volume > MAX_VOLUME,
-            pl.format(
-                f"volume {{}} is above the largest volume accepted ({MAX_VOLUME:,.0f})", volume
-            ),
-        )
-    )
-    o, hi, lo, cl = (pl.col(f"_{n}") for n in ("open", "high", "low", "close"))
-    return [
-        *checks,
-        _Check(hi < lo, pl.format("high {} is below low {}", hi, lo)),
-        _Check(cl > hi, pl.format("close {} is above high {}", cl, hi)),
-        _Check(cl < lo, pl.format("close {} is below low {}", cl, lo)),
-        _Check(o > hi, pl.format("open {} is above high {}", o, hi)),
-        _Check(o < lo, pl.format("open {} is below low {}", o, lo)),
-    ]
-
-
-def _action_checks(column: str, *, text: bool) -> list[_Check]:
-    value = pl.col(f"_{column}")
-    checks = [
-        _Check(_missing(column, text=text), pl.lit(f"{column} is missing")),
-        _Check(
-            value.is_null() | value.is_nan() | (value <= 0),
-            (column, lambda raw: f"{column} {raw!r} is not a positive number"),
-        ),
-        _Check(
-            value.is_infinite(), (column, lambda raw: f"{column} {raw!r} is not a finite number")
-        ),
-    ]
-    if column == "dividend":
-        checks.append(
-            _Check(
-                value > MAX_PRICE,
-                pl.format(
-                    f"dividend {{}} is above the largest price accepted ({MAX_PRICE:,.0f})", value
-                ),
-            )
-        )
-    return checks
-
-
-def _not_a_date(raw: str) -> str:
-    return f"date {raw!r} is not a date (YYYY-MM-DD)"
-
-
-def _closed_weekday(sessions: pl.Series) -> pl.Expr:
-    day = pl.col("_date")
-    return (
-        (day.dt.weekday() <= 5)
-        & day.is_between(sessions.min(), sessions.max())
-        & ~day.is_in(sessions.implode())
-    )
-
-
-def _date_checks(sessions: pl.Series | None) -> list[_Check]:
-    day = pl.col("_date")
-    checks = [
-        _Check(pl.col("date").is_null(), pl.lit("date is missing")),
-        _Check(day.is_null(), ("date", _not_a_date)),
-        _Check(
-            day.dt.weekday() >= 6,
-            pl.format("{} is a {}, not a trading session", day, day.dt.strftime("%A")),
-        ),
-    ]
-    if sessions is not None:
-        checks.append(
-            _Check(
-                _closed_weekday(sessions),
-                pl.format("{} is not a trading session (a weekday the exchange was closed)", day),
-            )
-        )
-    return checks
-
-
-def _ticker_reason(raw: str) -> str:
-    try:
-        check_ticker(raw)
-    except ValueError as exc:
-        return f"ticker {exc}"
-    return f"ticker {raw!r} is not a ticker symbol"  # pragma: no cover - the rules agree
-
-
-def _is_ticker(value: str) -> bool:
-    try:
-        check_ticker(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _ticker_checks(frame: pl.DataFrame) -> list[_Check]:
-    # the rule is checked on the cells as written (upper-casing first would let 'ß' pass as 'SS')
-    symbol = pl.col("_ticker")
-    distinct = frame.get_column("ticker").unique().drop_nulls().to_list()
-    wrong = pl.Series("ticker", [v for v in distinct if v.strip() and not _is_ticker(v)], pl.String)
-    return [
-        _Check(symbol.is_null() | (symbol == ""), pl.lit("ticker is missing")),
-        _Check(pl.col("ticker").is_in(wrong.implode()), ("ticker", _ticker_reason)),
-    ]
-
-
-def _reasons(bad: pl.DataFrame, checks: Sequence[_Check]) -> pl.Series:
-    """For each row of ``bad``, the reason of the first of ``checks`` it fails, else null."""
-    reason = pl.lit(None, pl.String)
-    for check in reversed(checks):
-        text = check.reason
-        if isinstance(text, tuple):
-            column, explain = text
-            failing = bad.filter(check.fails.fill_null(False)).get_column(column).unique()
-            quoted = {v: explain(v) for v in failing.to_list() if v is not None}
-            text = (
-                pl.col(column).replace_strict(quoted, default=None, return_dtype=pl.String)
-                if quoted
-                else pl.lit(None, pl.String)
-            )
-        reason = pl.when(check.fails).then(text).otherwise(reason)
-    return bad.select(reason.alias("reason")).to_series()
-
-
 def _by_value(frame: pl.DataFrame, column: str, expr: pl.Expr, name: str) -> pl.DataFrame:
     """Add ``name`` = ``expr`` over ``column``, evaluated once per distinct value (a file
     repeats each date and each ticker many times)."""
@@ -549,11 +370,11 @@ def _parse(path: Path, frame: pl.DataFrame, rules: _Rules, *, text: bool) -> Par
     rows_read = frame.height
     actions = rules.layout in _ACTIONS
     value = ("split" if rules.layout == "splits" else "dividend") if actions else ""
-    frame = _numbers(frame, [value] if actions else [*_PRICES, "volume"], text=text)
-    groups = [_date_checks(rules.sessions)]
+    frame = numbers(frame, [value] if actions else [*PRICES, "volume"], text=text)
+    groups = [date_checks(rules.sessions)]
     if rules.symbol is None:
-        groups.append(_ticker_checks(frame))
-    groups.append(_action_checks(value, text=text) if actions else _price_checks(text=text))
+        groups.append(ticker_checks(frame))
+    groups.append(action_checks(value, text=text) if actions else price_checks(text=text))
     flagged = frame.select(
         pl.any_horizontal([c.fails for g in groups for c in g]).fill_null(False)
     ).to_series()
@@ -564,10 +385,10 @@ def _parse(path: Path, frame: pl.DataFrame, rules: _Rules, *, text: bool) -> Par
             return None
         bad = frame.filter(flagged)
         for checks in groups:
-            reasons = bad.select("line").with_columns(_reasons(bad, checks))
-            problems += reasons.drop_nulls("reason").rows()
+            found = bad.select("line").with_columns(reasons(bad, checks))
+            problems += found.drop_nulls("reason").rows()
         if rules.sessions is not None:
-            closed = bad.filter(_closed_weekday(rules.sessions).fill_null(False))
+            closed = bad.filter(closed_weekday(rules.sessions).fill_null(False))
             holidays = closed.get_column("_date").unique().sort().to_list()
         frame = frame.filter(~flagged)
     if actions:
@@ -584,7 +405,7 @@ def _parse(path: Path, frame: pl.DataFrame, rules: _Rules, *, text: bool) -> Par
             "line",
             pl.col("_ticker").alias("ticker"),
             pl.col("_date").alias("date"),
-            *(pl.col(f"_{c}").alias(c) for c in _PRICES),
+            *(pl.col(f"_{c}").alias(c) for c in PRICES),
             pl.col("_volume").round(0).cast(pl.Int64).alias("volume"),
         )
     out, repeats = _sorted_without_repeats(out)
@@ -661,6 +482,8 @@ class FileSource:
     skipped (they are reported by ``problems``). ``sessions`` is passed to
     :func:`read_file` (rows on weekdays that are not sessions are bad rows).
     """
+
+    remote = False  # files answer at once (see PriceSource)
 
     def __init__(self, path: str | Path, *, sessions: SessionDates | None = None) -> None:
         self.root = Path(path)

@@ -23,6 +23,7 @@ class MemorySource:
     actions: pl.DataFrame = field(default_factory=empty_actions)
     failures: dict[str, SourceError] = field(default_factory=dict)
     name: str = "memory"
+    remote: bool = False  # answers at once (see PriceSource)
     calls: list[tuple[str, dt.date, dt.date]] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -138,6 +138,7 @@ class YahooSource:
     """
 
     name = "yahoo"
+    remote = True  # every fetch waits on the network (see PriceSource)
 
     def __init__(
         self,

@@ -86,7 +86,8 @@ def _mark(directory: Path, name: str, text: str = "") -> None:
 
 
 class _Hooked(MemorySource):
-    """Calls ``hook(ticker)`` at the start of every fetch."""
+    """Calls ``hook(ticker)`` at the start of every fetch; it stands for a network source
+    (``remote``), whose fetches the refresh makes with the store released."""
 
     hook: Any = None
 
@@ -98,7 +99,7 @@ class _Hooked(MemorySource):
 
 def _hooked(hook: Any) -> _Hooked:
     base = make_source()
-    source = _Hooked(base.prices, base.actions)
+    source = _Hooked(base.prices, base.actions, remote=True)
     source.hook = hook
     return source
 

@@ -15,7 +15,7 @@ import pytest
 from events import nyse
 from jobs.errors import RefreshRunningError, UsageError
 from jobs.runtime import locks, signals
-from jobs.services import refresh, sources
+from jobs.services import refresh, refresh_history, sources
 from jobs.services.refresh import run_refresh
 from jobs.services.sql import run_sql
 from jobs.settings import Settings
@@ -695,14 +695,14 @@ def test_a_folder_of_price_files_refreshes_exactly_like_a_network_source(
         assert stored_values(by_file).equals(stored_values(by_memory))
         assert stored_values(by_file).get_column("date").max() == f.target_session
         fr, mr = (
-            refresh.refresh_details(s, r.refresh_id).drop("error")
+            refresh_history.refresh_details(s, r.refresh_id).drop("error")
             for s, r in ((by_file, f), (by_memory, m))
         )
         assert fr.equals(mr)
     assert [r["status"] for r in runs(by_file)] == ["ok", "ok", "ok", "noop"]
     assert runs(by_file)[0]["source"] == f"file:{drops}"
     # Monday fetched 11-17 .. 11-24: the five stored sessions again plus Monday
-    monday = refresh.refresh_details(by_file, 3).to_dicts()
+    monday = refresh_history.refresh_details(by_file, 3).to_dicts()
     assert {(r["fetch_start"], r["fetch_end"], r["rows_inserted"]) for r in monday} == {
         (dt.date(2025, 11, 17), dt.date(2025, 11, 24), 1)
     }
@@ -717,7 +717,7 @@ def test_history_lists_runs_newest_first(store: Store) -> None:
     source.failures.clear()
     run_refresh(make_settings(store), as_of=FRI, source=source, store=store)
     run_refresh(make_settings(store), as_of=FRI, source=source, store=store)
-    history = refresh.refresh_history(store, limit=2)
+    history = refresh_history.refresh_history(store, limit=2)
     assert history.columns == [
         "refresh_id",
         "started_at",
@@ -734,7 +734,7 @@ def test_history_lists_runs_newest_first(store: Store) -> None:
         "message",
     ]
     assert history.select("refresh_id", "status").rows() == [(3, "noop"), (2, "ok")]
-    first = refresh.refresh_details(store, 1)
+    first = refresh_history.refresh_details(store, 1)
     assert first.select("ticker", "status").rows() == [("SPY", "error"), ("AMZN", "ok")]
 
 
@@ -832,3 +832,27 @@ def test_an_unreachable_source_stops_after_two_tickers_and_names_the_offline_rou
     assert "the other 3 ticker(s) were not tried" in result.message
     assert "'reaction refresh --source FILE_OR_FOLDER'" in result.message
     assert coverage(store).height == 0
+
+
+@pytest.mark.parametrize(("remote", "opens"), [(False, 3), (True, 5)], ids=["local", "remote"])
+def test_store_opens_per_refresh(
+    store: Store, monkeypatch: pytest.MonkeyPatch, remote: bool, opens: int
+) -> None:
+    """A local source (files, memory) is stored in one session: plan, store, record; a remote
+    one (the network) opens a session per ticker so the store is free while it waits."""
+    seen: list[bool] = []
+    real = Store.open
+
+    def counting(self: Store, *, write: bool = False) -> object:
+        seen.append(write)
+        return real(self, write=write)
+
+    settings = make_settings(store, "AMZN", "NVDA", "SPY")
+    with store.open(write=True):
+        pass  # create the store before counting
+    monkeypatch.setattr(Store, "open", counting)
+    source = source_for("AMZN", "NVDA", "SPY", remote=remote)
+    result = run_refresh(settings, as_of=FRI, source=source, store=store)
+    assert result.status == "ok"
+    assert len(seen) == opens
+    assert store.path.exists()

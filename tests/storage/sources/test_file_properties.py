@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storage.sources import files
+from storage.sources import file_checks, files
 from storage.sources.base import PRICE_SCHEMA, check_ticker
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -54,7 +54,7 @@ def _write(folder: Path, rows: list[dict[str, object]]) -> Path:
     return path
 
 
-prices = st.floats(min_value=0.0001, max_value=files.MAX_PRICE, allow_nan=False)
+prices = st.floats(min_value=0.0001, max_value=file_checks.MAX_PRICE, allow_nan=False)
 
 
 @st.composite
@@ -73,7 +73,7 @@ def consistent_bar(draw: st.DrawFn) -> dict[str, object]:
         "low": low,
         "close": inside(),
         "adj_close": draw(st.one_of(st.none(), prices)),
-        "volume": draw(st.one_of(st.none(), st.integers(0, int(files.MAX_VOLUME)))),
+        "volume": draw(st.one_of(st.none(), st.integers(0, int(file_checks.MAX_VOLUME)))),
     }
 
 
@@ -93,7 +93,7 @@ def test_any_row_with_close_above_high_is_rejected(
     folder: Path, bar: dict[str, object], excess: float
 ) -> None:
     high = float(str(bar["high"]))
-    close = min(high * (1 + excess), files.MAX_PRICE)
+    close = min(high * (1 + excess), file_checks.MAX_PRICE)
     if close <= high:  # the high is at the price bound: nothing above it is accepted anyway
         return
     path = _write(folder, [{**bar, "date": START, "close": close}])
@@ -231,7 +231,7 @@ def test_typed_numbers_equal_text_numbers(folder: Path, rows: list[dict[str, obj
     except pl.exceptions.PolarsError:
         return  # some cell is not a number: read_file takes the text path
     numbers = ["open", "high", "low", "close", "adj_close", "volume"]
-    text = files._numbers(files._read(path, names, typed=False), numbers, text=True)
+    text = file_checks.numbers(files._read(path, names, typed=False), numbers, text=True)
     for c in numbers:
         assert typed.get_column(c).equals(text.get_column(f"_{c}"), check_names=False), c
 
