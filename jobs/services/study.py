@@ -16,8 +16,10 @@ import duckdb
 import polars as pl
 
 from events import SessionCalendar, nyse
+from jobs.answer import answer_observations, build_answer
 from jobs.definitions.study import FACTOR_MODELS, StudyDefinition
 from jobs.errors import UsageError
+from jobs.groups import measure_groups, resolve_groups
 from jobs.report.study.notebook import NotebookStudyRun
 from jobs.runs import TABLE_COLUMNS, StudyRun, package_version, result_frames
 from jobs.services import ingest
@@ -127,6 +129,7 @@ def run_study(
     engine_events = obs.select("event_id", "ticker", "day0", "category")
     session_dates = [d for d in sessions if d >= start]  # type: ignore[operator]
     results: dict[str, Any] = {}
+    configs: dict[str, Any] = {}
     for bench in spec.benchmarks:
         config = EventStudyConfig(
             model=spec.name,
@@ -139,6 +142,7 @@ def run_study(
             return_kind=spec.return_kind,
             clean_estimation=spec.clean_estimation,
         )
+        configs[bench] = config
         results[bench] = run_event_study(
             engine_events,
             returns,
@@ -147,6 +151,32 @@ def run_study(
             sessions=session_dates,
             catalog=catalog,
         )
+    # -- groups and the answer (jobs.groups, jobs.answer) ------------------------------------
+    main_bench = spec.benchmarks[0]
+
+    def engine(events: pl.DataFrame, windows: Sequence[tuple[int, int]]) -> Any:
+        """The main benchmark's engine run on one group's observations (stop-gap: one call per
+        group until the engine takes a group column)."""
+        wanted = [*events.get_column("ticker").unique().to_list(), main_bench]
+        return run_event_study(
+            events,
+            returns.filter(pl.col("ticker").is_in(wanted)),
+            config=configs[main_bench].model_copy(update={"windows": tuple(windows)}),
+            factors=engine_factors,
+            sessions=session_dates,
+            catalog=catalog,
+        )
+
+    answer_events = answer_observations(definition, obs)[0].get_column("event_id").unique()
+    groups = measure_groups(
+        resolve_groups(definition, obs, selected, extra_events=answer_events.to_list()),
+        study_observations=obs.height,
+        main=results[main_bench],
+        windows=spec.windows,
+        engine=engine,
+    )
+    answer = build_answer(definition, obs, results[main_bench], groups)
+    # -----------------------------------------------------------------------------------------
     stamp, input_hash = data_stamp(prices, actions, factors, obs, definition, catalog)
     created = now.astimezone(dt.UTC)
     catalog_days = catalog.select("event_id", "day0").unique(maintain_order=True)
@@ -164,7 +194,13 @@ def run_study(
         prices=prices.select("ticker", "date", "open", "close"),
         catalog=catalog_days,
         actions=actions.select("ticker", "date", "kind", "value"),
-        warnings=tuple(study_warnings(results[spec.benchmarks[0]], obs, selected, catalog_days)),
+        warnings=tuple(
+            study_warnings(
+                results[main_bench], obs, selected, catalog_days, main_window=definition.main_window
+            )
+        ),
+        groups=groups,
+        answer=answer,
     )
     if save:
         save_run(store, run, registered=registered)
