@@ -113,6 +113,105 @@ def _aggregate(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
     return out
 
 
+def _answer(run: StudyRun) -> list[dict[str, Any]]:
+    if run.answer is None:
+        return []
+    return [
+        {
+            "event_id": r.event_id,
+            "ticker": r.ticker,
+            "day0": r.day0,
+            "own_ticker": r.own,
+            "start": r.start,
+            "end": r.end,
+            "status": r.status,
+            "car": r.car,
+            "t": r.t,
+            "p": r.p,
+            "q": r.q,
+            "robust": {
+                "test": r.robust.test,
+                "stat": r.robust.stat,
+                "p": r.robust.p,
+                "n": r.robust.n,
+                "group": r.robust.group_id,
+                "note": r.robust.note,
+            },
+            "confounded_by": list(r.confounded_by),
+            "verdict": r.verdict,
+            "verdict_code": r.verdict_code,
+        }
+        for r in run.answer.rows
+    ]
+
+
+def _test_entry(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "stat": r["stat"],
+        "p": r["p"],
+        "distribution": r.get("distribution"),
+        "note": r.get("note"),
+    }
+
+
+def _groups(run: StudyRun) -> list[dict[str, Any]]:
+    from jobs.runs import tests_with_df
+
+    wanted = set(run.definition.report.tests)
+    out = []
+    for g in run.groups:
+        tests = tests_with_df(g.tests).sort("start", "end", "test")
+        windows = []
+        for (start, end), part in tests.group_by(["start", "end"], maintain_order=True):
+            first = part.row(0, named=True)
+            windows.append(
+                {
+                    "start": start,
+                    "end": end,
+                    "n": first.get("n"),
+                    "caar": first.get("caar"),
+                    "mean_bhar": first.get("mean_bhar"),
+                    "tests": {
+                        r["test"]: _test_entry(r)
+                        for r in part.iter_rows(named=True)
+                        if r["test"] in wanted
+                    },
+                }
+            )
+        daily = []
+        frame = tests_with_df(g.daily).sort("rel_day", "test")
+        for (rel_day,), part in frame.group_by(["rel_day"], maintain_order=True):
+            first = part.row(0, named=True)
+            daily.append(
+                {
+                    "rel_day": rel_day,
+                    "n": first.get("n"),
+                    "aar": first.get("aar"),
+                    "caar": first.get("caar"),
+                    "tests": {
+                        r["test"]: _test_entry(r)
+                        for r in part.iter_rows(named=True)
+                        if r["test"] is not None and r["test"] in wanted
+                    },
+                }
+            )
+        out.append(
+            {
+                "id": g.id,
+                "label": g.label,
+                "kind": g.kind,
+                "n": g.n,
+                "n_duplicates_merged": g.n_duplicates_merged,
+                "merged": g.merged.to_dicts(),
+                "rbar": g.rbar,
+                "windows": windows,
+                "daily": daily,
+                "daily_note": g.daily_note,
+            }
+        )
+    return out
+
+
 def json_document(run: StudyRun) -> dict[str, Any]:
     """The whole run as one JSON-ready dict (main benchmark at the top level)."""
     main = run.benchmark
@@ -128,6 +227,14 @@ def json_document(run: StudyRun) -> dict[str, Any]:
         "benchmark": main,
         "data_stamp": run.stamp,
         "config": run.definition.model_dump(mode="json", by_alias=True),
+        "question": run.answer.question if run.answer else None,
+        "answer_window": {
+            "start": run.definition.main_window[0],
+            "end": run.definition.main_window[1],
+        },
+        "answer_family": run.answer.family if run.answer else None,
+        "answer": _answer(run),
+        "groups": _groups(run),
         "events": _events(run, main),
         "aggregate": _aggregate(run, main),
         "other_benchmarks": {
@@ -136,6 +243,10 @@ def json_document(run: StudyRun) -> dict[str, Any]:
             if b != main
         },
         "warnings": [w.text for w in run.warnings],
+        "warning_details": [
+            {"code": w.code, "event_id": w.event_id, "ticker": w.ticker, "text": w.text}
+            for w in run.warnings
+        ],
     }
     cleaned: dict[str, Any] = json_clean(doc)
     return cleaned
