@@ -2,7 +2,7 @@
 
 The store holds every ticker's history up to the session before the file's last
 one; a :class:`~storage.sources.memory.MemorySource` serves the whole file from
-memory (no network), and :func:`jobs.refresh.run_refresh` adds the last session
+memory (no network), and :func:`jobs.services.refresh.run_refresh` adds the last session
 (re-reading the five before it, as every day). Measured with 1 year and with the
 full ~25 years already stored, to show that the cost follows the new sessions,
 not the stored history; plus a 25-year store that is 20 sessions behind, and a

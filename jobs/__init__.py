@@ -29,7 +29,15 @@ _LAZY = {
     "load_run_frames": "jobs.services.study",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "list_runs",
+    "load_rule",
+    "load_run_frames",
+    "load_study",
+    "run_backtest",
+    "run_study",
+    "seed_study",
+]
 
 
 def __getattr__(name: str) -> Any:

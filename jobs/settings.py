@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     schedule_time: dt.time = Field(default=dt.time(18, 30), description="daily refresh time")
     schedule_timezone: str = Field(default="America/New_York")
     schedule_days: str = Field(default="mon-fri")
+    untracked: tuple[str, ...] = Field(
+        default=(), description="stored tickers the daily refresh leaves alone"
+    )
     seed: bool = Field(default=True, description="load the seed catalog into a new store")
     reports_dir: Path = Field(
         default=Path("reports"), description="where refreshed studies write their reports"
@@ -54,7 +57,7 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.expanduser().absolute() if value is not None else None
 
-    @field_validator("benchmarks", mode="after")
+    @field_validator("benchmarks", "untracked", mode="after")
     @classmethod
     def _upper(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(v.strip().upper() for v in value)

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from jobs.cli import backtest, events, prices, refresh, sql, status, study
-from jobs.cli._common import CliContext
+from jobs.cli._common import CliContext, flag
 
 app = typer.Typer(
     name="reaction",
@@ -36,7 +36,7 @@ def _root(
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML settings file (env REACTION_CONFIG).")
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: Annotated[bool, flag("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """market-reaction: how did prices react to events, and is it more than noise?"""
     ctx.obj = CliContext(db=db, config=config, debug=debug)

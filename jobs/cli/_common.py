@@ -192,6 +192,12 @@ def print_frame(frame: Any, limit: int = 200) -> None:
 
 # -- options shared by several commands -----------------------------------------------------------
 
+
+def flag(*decls: str, help: str) -> Any:
+    """A boolean option shown as a flag in help (``--offline``, not ``--offline <bool>``)."""
+    return typer.Option(*decls, help=help, metavar="")
+
+
 EventOption = Annotated[
     list[str] | None, typer.Option("--event", "-e", help="Only these event ids.")
 ]
@@ -199,7 +205,5 @@ CategoryOption = Annotated[
     list[str] | None, typer.Option("--category", "-c", help="Only events of these categories.")
 ]
 FormatOption = Annotated[ReportFormat, typer.Option("--format", help="What to print on stdout.")]
-OfflineOption = Annotated[
-    bool, typer.Option("--offline", help="Use only stored prices; never fetch.")
-]
-NoSaveOption = Annotated[bool, typer.Option("--no-save", help="Do not store the run.")]
+OfflineOption = Annotated[bool, flag("--offline", help="Use only stored prices; never fetch.")]
+NoSaveOption = Annotated[bool, flag("--no-save", help="Do not store the run.")]

@@ -17,6 +17,7 @@ from jobs.cli._common import (
     NoSaveOption,
     OfflineOption,
     context,
+    flag,
     guarded,
     out,
     say,
@@ -58,12 +59,10 @@ def backtest(
     ] = None,
     allow_lookahead: Annotated[
         bool,
-        typer.Option(
-            "--allow-lookahead", help="Allow entries before the news (perfect foresight)."
-        ),
+        flag("--allow-lookahead", help="Allow entries before the news (perfect foresight)."),
     ] = False,
     sweep: Annotated[
-        bool, typer.Option("--sweep", help="Also sweep entry offsets × holding periods.")
+        bool, flag("--sweep", help="Also sweep entry offsets × holding periods.")
     ] = False,
     out_dir: Annotated[
         Path | None,

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from events.names import CATEGORIES
-from jobs.cli._common import context, guarded, out, say
+from jobs.cli._common import context, flag, guarded, out, say
 
 events_app = typer.Typer(help="The event catalog: list, show, import, add.", no_args_is_help=True)
 
@@ -26,7 +26,7 @@ def _clip(text: str, width: int) -> str:
 @guarded
 def events_list(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    as_json: Annotated[bool, flag("--json", help="Print a JSON array.")] = False,
     category: Annotated[
         list[str] | None, typer.Option("--category", "-c", help="Only these categories.")
     ] = None,

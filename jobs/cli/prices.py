@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from jobs.cli._common import context, err, fail, guarded, parse_date, say
+from jobs.cli._common import context, err, fail, flag, guarded, parse_date, say
 
 if TYPE_CHECKING:
     from jobs.services.ingest import TickerOutcome
@@ -30,7 +30,7 @@ def prices_import(
         str | None, typer.Option(help="Ticker for per-ticker files (default: file name).")
     ] = None,
     skip_bad_rows: Annotated[
-        bool, typer.Option("--skip-bad-rows", help="Load good rows, report bad ones.")
+        bool, flag("--skip-bad-rows", help="Load good rows, report bad ones.")
     ] = False,
 ) -> None:
     """Import price, dividend or split files: long CSV (date,ticker,open,...), Yahoo CSV, Parquet.

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from jobs.cli._common import context, guarded, print_frame, say
+from jobs.cli._common import context, flag, guarded, print_frame, say
 
 
 def as_of_moment(value: str | None) -> dt.datetime:
@@ -41,9 +41,7 @@ def refresh(
         Path | None,
         typer.Option("--source", help="Refresh from a price file or folder instead of Yahoo."),
     ] = None,
-    history: Annotated[
-        bool, typer.Option("--history", help="Show the last refresh runs instead.")
-    ] = False,
+    history: Annotated[bool, flag("--history", help="Show the last refresh runs instead.")] = False,
     details: Annotated[
         int | None, typer.Option("--details", help="Show one refresh run's tickers.")
     ] = None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
 
 import typer
 
-from jobs.cli._common import context, guarded, print_frame, say
+from jobs.cli._common import context, flag, guarded, print_frame, say
 
 if TYPE_CHECKING:
     import polars as pl
@@ -53,7 +53,7 @@ def sql(
         Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
     ] = None,
     write: Annotated[
-        bool, typer.Option("--write", help="Open the store read-write (CREATE, INSERT, ...).")
+        bool, flag("--write", help="Open the store read-write (CREATE, INSERT, ...).")
     ] = False,
 ) -> None:
     """Query the store's documented views (see docs/sql.md); read-only unless --write.

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from jobs.cli._common import context, guarded, out, records
+from jobs.cli._common import context, flag, guarded, out, records
 
 
 def _ts(value: dt.datetime | None) -> str:
@@ -22,7 +22,7 @@ def _short(text: str, width: int = 40) -> str:
 @guarded
 def status(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    as_json: Annotated[bool, flag("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Show the store: path, tickers with their date spans, events and the last loads.
 

@@ -19,6 +19,7 @@ from jobs.cli._common import (
     NoSaveOption,
     OfflineOption,
     context,
+    flag,
     guarded,
     out,
     print_frame,
@@ -69,7 +70,7 @@ def study_run(
     fmt: FormatOption = "table",
     offline: OfflineOption = False,
     no_save: NoSaveOption = False,
-    no_html: Annotated[bool, typer.Option("--no-html", help="Skip report.html (faster).")] = False,
+    no_html: Annotated[bool, flag("--no-html", help="Skip report.html (faster).")] = False,
 ) -> None:
     """Run an event study, store it, and write its reports.
 

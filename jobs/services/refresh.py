@@ -78,6 +78,8 @@ EXCHANGE_TZ = ZoneInfo("America/New_York")
 _SETTLED = ("ok", "partial", "noop")  # runs that recomputed whatever they changed
 _UNSETTLED = ("interrupted", "failed")
 _ERRORS_SHOWN = 3
+#: Transient failures in a row (network, rate limit) after which the refresh stops trying.
+UNREACHABLE_STOP = 2
 
 
 # -- results -----------------------------------------------------------------------------
@@ -97,6 +99,8 @@ class TickerResult:
     new_actions: int = 0
     refetched_history: bool = False
     error: str | None = None
+    transient: bool = False  # the source may answer later (network, rate limit)
+    new_ticker: bool = False  # nothing was stored before: its history was fetched
 
     @property
     def changed(self) -> bool:
@@ -179,7 +183,8 @@ def _ticker_lists(node: object) -> set[str]:
 
 
 def tracked_tickers(store: Store, settings: Settings) -> list[str]:
-    """Every ticker the refresh keeps current: catalog, registered studies, benchmarks."""
+    """Every ticker the refresh keeps current: every stored ticker, the catalog's, the
+    registered studies', the benchmarks; less ``settings.untracked``."""
     return _plan(store, settings)[0]
 
 
@@ -187,7 +192,8 @@ def _plan(store: Store, settings: Settings) -> tuple[list[str], dict[str, dt.dat
     """The tracked tickers (sorted) and the last stored session of each stored ticker."""
     in_studies, last = _snapshot(store)
     catalog = ingest.tickers_to_track(store, settings.benchmarks)
-    return sorted(set(catalog) | in_studies), last
+    tracked = (set(catalog) | in_studies | set(last)) - set(settings.untracked)
+    return sorted(tracked), last
 
 
 def is_behind(
@@ -265,6 +271,7 @@ class _Run:
     started: dt.datetime
     logger: logging.Logger
     refresh_id: int = 0
+    unreachable: bool = False  # stopped early: the source failed for several tickers in a row
     log: logging.LoggerAdapter[logging.Logger] = field(init=False)
 
     def execute(self, recompute: Recompute | None, stop: threading.Event | None) -> RefreshResult:
@@ -296,13 +303,24 @@ class _Run:
             )
             capped = CappedSource(self.source)
             interrupted = False
+            unreachable = 0
             for ticker in todo:
                 if stop is not None and stop.is_set():
                     interrupted = True
                     break
-                result = self._ticker(capped, ticker)
+                if unreachable >= UNREACHABLE_STOP:
+                    self.log.warning(
+                        "%d tickers in a row could not be fetched (network?): not trying the "
+                        "other %d",
+                        unreachable,
+                        len(todo) - len(results),
+                    )
+                    self.unreachable = True
+                    break
+                result = self._ticker(capped, ticker, new=ticker not in last)
                 self._log_ticker(result)
                 results.append(result)
+                unreachable = unreachable + 1 if result.transient else 0
             interrupted = interrupted or (stop is not None and stop.is_set())
             changed = {r.ticker for r in results if r.changed}
             studies: list[str] = []
@@ -340,7 +358,7 @@ class _Run:
             studies_recomputed=tuple(studies),
         )
 
-    def _ticker(self, source: CappedSource, ticker: str) -> TickerResult:
+    def _ticker(self, source: CappedSource, ticker: str, *, new: bool) -> TickerResult:
         default_start = ingest.default_history_start(self.settings, self.target)
         o = ingest.fetch_ticker(
             self.store,
@@ -352,7 +370,9 @@ class _Run:
             calendar=self.calendar,
         )
         if o.error is not None:
-            return TickerResult(o.ticker, "error", o.start, o.end, error=o.error)
+            return TickerResult(
+                o.ticker, "error", o.start, o.end, error=o.error, transient=o.transient
+            )
         if o.skipped is not None:
             return TickerResult(o.ticker, "skipped", o.start, o.end, error=o.skipped)
         reached = source.reached.get(o.ticker)
@@ -373,6 +393,7 @@ class _Run:
                 if short
                 else None
             ),
+            new_ticker=new,
         )
 
     def _log_ticker(self, r: TickerResult) -> None:
@@ -383,12 +404,16 @@ class _Run:
         else:
             self.log.log(
                 logging.WARNING if r.status == "incomplete" else logging.INFO,
-                "%s: %d new, %d revised (%s .. %s)%s%s",
+                "%s: %d new, %d revised (%s .. %s)%s%s%s",
                 r.ticker,
                 r.inserted,
                 r.revised,
                 r.fetch_start,
                 r.fetch_end,
+                f"; a new ticker: its history from {r.fetch_start} was fetched (set "
+                "REACTION_HISTORY_START for an earlier start)"
+                if r.new_ticker
+                else "",
                 "; new dividend/split, history re-fetched" if r.refetched_history else "",
                 f"; incomplete: {r.error}" if r.status == "incomplete" else "",
             )
@@ -416,6 +441,13 @@ class _Run:
         )
         if len(failed) > _ERRORS_SHOWN:
             errors += f"; and {len(failed) - _ERRORS_SHOWN} more"
+        if self.unreachable:
+            left = len(todo) - len(results)
+            return "failed" if not changed else "partial", (
+                f"the source {self.source.name} could not be reached ({errors}); the other "
+                f"{left} ticker(s) were not tried. Without a network, refresh from files: "
+                "'reaction refresh --source FILE_OR_FOLDER' (or 'reaction prices import FILE')"
+            )
         if interrupted:
             return "interrupted", (
                 f"stopped after {len(results)} of {len(todo)} ticker(s) to fetch, {done}; "

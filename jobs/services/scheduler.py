@@ -1,6 +1,6 @@
 """``reaction schedule``: the daily refresh on APScheduler 3.x, in the foreground.
 
-Wiring only; the work is :func:`jobs.refresh.run_refresh`.
+Wiring only; the work is :func:`jobs.services.refresh.run_refresh`.
 
 * A :class:`~apscheduler.schedulers.blocking.BlockingScheduler` in the
   configured zone (never the machine's), with one job, ``refresh``, on a

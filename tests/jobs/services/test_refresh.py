@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 from pathlib import Path
@@ -746,3 +747,55 @@ def test_default_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert first is not second  # re-reads the folder each run: new daily drops are seen
     configured = Settings(db=tmp_path / "s.duckdb", source=drops, seed=False)
     assert isinstance(sources.default_source(configured), FileSource)
+
+
+# -- what is tracked, and a source that cannot be reached -----------------------------------------
+
+
+def _store_prices(store: Store, frame: pl.DataFrame) -> None:
+    with store.transaction() as con:
+        store.upsert_prices(con, frame, source="file:test.csv")
+
+
+def test_every_stored_ticker_is_tracked_unless_untracked(store: Store) -> None:
+    # IBM and XLK were imported by the user (no event, no study names them): they stay current
+    _store_prices(
+        store,
+        pl.concat([bars("IBM", end=dt.date(2025, 10, 31)), bars("XLK", end=dt.date(2025, 10, 31))]),
+    )
+    settings = make_settings(store, "SPY")
+    assert refresh.tracked_tickers(store, settings) == ["IBM", "SPY", "XLK"]
+    result = run_refresh(settings, as_of=FRI, source=source_for("IBM", "SPY", "XLK"), store=store)
+    assert result.status == "ok"
+    last = dict(store.coverage().select("ticker", "last").iter_rows())
+    assert last == {t: dt.date(2025, 11, 21) for t in ("IBM", "SPY", "XLK")}
+
+    untracked = settings.model_copy(update={"untracked": ("XLK",)})
+    assert refresh.tracked_tickers(store, untracked) == ["IBM", "SPY"]
+
+
+def test_a_new_ticker_says_how_much_history_was_fetched(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(store, "SPY")
+    with caplog.at_level(logging.INFO, logger="jobs.refresh"):
+        result = run_refresh(settings, as_of=FRI, source=source_for("SPY"), store=store)
+    assert result.tickers[0].new_ticker
+    assert any(
+        "a new ticker: its history from 2025-10-01 was fetched" in r.getMessage()
+        for r in caplog.records
+    )
+
+
+def test_an_unreachable_source_stops_after_two_tickers_and_names_the_offline_route(
+    store: Store,
+) -> None:
+    names = ("AMZN", "MSFT", "NVDA", "QQQ", "SPY")
+    boom = {t: SourceTimeoutError(f"timeout for {t}", ticker=t) for t in names}
+    source = source_for(*names, failures=boom)
+    result = run_refresh(make_settings(store, *names), as_of=FRI, source=source, store=store)
+    assert [c[0] for c in source.calls] == ["AMZN", "MSFT"]  # then it stops trying
+    assert result.status == "failed"
+    assert "the other 3 ticker(s) were not tried" in result.message
+    assert "'reaction refresh --source FILE_OR_FOLDER'" in result.message
+    assert store.coverage().height == 0
