@@ -95,6 +95,8 @@ class Answer:
     rows: tuple[AnswerRow, ...]
     family: str
     fallback: bool = False  # the answer's filters matched nothing: every observation is listed
+    #: indices of ``rows`` by importance: beyond noise first, then by q, then by |t|
+    ranked: tuple[int, ...] = ()
 
     def counts(self) -> dict[str, int]:
         out = {"beyond_noise": 0, "noise": 0, "confounded": 0, "not_measured": 0}
@@ -248,6 +250,15 @@ def build_answer(
                 verdict_code=code,
             )
         )
+    order = {"beyond_noise": 0, "confounded": 1, "noise": 2, "not_measured": 3}
+    ranked = sorted(
+        range(len(out)),
+        key=lambda i: (
+            order[out[i].verdict_code],
+            out[i].q if out[i].q is not None else 2.0,
+            -abs(out[i].t or 0.0),
+        ),
+    )
     m = sum(q is not None for q in qs)
     family = (
         f"q-values: Benjamini-Hochberg over the {m} row(s) of this answer with a p-value (the "
@@ -262,4 +273,5 @@ def build_answer(
         rows=tuple(out),
         family=family,
         fallback=fallback,
+        ranked=tuple(ranked),
     )

@@ -161,8 +161,9 @@ def _split(
             .get_column(column)
             .to_list()
         )
+    by_value = obs.partition_by(column, as_dict=True, maintain_order=True)
     for value in order:
-        part = obs.filter(pl.col(column) == value)
+        part = by_value[(value,)]
         key = value.isoformat() if by == "day0" else str(value)
         if by == "event":
             day0 = part.item(0, "day0")
@@ -208,11 +209,13 @@ def resolve_groups(
     for spec in specs:
         for gid, label, kind, part in _split(spec, _filtered(spec, base), titles):
             add(gid, label, kind, part)
-    for event_id in extra_events:
-        part = base.filter(pl.col("event_id") == event_id)
-        if part.height > 1:  # one observation: its own t is the evidence
-            for gid, label, kind, p in _split(GroupSpec(by="event"), part, titles):
-                add(gid, label, kind, p)
+    wanted = set(extra_events) - {g.id.removeprefix("event:") for g in out if g.kind == "event"}
+    if wanted:  # one observation: its own t is the evidence, no group needed
+        several = base.filter(pl.col("event_id").is_in(list(wanted))).filter(
+            pl.len().over("event_id") > 1
+        )
+        for gid, label, kind, part in _split(GroupSpec(by="event"), several, titles):
+            add(gid, label, kind, part)
     return out
 
 

@@ -85,19 +85,17 @@ def _columns(table: TextTable, keep: list[int], suffix: str) -> TextTable:
 
 
 def _stacked(table: TextTable) -> list[TextTable]:
-    labels = table.labels
-    out = []
-    for r in table.rows:
-        name = " / ".join(r[:labels]) if labels else table.title
-        out.append(
-            TextTable(
-                f"{table.title}: {name}" if labels else table.title,
-                ["", ""],
-                [[table.header[i], r[i]] for i in range(labels, len(table.header))],
-                "",
-                labels=1,
-            )
+    """One two-column table (column name, value) per row: the narrowest layout there is."""
+    out = [
+        TextTable(
+            f"{table.title} ({k} of {len(table.rows)})",
+            ["", ""],
+            [[table.header[i], r[i]] for i in range(len(table.header))],
+            "",
+            labels=1,
         )
+        for k, r in enumerate(table.rows, 1)
+    ]
     if out and table.note:
         out[-1] = replace(out[-1], note=table.note)
     return out
@@ -147,12 +145,16 @@ def fit(table: TextTable, width: int) -> list[TextTable]:
 
 
 def fit_plain(table: TextTable, width: int) -> list[TextTable]:
-    """A two-column table (stacked rows): its free text wrapped to fit."""
+    """A two-column table (stacked rows): values wrapped at spaces to fit, and a value with no
+    space that is still too wide folded over lines (every character kept)."""
     widths = _natural(table)
     if table_width(widths) <= width:
         return [table]
     room = max(MIN_WRAP, width - table_width([widths[0], 0]))
-    rows = [[r[0], _wrap_cell(r[1], room)] for r in table.rows]
+    rows = [
+        [r[0], "\n".join(textwrap.wrap(r[1], room, break_on_hyphens=False) or [""])]
+        for r in table.rows
+    ]
     return [replace(table, rows=rows)]
 
 

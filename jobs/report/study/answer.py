@@ -25,7 +25,6 @@ FULL_ROWS = 50
 #: The tests a terminal shows per group without --verbose (when the study reports them).
 KEY_TESTS = ("csect_t", "bmp_t", "kp_bmp_t", "bw1985_t", "grank_t")
 _KIND_ORDER = {"all": 0, "explicit": 1, "own": 2, "category": 3, "day0": 4, "ticker": 5, "event": 6}
-_VERDICT_ORDER = {"beyond_noise": 0, "confounded": 1, "noise": 2, "not_measured": 3}
 
 
 def report_title(run: StudyRun) -> str:
@@ -55,19 +54,13 @@ def _answer(run: StudyRun) -> Answer:
     return run.answer
 
 
-def _shown_rows(answer: Answer, limit: int | None) -> list[AnswerRow]:
+def shown_rows(answer: Answer, limit: int | None) -> list[AnswerRow]:
+    """The answer's rows, or above ``limit`` the first ``limit`` by verdict (beyond noise
+    first), then q, then |t|."""
     rows = list(answer.rows)
     if limit is None or len(rows) <= limit:
         return rows
-    ranked = sorted(
-        rows,
-        key=lambda r: (
-            _VERDICT_ORDER[r.verdict_code],
-            r.q if r.q is not None else 2.0,
-            -abs(r.t or 0.0),
-        ),
-    )
-    return ranked[:limit]
+    return [rows[i] for i in answer.ranked[:limit]]
 
 
 def robust_cell(row: AnswerRow) -> str:
@@ -81,7 +74,7 @@ def answer_table(run: StudyRun, *, limit: int | None = FULL_ROWS) -> TextTable:
     """One row per (event, ticker) of the answer, over the main window."""
     answer = _answer(run)
     w = window_label(*answer.window)
-    shown = _shown_rows(answer, limit)
+    shown = shown_rows(answer, limit)
     rows = [
         [
             r.event_id,

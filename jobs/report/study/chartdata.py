@@ -72,6 +72,8 @@ def _paths(car_path: pl.DataFrame) -> dict[Key, Path]:
 def _prices(px: pl.DataFrame, observations: pl.DataFrame, bench: str) -> dict[Key, PricePanel]:
     if px.height == 0:
         return {}
+    wanted = [*observations.get_column("ticker").unique().to_list(), bench]
+    px = px.filter(pl.col("ticker").is_in(wanted))
     sessions = (
         px.filter(pl.col("ticker") == bench)
         .select("date")

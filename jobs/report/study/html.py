@@ -28,7 +28,7 @@ from jobs.report.study.answer import (
     report_title,
 )
 from jobs.report.study.chartdata import chart_data, daily_series, informative_events
-from jobs.report.study.markdown import config_lines
+from jobs.report.study.markdown import DETAIL_LINES, config_lines
 from jobs.report.study.svgcharts import daily_svg, event_svg
 from jobs.report.study.tables import detail_tables, stamp_table
 from jobs.report.text import table_html
@@ -85,9 +85,11 @@ def _warnings(run: StudyRun) -> str:
     for g in groups:
         details = [x for x in g.lines if x != g.headline]
         if details:
+            more = len(details) - DETAIL_LINES
             out.append(
                 f"<li>{_e(g.headline)}<details><summary>{len(details):,} detail line(s)</summary><ul>"
-                + "".join(f"<li>{_e(x)}</li>" for x in details)
+                + "".join(f"<li>{_e(x)}</li>" for x in details[:DETAIL_LINES])
+                + (f"<li>... {more:,} more (study.json: warnings)</li>" if more > 0 else "")
                 + "</ul></details></li>"
             )
         else:

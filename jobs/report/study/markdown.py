@@ -28,6 +28,9 @@ from jobs.warnings import group_warnings
 if TYPE_CHECKING:
     from jobs.runs import StudyRun
 
+#: Detail lines of one kind of warning in report.md and report.html (the rest: study.json).
+DETAIL_LINES = 100
+
 
 def config_lines(run: StudyRun) -> list[str]:
     m = run.definition.model
@@ -50,9 +53,11 @@ def warning_lines(run: StudyRun) -> list[str]:
     details = [(g, [x for x in g.lines if x != g.headline]) for g in groups]
     count = sum(len(d) for _, d in details)
     if count:
-        out += ["", f"<details><summary>Details ({count} lines)</summary>", ""]
+        out += ["", f"<details><summary>Details ({count:,} lines)</summary>", ""]
         for _group, lines in details:
-            out += [f"- {md_escape(line)}" for line in lines]
+            out += [f"- {md_escape(line)}" for line in lines[:DETAIL_LINES]]
+            if len(lines) > DETAIL_LINES:
+                out.append(f"- ... {len(lines) - DETAIL_LINES:,} more (study.json: warnings)")
         out += ["", "</details>"]
     return [*out, ""]
 

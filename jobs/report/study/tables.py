@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -22,15 +22,17 @@ def shown_observations(run: StudyRun, limit: int | None) -> pl.DataFrame | None:
 
     Above ``limit`` observations: the answer's, then the largest |t| over the main window.
     """
+    from jobs.report.study.answer import shown_rows
+
     diag = run.main.diagnostics
     if limit is None or diag.height <= limit:
         return None
     a, b = run.definition.main_window
     answer = pl.DataFrame(
-        [(r.event_id, r.ticker) for r in (run.answer.rows if run.answer else ())],
+        [(r.event_id, r.ticker) for r in (shown_rows(run.answer, limit) if run.answer else ())],
         schema={"event_id": pl.String, "ticker": pl.String},
         orient="row",
-    ).head(limit)
+    )
     rest = (
         run.main.car.filter((pl.col("start") == a) & (pl.col("end") == b))
         .join(answer, on=["event_id", "ticker"], how="anti")
@@ -52,12 +54,16 @@ def hidden_note(run: StudyRun, shown: pl.DataFrame | None) -> str:
     )
 
 
+_COMPUTE: Any = object()  # "work out the shown observations from limit"
+
+
 def per_event_table(
     run: StudyRun,
     benchmark: str | None = None,
     *,
     compact: bool = False,
     limit: int | None = None,
+    shown: Any = _COMPUTE,
 ) -> TextTable:
     """Rows: observations; columns: CAR per window with t, p and marks, and BHAR over [-1,+1] or the first window."""
     from jobs.report.study.answer import marks_note
@@ -66,7 +72,8 @@ def per_event_table(
     res = run.results[bench]
     windows = _windows(run)
     bhar_window = (-1, 1) if (-1, 1) in windows else windows[0]
-    shown = shown_observations(run, limit)
+    if shown is _COMPUTE:
+        shown = shown_observations(run, limit)
     car_frame = res.car
     diag = res.diagnostics
     if shown is not None:
@@ -116,7 +123,9 @@ def per_event_table(
     )
 
 
-def moves_table(run: StudyRun, *, limit: int | None = None) -> TextTable | None:
+def moves_table(
+    run: StudyRun, *, limit: int | None = None, shown: Any = _COMPUTE
+) -> TextTable | None:
     """Day-0 gap, open-to-close and close-to-close of each event's own tickers (None: no rows).
 
     For news before the open or after the close the gap is the first reaction and open→close
@@ -126,7 +135,8 @@ def moves_table(run: StudyRun, *, limit: int | None = None) -> TextTable | None:
     m = run.moves.join(own, on=["event_id", "ticker"], how="inner").sort(
         "day0", "event_id", "ticker"
     )
-    shown = shown_observations(run, limit)
+    if shown is _COMPUTE:
+        shown = shown_observations(run, limit)
     if shown is not None:
         m = m.join(shown, on=["event_id", "ticker"], how="semi")
     if m.height == 0:
@@ -153,7 +163,9 @@ def moves_table(run: StudyRun, *, limit: int | None = None) -> TextTable | None:
     )
 
 
-def benchmark_comparison_table(run: StudyRun, *, limit: int | None = None) -> TextTable | None:
+def benchmark_comparison_table(
+    run: StudyRun, *, limit: int | None = None, shown: Any = _COMPUTE
+) -> TextTable | None:
     """The main window's CAR per observation on each benchmark, side by side."""
     if len(run.results) < 2:
         return None
@@ -178,7 +190,8 @@ def benchmark_comparison_table(run: StudyRun, *, limit: int | None = None) -> Te
     joined = order.join(joined, on=["event_id", "ticker"], how="left").sort(
         "day0", "event_id", "ticker"
     )
-    shown = shown_observations(run, limit)
+    if shown is _COMPUTE:
+        shown = shown_observations(run, limit)
     if shown is not None:
         joined = joined.join(shown, on=["event_id", "ticker"], how="semi")
     rows = []
@@ -225,8 +238,9 @@ def detail_tables(
     ``compact`` puts t and p under each CAR (terminals, HTML); above ``limit`` observations
     only the answer's and the largest |t| are shown (the files hold every one).
     """
-    tables = [per_event_table(run, compact=compact, limit=limit)]
-    for extra in (moves_table(run, limit=limit), benchmark_comparison_table(run, limit=limit)):
+    shown = shown_observations(run, limit)
+    tables = [per_event_table(run, compact=compact, shown=shown)]
+    for extra in (moves_table(run, shown=shown), benchmark_comparison_table(run, shown=shown)):
         if extra is not None:
             tables.append(extra)
     return tables

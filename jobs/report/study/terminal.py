@@ -54,7 +54,7 @@ def print_warnings(run: StudyRun, console: Console, *, verbose: bool = False) ->
         _say(console, f"  ! {g.headline}")
         details = [line for line in g.lines if line != g.headline]
         if verbose:
-            shown = details
+            shown = details[:DETAIL_ROWS]
         elif g.code == "confounded":
             mine = set(focus)
             shown = [d for d in details if d.split(":", 1)[0] in mine][:FOCUS_LINES]
