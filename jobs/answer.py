@@ -95,7 +95,8 @@ class Answer:
     rows: tuple[AnswerRow, ...]
     family: str
     fallback: bool = False  # the answer's filters matched nothing: every observation is listed
-    #: indices of ``rows`` by importance: beyond noise first, then by q, then by |t|
+    #: indices of ``rows`` by importance: beyond noise first, then by q, then by |t|, the
+    #: rows without a CAR last
     ranked: tuple[int, ...] = ()
 
     def counts(self) -> dict[str, int]:
@@ -214,10 +215,24 @@ def build_answer(
     )
     n_by_event = dict(observations.group_by("event_id").len().iter_rows())
     by_id = {g.id: g for g in groups}
-    records = rows.to_dicts()
+    cols = {c: rows.get_column(c).to_list() for c in rows.columns}
+    records = [dict(zip(cols, values, strict=True)) for values in zip(*cols.values(), strict=True)]
     qs = bh_qvalues([r["car_p"] if r["status"] == "ok" else None for r in records])
+    robust: dict[str, RobustEvidence] = {}
+    alone: dict[int, RobustEvidence] = {}  # events without a group, by their number of rows
     out = []
     for r, q in zip(records, qs, strict=True):
+        event_id = r["event_id"]
+        evidence = robust.get(event_id)
+        if evidence is None:
+            n_event = n_by_event.get(event_id, 0)
+            if f"event:{event_id}" not in by_id and n_event in alone:
+                evidence = alone[n_event]
+            else:
+                evidence = _robust(definition, event_id, n_event, by_id, window)
+                if evidence.group_id is None:
+                    alone[n_event] = evidence
+            robust[event_id] = evidence
         conf = tuple(r["confounded_by"] or ())
         status = r["status"] or "not_measured"
         code: VerdictCode
@@ -242,15 +257,13 @@ def build_answer(
                 t=r["car_t"],
                 p=r["car_p"],
                 q=q,
-                robust=_robust(
-                    definition, r["event_id"], n_by_event.get(r["event_id"], 0), by_id, window
-                ),
+                robust=evidence,
                 confounded_by=conf,
                 verdict=verdict,
                 verdict_code=code,
             )
         )
-    order = {"beyond_noise": 0, "confounded": 1, "noise": 2, "not_measured": 3}
+    order = {"beyond_noise": 0, "confounded": 1, "noise": 1, "not_measured": 2}
     ranked = sorted(
         range(len(out)),
         key=lambda i: (

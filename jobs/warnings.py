@@ -129,16 +129,21 @@ def study_warnings(
 
     # 3. assumed timing
     if events.height:
-        assumed = events.filter(pl.col("timing_assumed"))
-        for r in assumed.iter_rows(named=True):
-            out.append(
-                StudyWarning(
-                    "assumed_timing",
-                    f"assumed timing: {r['event_id']} has no known time of day; "
-                    f"day 0 = {r['day0']} is assumed ({r['day0_rule']})",
-                    r["event_id"],
-                )
+        assumed = events.filter(pl.col("timing_assumed")).select(
+            "event_id",
+            pl.format(
+                "assumed timing: {} has no known time of day; day 0 = {} is assumed ({})",
+                "event_id",
+                "day0",
+                "day0_rule",
+            ).alias("text"),
+        )
+        out.extend(
+            StudyWarning("assumed_timing", text, event_id)
+            for event_id, text in zip(
+                assumed.get_column("event_id"), assumed.get_column("text"), strict=True
             )
+        )
 
     # 4. observations that could not be measured
     bad = res.diagnostics.filter(pl.col("status") != "ok")

@@ -222,6 +222,11 @@ class Canvas:
 
     def legend(self, f: Frame, items: Sequence[tuple[str, str, str]]) -> None:
         """``(label, colour, kind)`` entries, kind ``line``, ``dash`` or ``band``, top left."""
+        width = 26 + 5.2 * max((len(label) for label, _, _ in items), default=0)
+        self.parts.append(
+            f"<rect x='{f.x + 2:.1f}' y='{f.y + 2:.1f}' width='{width:.1f}' height='{11 * len(items) + 4}' "
+            "fill='white' fill-opacity='0.8'/>"
+        )
         y = f.y + 10
         for label, color, kind in items:
             x = f.x + 6

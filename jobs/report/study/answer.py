@@ -66,7 +66,7 @@ def shown_rows(answer: Answer, limit: int | None) -> list[AnswerRow]:
 def robust_cell(row: AnswerRow) -> str:
     r = row.robust
     if r.stat is None:
-        return "–" if r.note is None else "– (" + r.note + ")"
+        return "–"
     return f"{num(r.stat)} (N {r.n})\np {pval(r.p)}"
 
 
@@ -94,12 +94,16 @@ def answer_table(run: StudyRun, *, limit: int | None = FULL_ROWS) -> TextTable:
         f"{answer.robust_test}: the clustering-robust test of all the event's observations "
         f"together over {w} (they share day 0; N of them), from the event's group."
     )
+    missing = sorted({r.robust.note for r in shown if r.robust.stat is None and r.robust.note})
+    if missing:
+        notes.append(f"–: {'; '.join(missing)}.")
     if answer.fallback:
         notes.append("The answer's filters matched no observation, so every one is listed.")
     hidden = len(answer.rows) - len(shown)
     if hidden > 0:
         notes.append(
-            f"{len(shown)} of {len(answer.rows):,} rows shown (beyond noise first, then by q); "
+            f"{len(shown)} of {len(answer.rows):,} rows shown (beyond noise first, then by q and "
+            "|t|); "
             "every row is in answer.csv and study.json."
         )
     c = answer.counts()

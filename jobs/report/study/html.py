@@ -49,6 +49,7 @@ table { border-collapse: collapse; font-size: 12px; margin: 0.5em 0 0.3em 0; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; white-space: nowrap; }
 th { background: #f3f3f3; } td:first-child, td:nth-child(2) { text-align: left; }
 .answer td:last-child { text-align: left; white-space: normal; font-weight: 600; }
+.groups td:last-child { text-align: left; white-space: normal; min-width: 18em; }
 .note { font-size: 11px; color: #666; margin-top: 0; max-width: 1100px; }
 .warn { background: #fff7e0; border-left: 4px solid #e0a800; padding: 0.5em 1em; font-size: 13px; }
 details { margin: 0.4em 0; } summary { cursor: pointer; color: #444; }
@@ -135,7 +136,9 @@ def html_report(run: StudyRun, *, progress: Progress | None = None) -> str:
     parts.append(_warnings(run))
     if run.groups:
         parts.append("<h2>Groups</h2>")
-        parts.append(f"<div class='tables'>{table_html(groups_table(run, limit=FULL_ROWS))}</div>")
+        parts.append(
+            f"<div class='tables groups'>{table_html(groups_table(run, limit=FULL_ROWS))}</div>"
+        )
         for k, group in enumerate(full_groups(run)):
             say(f"group charts {k + 1}")
             parts.append(

@@ -10,6 +10,7 @@ read as markup or emoji.
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -39,8 +40,22 @@ DETAIL_ROWS = 200
 FOCUS_LINES = 5  # confounded events of the answer shown under the headline without --verbose
 
 
-def _say(console: Console, text: str, style: str = "") -> None:
-    console.print(Text(text, style=style), highlight=False, emoji=False, markup=False)
+def _say(console: Console, text: str, style: str = "", *, indent: str = "", hang: str = "") -> None:
+    """Data as lines (never markup): wrapped to the console, later lines indented by ``hang``."""
+    if not indent and not hang:
+        console.print(Text(text, style=style), highlight=False, emoji=False, markup=False)
+        return
+    lines = textwrap.wrap(
+        text,
+        max(20, console.width),
+        initial_indent=indent,
+        subsequent_indent=" " * len(indent) + hang,
+        break_on_hyphens=False,
+    )
+    for line in lines:
+        console.print(
+            Text(line, style=style, no_wrap=True), highlight=False, emoji=False, markup=False
+        )
 
 
 def print_warnings(run: StudyRun, console: Console, *, verbose: bool = False) -> None:
@@ -51,7 +66,7 @@ def print_warnings(run: StudyRun, console: Console, *, verbose: bool = False) ->
     hidden = 0
     _say(console, f"Warnings ({len(groups)} kinds, most important first)", "bold yellow")
     for g in groups:
-        _say(console, f"  ! {g.headline}")
+        _say(console, g.headline, indent="  ! ", hang="  ")
         details = [line for line in g.lines if line != g.headline]
         if verbose:
             shown = details[:DETAIL_ROWS]
@@ -61,7 +76,7 @@ def print_warnings(run: StudyRun, console: Console, *, verbose: bool = False) ->
         else:
             shown = []
         for line in shown:
-            _say(console, f"      {line}")
+            _say(console, line, indent="      ", hang="  ")
         hidden += len(details) - len(shown)
     if hidden:
         _say(console, f"  ({hidden} more warning line(s): --verbose prints them)", "dim")
