@@ -3,9 +3,15 @@
 Our exception hierarchy::
 
     StorageError                      base of everything storage raises
-    ├── StoreError                    the DuckDB file cannot be opened or written
+    ├── StoreError                    the DuckDB file cannot be opened, read or written
     │   ├── StoreLockedError          another process holds the file (transient)
-    │   └── SchemaVersionError        the file was written by a newer market-reaction
+    │   ├── SchemaVersionError        the file was written by a newer market-reaction
+    │   ├── ReadOnlyError             a write asked of a session opened read-only
+    │   ├── NotFoundError (LookupError)      no stored run, study or refresh with that id
+    │   ├── StoreInputError (ValueError)     rows handed to a repository are malformed
+    │   └── QueryError                people's own SQL failed (DuckDB's message, one line)
+    │       ├── ReadOnlyQueryError    ... because it writes and the store is read-only
+    │       └── ExternalAccessError   ... because it reads/writes files, the network, extensions
     ├── ImportFileError (ValueError)  a file to import is unreadable or has bad rows
     │   └── UnknownLayoutError        the header matches no known layout
     └── SourceError                   a price or factor source failed for one ticker
@@ -40,6 +46,43 @@ class StoreLockedError(StoreError, Transient):
 
 class SchemaVersionError(StoreError):
     """The store's schema is newer than this version of market-reaction understands."""
+
+
+class ReadOnlyError(StoreError):
+    """A write was asked of a session opened read-only (``store.open()`` without ``write=True``)."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """No stored row with the id asked for; ``what`` names the kind ("study run"), ``key`` the id."""
+
+    def __init__(self, message: str, *, what: str, key: object):
+        super().__init__(message)
+        self.what = what
+        self.key = key
+
+
+class StoreInputError(StoreError, ValueError):
+    """Rows handed to a repository do not have the columns or values it stores."""
+
+
+class QueryError(StoreError):
+    """People's own SQL failed; the message is DuckDB's on one line, with the position when known.
+
+    ``statement`` is the type of the statement that failed (``"SELECT"``, ``"COPY"`` ...) when known.
+    """
+
+    def __init__(self, message: str, *, statement: str | None = None):
+        super().__init__(message)
+        self.statement = statement
+
+
+class ReadOnlyQueryError(QueryError, ReadOnlyError):
+    """People's SQL tried to change a store opened read-only."""
+
+
+class ExternalAccessError(QueryError):
+    """People's SQL tried to reach files, the network or extensions, or to unlock settings,
+    while outside access is off (the default; ``allow_external=True`` turns it on)."""
 
 
 class ImportFileError(StorageError, ValueError):

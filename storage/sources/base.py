@@ -26,6 +26,9 @@ date       Date       ex-date (session)
 kind       String     ``"dividend"`` or ``"split"``
 value      Float64    cash per share (split-adjusted) or split ratio new/old (4.0 for 4:1)
 =========  =========  ==========================================================
+
+Ticker symbols are Yahoo's (``AMZN``, ``BRK-B``, ``BF.B``, ``^GSPC``, ``EURUSD=X``):
+:func:`check_ticker` is the one rule every file and source applies to them.
 """
 
 from __future__ import annotations
@@ -53,6 +56,32 @@ ACTION_SCHEMA: dict[str, pl.DataType] = {
     "kind": pl.String(),
     "value": pl.Float64(),
 }
+
+
+#: A normalised ticker symbol: an optional leading ``^`` (indices), then a letter or digit, then
+#: up to 19 letters, digits, ``.``, ``^``, ``=`` or ``-``. Upper-case only: normalise first.
+#: The characters ``str.strip()`` removes, spelled out so that vectorised code (polars'
+#: ``strip_chars``) normalises exactly as :func:`check_ticker` does.
+WHITESPACE = (
+    " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def check_ticker(value: str) -> str:
+    """``value`` stripped and upper-cased, if it is a ticker symbol.
+
+    The rule is the project's one rule, :func:`events.normalise_ticker` (catalogs, study
+    files, ``--ticker`` options and price files all apply it).
+
+    Raises
+    ------
+    ValueError
+        with a sentence naming the value and what a symbol may hold.
+    """
+    from events.tickers import normalise_ticker
+
+    return normalise_ticker(value)
 
 
 def empty_prices() -> pl.DataFrame:

@@ -15,23 +15,92 @@ layout        header                                                  ticker com
 
 Parquet files with the ``long`` (or ``yahoo``) columns are read the same way.
 
-A row cannot be a price when its date or close is missing or unreadable, its
-close is not positive, its high is below its low, or another row of the same
-file has the same ticker and date. Such rows are reported with their line
-number (the header is line 1); :func:`check_problems` then either raises or,
-with ``skip_bad_rows``, lets the caller load the rest and report them.
+Reading
+-------
+A file is read in bulk by polars' CSV (or Parquet) reader with a typed schema (prices,
+volumes and action values as Float64; dates and tickers as text), and every check below is
+one vectorised expression over all rows. Only when a cell is not a number, or some row
+fails a check, is the file read again with every column as text, so that the reasons can
+quote cells as they are written. Empty cells, cells of spaces, and ``null``, ``NULL``,
+``nan``, ``NaN``, ``NA``, ``N/A``, ``None`` are missing values.
+
+Rows that cannot be loaded
+--------------------------
+Each is reported as ``(line, reason)``: the line of the file (the header is line 1) and,
+from each group below that the row fails, the first reason that applies.
+
+*date*
+    missing, or not ``YYYY-MM-DD`` (anything after the tenth character, such as a time, is
+    ignored); a Saturday or Sunday (``2025-11-01 is a Saturday, not a trading session``);
+    with ``sessions``, a weekday that is not a session (``2025-11-27 is not a trading
+    session (a weekday the exchange was closed)``).
+*ticker* (files with a ``ticker`` column)
+    missing, or not a symbol once stripped and upper-cased, by the rule of
+    :func:`storage.sources.base.check_ticker` (``ticker "x'; drop table prices; --" is not
+    a ticker symbol: ...``).
+*values* of a price row
+    close missing; open, high, low, close or adj_close not a number, not finite (``inf``),
+    not positive, or above :data:`MAX_PRICE`; volume not a number, not finite, negative,
+    or above :data:`MAX_VOLUME`; then high below low, close above high, close below low,
+    open above high, open below low (each compared only when both are given).
+*values* of a dividend or split row
+    missing, not a positive number, not finite; a dividend above :data:`MAX_PRICE`.
+*duplicates*
+    a row whose ticker and date repeat those of an earlier row of the file that has no
+    other problem.
+
+Absurdity bounds. No share has traded near :data:`MAX_PRICE` = 10,000,000 (Berkshire
+Hathaway A, the dearest, is below 1,000,000), and no daily volume near :data:`MAX_VOLUME`
+= 1e13 shares (the largest are about 1e10), so larger values are taken for corruption:
+wrong units, a shifted column, ``1e308`` written for "missing". A split-adjusted history
+after many reverse splits could exceed the price bound; such a file is refused, never
+clipped.
+
+Sessions. A Saturday or Sunday is never a session (the NYSE has not traded on Saturdays
+since 1952). Weekday holidays are known only from ``sessions``, a sorted sequence or array
+of session dates (callers pass ``events.nyse().sessions``); without it only weekends are
+refused, and dates outside ``sessions``' first..last session are checked for weekends
+only. Rows on weekday non-sessions are never dropped silently: they cannot be loaded like
+any bad row, and :func:`check_problems` names their dates and says what to do (the usual
+cause is a vendor file built on plain business days). With ``skip_bad_rows`` they are left
+out and reported, as every bad row is.
+
+:func:`check_problems` then either raises or, with ``skip_bad_rows``, lets the caller load
+the rest and report the bad rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from storage.errors import ImportFileError, NoPriceDataError, UnknownLayoutError
-from storage.sources.base import ACTION_SCHEMA, PRICE_SCHEMA, PriceBatch, empty_actions
+from storage.sources.base import (
+    ACTION_SCHEMA,
+    PRICE_SCHEMA,
+    WHITESPACE,
+    PriceBatch,
+    check_ticker,
+    empty_actions,
+)
+
+#: Session dates for the holiday check: ``datetime.date`` values, a ``datetime64[D]`` array
+#: (as ``events.nyse().sessions``) or a polars ``Date`` series.
+SessionDates: TypeAlias = Sequence[dt.date] | npt.NDArray[np.datetime64] | pl.Series
+
+#: The largest open, high, low, close, adj_close or dividend accepted.
+MAX_PRICE = 1e7
+#: The largest volume accepted (shares per session).
+MAX_VOLUME = 1e13
+MAX_PROBLEMS_SHOWN = 10
+MAX_DATES_SHOWN = 10
 
 _MISSING = ["", "null", "NULL", "nan", "NaN", "NA", "N/A", "None"]
 _YAHOO_NAMES = {
@@ -48,12 +117,20 @@ _YAHOO_NAMES = {
     "ticker": "ticker",
     "symbol": "ticker",
 }
-MAX_PROBLEMS_SHOWN = 10
+_PRICES = ("open", "high", "low", "close", "adj_close")
+_NUMBERS = {*_PRICES, "volume", "dividend", "split"}
+_KNOWN = {"date", "ticker", *_NUMBERS}
+_PER_TICKER = {"yahoo", "yahoo_div"}
+_ACTIONS = {"dividends", "yahoo_div", "splits"}
 
 
 @dataclass(frozen=True)
 class ParsedFile:
-    """One file read into our schemas, with the rows that were rejected."""
+    """One file read into our schemas, with the rows that were rejected.
+
+    ``holidays`` lists the weekdays (sorted, distinct) of rows refused because they are
+    not sessions of the ``sessions`` given to :func:`read_file`.
+    """
 
     path: Path
     layout: str
@@ -61,6 +138,7 @@ class ParsedFile:
     actions: pl.DataFrame
     rows_read: int
     problems: list[tuple[int, str]] = field(default_factory=list)
+    holidays: list[dt.date] = field(default_factory=list)
 
 
 def detect_layout(columns: list[str]) -> str:
@@ -81,208 +159,495 @@ def detect_layout(columns: list[str]) -> str:
     raise ValueError(f"unrecognised header {columns}")
 
 
-def _read_frame(path: Path) -> pl.DataFrame:
+# -- reading ---------------------------------------------------------------------------
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in {".parquet", ".pq"}
+
+
+def _unreadable(path: Path, exc: Exception) -> ImportFileError:
+    if isinstance(exc, FileNotFoundError):
+        return ImportFileError(f"{path}: no such file", path=str(path))
+    first = (str(exc).splitlines() or [type(exc).__name__])[0]
+    kind = "Parquet" if _is_parquet(path) else "CSV"
+    return ImportFileError(f"{path}: cannot be read as {kind}: {first}", path=str(path))
+
+
+def _header(path: Path) -> list[str]:
     try:
-        if path.suffix.lower() in {".parquet", ".pq"}:
-            frame = pl.read_parquet(path)
-            return frame.with_columns(pl.all().cast(pl.String))
-        return pl.read_csv(
-            path, infer_schema=False, null_values=_MISSING, truncate_ragged_lines=False
-        )
-    except FileNotFoundError as exc:
-        raise ImportFileError(f"{path}: no such file", path=str(path)) from exc
+        if _is_parquet(path):
+            return list(pl.read_parquet_schema(path))
+        return pl.read_csv(path, n_rows=0, infer_schema=False).columns
     except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _unreadable(path, exc) from exc
+
+
+def _layout(path: Path, header: list[str]) -> str:
+    try:
+        layout = detect_layout(header)
+    except ValueError as exc:
+        raise UnknownLayoutError(
+            f"{path}: header {header} matches no known layout; expected "
+            "'date,ticker,open,high,low,close,adj_close,volume', Yahoo's "
+            "'Date,Open,High,Low,Close,Adj Close,Volume', or 'date,ticker,dividend'",
+            path=str(path),
+        ) from exc
+    if layout == "factors":
+        raise UnknownLayoutError(
+            f"{path} holds factor returns, not prices: import it with 'reaction factors import {path}'",
+            path=str(path),
+        )
+    return layout
+
+
+def _columns(header: list[str], layout: str) -> dict[str, str]:
+    """The file's columns we read, mapped to our names (the first of each name wins)."""
+    names: dict[str, str] = {}
+    for column in header:
+        key = column.strip().lower()
+        ours = _YAHOO_NAMES.get(key, key)
+        if ours not in _KNOWN or ours in names.values():
+            continue
+        if ours == "ticker" and layout in _PER_TICKER:
+            continue  # the file name (or ticker=) names the symbol of a per-ticker file
+        names[column] = ours
+    return names
+
+
+def _read(path: Path, names: dict[str, str], *, typed: bool) -> pl.DataFrame:
+    """The columns ``names`` of ``path`` under our names: numbers as Float64 when ``typed``
+    (raising when a cell does not parse), else every column as text."""
+    numbers = [column for column, ours in names.items() if ours in _NUMBERS]
+    if _is_parquet(path):
+        frame = pl.read_parquet(path, columns=list(names))
+        if typed:
+            frame = frame.with_columns(
+                *(pl.col(c).cast(pl.Float64) for c in numbers),
+                *(pl.col(c).cast(pl.String) for c in names if c not in numbers),
+            )
+        else:
+            frame = frame.with_columns(pl.all().cast(pl.String))
+    else:
+        frame = pl.read_csv(
+            path,
+            columns=list(names),
+            infer_schema=False,
+            schema_overrides=dict.fromkeys(numbers, pl.Float64()) if typed else None,
+            null_values=_MISSING,
+            truncate_ragged_lines=False,
+        )
+    return frame.rename(names)
+
+
+def _file_ticker(path: Path, ticker: str | None) -> str:
+    """The symbol of a per-ticker file: ``ticker``, else the file name up to the first ``_``."""
+    if ticker is not None:
+        return _given_ticker(path, ticker)
+    try:
+        return check_ticker(path.stem.split("_")[0])
+    except ValueError as exc:
         raise ImportFileError(
-            f"{path}: cannot be read as {'Parquet' if path.suffix.lower() in {'.parquet', '.pq'} else 'CSV'}: "
-            f"{str(exc).splitlines()[0]}",
+            f"{path}: the file name does not start with a ticker: {exc}; name the file after "
+            "its ticker (e.g. AMZN.csv) or give the ticker (--ticker)",
             path=str(path),
         ) from exc
 
 
-def read_file(path: str | Path, *, ticker: str | None = None) -> ParsedFile:
-    """Read a price, dividend or split file in any known layout.
+def _given_ticker(path: Path, ticker: str) -> str:
+    try:
+        return check_ticker(ticker)
+    except ValueError as exc:
+        raise ImportFileError(
+            f"{path}: the ticker given is not usable: {exc}", path=str(path)
+        ) from exc
 
-    ``ticker`` names the symbol for per-ticker layouts (default: the file name's stem).
+
+def _session_days(sessions: SessionDates | None) -> pl.Series | None:
+    if sessions is None:
+        return None
+    days = sessions if isinstance(sessions, pl.Series) else pl.Series("sessions", sessions)
+    days = days.cast(pl.Date).drop_nulls()
+    return days if days.len() else None
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What ``read_file`` was asked for, besides the path."""
+
+    layout: str
+    symbol: str | None  # the (checked) symbol of a per-ticker file
+    only: str | None  # keep only this symbol's rows (``ticker=`` on a long file)
+    sessions: pl.Series | None  # Date
+
+
+def read_file(
+    path: str | Path, *, ticker: str | None = None, sessions: SessionDates | None = None
+) -> ParsedFile:
+    """Read a price, dividend or split file in any known layout, and validate its rows.
+
+    Parameters
+    ----------
+    path
+        A CSV or Parquet file.
+    ticker
+        The symbol of a per-ticker layout (default: the file name's stem up to the first
+        ``_``); for a file with a ``ticker`` column, only that symbol's rows are read.
+    sessions
+        Sorted session dates; rows on a weekday that is not one of them (between the
+        first and the last) cannot be loaded. Weekends never can.
+
+    Raises
+    ------
+    ImportFileError
+        when the file cannot be read or the ticker is not a symbol (bad *rows* are listed
+        in ``problems``; :func:`check_problems` raises for them).
+    UnknownLayoutError
+        when the header matches no layout.
     """
     p = Path(path)
-    raw = _read_frame(p)
+    header = _header(p)
+    layout = _layout(p, header)
+    names = _columns(header, layout)
+    symbol = _file_ticker(p, ticker) if layout in _PER_TICKER else None
+    only = _given_ticker(p, ticker) if ticker is not None and symbol is None else None
+    rules = _Rules(layout, symbol, only, _session_days(sessions))
     try:
-        layout = detect_layout(raw.columns)
-    except ValueError as exc:
-        raise UnknownLayoutError(
-            f"{p}: header {raw.columns} matches no known layout; expected "
-            "'date,ticker,open,high,low,close,adj_close,volume', Yahoo's "
-            "'Date,Open,High,Low,Close,Adj Close,Volume', or 'date,ticker,dividend'",
-            path=str(p),
-        ) from exc
-    if layout == "factors":
-        raise UnknownLayoutError(
-            f"{p} holds factor returns, not prices: import it with 'reaction factors import {p}'",
-            path=str(p),
-        )
-    frame = raw.rename(
-        {c: _YAHOO_NAMES.get(c.strip().lower(), c.strip().lower()) for c in raw.columns}
+        typed: pl.DataFrame | None = _read(p, names, typed=True)
+    except (OSError, pl.exceptions.PolarsError):
+        typed = None  # a cell is not a number (or the file is broken): the text read says which
+    if typed is not None:
+        clean = _parse(p, typed, rules, text=False)
+        if clean is not None:
+            return clean
+    try:
+        frame = _read(p, names, typed=False)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _unreadable(p, exc) from exc
+    parsed = _parse(p, frame, rules, text=True)
+    if parsed is None:  # pragma: no cover - text=True always gives a result
+        raise AssertionError("no result from the text read")
+    return parsed
+
+
+# -- validation ------------------------------------------------------------------------
+
+#: A reason: an expression, or (column, explain) when the reason quotes the cell as Python
+#: does (``repr``); ``explain`` then runs once per distinct failing value, never per row.
+_Reason: TypeAlias = pl.Expr | tuple[str, Callable[[str], str]]
+
+
+@dataclass(frozen=True)
+class _Check:
+    fails: pl.Expr  # Boolean; null counts as passing
+    reason: _Reason
+
+
+def _missing(column: str, *, text: bool) -> pl.Expr:
+    if text:
+        return pl.col(column).is_null() | (pl.col(column).str.strip_chars() == "")
+    return pl.col(f"_{column}").is_null()
+
+
+def _numbers(frame: pl.DataFrame, columns: Sequence[str], *, text: bool) -> pl.DataFrame:
+    """Add ``_<column>`` as Float64 for each of ``columns`` (null when the file lacks it)."""
+    exprs: list[pl.Expr] = []
+    for c in columns:
+        if c not in frame.columns:
+            exprs.append(pl.lit(None, pl.Float64).alias(f"_{c}"))
+            exprs.append(pl.lit(None, pl.String if text else pl.Float64).alias(c))
+        elif text:
+            exprs.append(pl.col(c).str.strip_chars().cast(pl.Float64, strict=False).alias(f"_{c}"))
+        else:
+            exprs.append(pl.col(c).alias(f"_{c}"))
+    return frame.with_columns(exprs)
+
+
+def _number_checks(column: str, *, text: bool) -> list[_Check]:
+    value = pl.col(f"_{column}")
+    unreadable = (
+        ~_missing(column, text=text) & (value.is_null() | value.is_nan())
+        if text
+        else value.is_nan()
     )
-    frame = frame.with_row_index("line", offset=2)
-    if layout in {"yahoo", "yahoo_div"}:
-        symbol = (ticker or p.stem.split("_")[0]).strip().upper()
-        frame = frame.with_columns(pl.lit(symbol).alias("ticker"))
-    elif ticker is not None:
-        frame = frame.filter(pl.col("ticker").str.to_uppercase() == ticker.upper())
-    if layout in {"dividends", "yahoo_div", "splits"}:
-        return _parse_actions(p, layout, frame)
-    return _parse_prices(p, layout, frame)
-
-
-def _number(name: str) -> pl.Expr:
-    return pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
-
-
-def _common(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
-    """Parse ticker and date; return the frame and the (line, reason) problems so far."""
-    parsed = frame.with_columns(
-        pl.col("ticker").str.strip_chars().str.to_uppercase().alias("ticker"),
-        pl.col("date")
-        .str.strip_chars()
-        .str.slice(0, 10)
-        .str.to_date("%Y-%m-%d", strict=False)
-        .alias("_date"),
-    )
-    problems: list[tuple[int, str]] = []
-    for line, raw in parsed.filter(pl.col("_date").is_null()).select("line", "date").iter_rows():
-        problems.append(
-            (line, f"date {raw!r} is not a date (YYYY-MM-DD)" if raw else "date is missing")
-        )
-    for (line,) in (
-        parsed.filter(pl.col("ticker").is_null() | (pl.col("ticker") == ""))
-        .select("line")
-        .iter_rows()
-    ):
-        problems.append((line, "ticker is missing"))
-    return parsed, problems
-
-
-def _duplicates(parsed: pl.DataFrame, keys: list[str]) -> list[tuple[int, str]]:
-    valid = parsed.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
-    first = valid.group_by(keys).agg(pl.col("line").min().alias("_first"))
-    dup = valid.join(first, on=keys).filter(pl.col("line") != pl.col("_first"))
     return [
-        (line, f"duplicate of line {first_line} (same ticker and date)")
-        for line, first_line in dup.select("line", "_first").iter_rows()
+        _Check(unreadable, pl.format(f"{column} '{{}}' is not a number", pl.col(column))),
+        _Check(value.is_infinite(), pl.format(f"{column} {{}} is not a finite number", value)),
     ]
 
 
-def _parse_prices(path: Path, layout: str, frame: pl.DataFrame) -> ParsedFile:
-    for col in ("open", "high", "low", "adj_close", "volume"):
-        if col not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, pl.String).alias(col))
-    parsed, problems = _common(frame)
-    parsed = parsed.with_columns(
-        *[
-            _number(c).alias(f"_{c}")
-            for c in ("open", "high", "low", "close", "adj_close", "volume")
-        ]
-    )
-    checks: list[tuple[pl.Expr, pl.Expr]] = [
-        (pl.col("close").is_null(), pl.lit("close is missing")),
-        (
-            pl.col("_close").is_null() | pl.col("_close").is_nan(),
-            pl.format("close '{}' is not a number", pl.col("close")),
-        ),
-        (pl.col("_close") <= 0, pl.format("close {} is not positive", pl.col("_close"))),
-        (
-            pl.col("_high") < pl.col("_low"),
-            pl.format("high {} is below low {}", pl.col("_high"), pl.col("_low")),
-        ),
-    ]
-    for col in ("open", "high", "low", "adj_close"):
+def _price_checks(*, text: bool) -> list[_Check]:
+    checks = [_Check(_missing("close", text=text), pl.lit("close is missing"))]
+    for c in ("close", "open", "high", "low", "adj_close"):
+        value = pl.col(f"_{c}")
+        checks += _number_checks(c, text=text)
+        checks.append(_Check(value <= 0, pl.format(f"{c} {{}} is not positive", value)))
         checks.append(
-            (
-                pl.col(col).is_not_null()
-                & (pl.col(f"_{col}").is_null() | pl.col(f"_{col}").is_nan()),
-                pl.format(f"{col} '{{}}' is not a number", pl.col(col)),
+            _Check(
+                value > MAX_PRICE,
+                pl.format(
+                    f"{c} {{}} is above the largest price accepted ({MAX_PRICE:,.0f})", value
+                ),
             )
         )
-        checks.append(
-            (pl.col(f"_{col}") <= 0, pl.format(f"{col} {{}} is not positive", pl.col(f"_{col}")))
-        )
+    volume = pl.col("_volume")
+    checks += _number_checks("volume", text=text)
+    checks.append(_Check(volume < 0, pl.format("volume {} is negative", volume)))
     checks.append(
-        (
-            pl.col("volume").is_not_null() & pl.col("_volume").is_null(),
-            pl.format("volume '{}' is not a number", pl.col("volume")),
+        _Check(
+            volume > MAX_VOLUME,
+            pl.format(
+                f"volume {{}} is above the largest volume accepted ({MAX_VOLUME:,.0f})", volume
+            ),
         )
     )
-    checks.append((pl.col("_volume") < 0, pl.format("volume {} is negative", pl.col("_volume"))))
-    # the first failing check names the row's problem
-    reason: pl.Expr = pl.lit(None, pl.String)
-    for cond, text in reversed(checks):
-        reason = pl.when(cond).then(text).otherwise(reason)
-    parsed = parsed.with_columns(reason.alias("_reason"))
-    problems += list(
-        parsed.filter(pl.col("_reason").is_not_null()).select("line", "_reason").iter_rows()
-    )
-    problems += _duplicates(parsed.filter(pl.col("_reason").is_null()), ["ticker", "_date"])
-    bad = {line for line, _ in problems}
-    good = parsed.filter(~pl.col("line").is_in(list(bad)))
-    prices = (
-        good.select(
-            pl.col("ticker"),
-            pl.col("_date").alias("date"),
-            *[pl.col(f"_{c}").alias(c) for c in ("open", "high", "low", "close", "adj_close")],
-            pl.col("_volume").round(0).cast(pl.Int64).alias("volume"),
-        )
-        .cast(pl.Schema(PRICE_SCHEMA))
-        .sort("ticker", "date")
-    )
-    return ParsedFile(path, layout, prices, empty_actions(), frame.height, sorted(problems))
+    o, hi, lo, cl = (pl.col(f"_{n}") for n in ("open", "high", "low", "close"))
+    return [
+        *checks,
+        _Check(hi < lo, pl.format("high {} is below low {}", hi, lo)),
+        _Check(cl > hi, pl.format("close {} is above high {}", cl, hi)),
+        _Check(cl < lo, pl.format("close {} is below low {}", cl, lo)),
+        _Check(o > hi, pl.format("open {} is above high {}", o, hi)),
+        _Check(o < lo, pl.format("open {} is below low {}", o, lo)),
+    ]
 
 
-def _parse_actions(path: Path, layout: str, frame: pl.DataFrame) -> ParsedFile:
-    value_col = "split" if layout == "splits" else "dividend"
-    kind = "split" if layout == "splits" else "dividend"
-    parsed, problems = _common(frame)
-    parsed = parsed.with_columns(_number(value_col).alias("_value"))
-    bad_value = parsed.filter(
-        pl.col("_value").is_null() | pl.col("_value").is_nan() | (pl.col("_value") <= 0)
-    )
-    for line, raw in bad_value.select("line", value_col).iter_rows():
-        problems.append(
-            (
-                line,
-                f"{value_col} {raw!r} is not a positive number"
-                if raw
-                else f"{value_col} is missing",
+def _action_checks(column: str, *, text: bool) -> list[_Check]:
+    value = pl.col(f"_{column}")
+    checks = [
+        _Check(_missing(column, text=text), pl.lit(f"{column} is missing")),
+        _Check(
+            value.is_null() | value.is_nan() | (value <= 0),
+            (column, lambda raw: f"{column} {raw!r} is not a positive number"),
+        ),
+        _Check(
+            value.is_infinite(), (column, lambda raw: f"{column} {raw!r} is not a finite number")
+        ),
+    ]
+    if column == "dividend":
+        checks.append(
+            _Check(
+                value > MAX_PRICE,
+                pl.format(
+                    f"dividend {{}} is above the largest price accepted ({MAX_PRICE:,.0f})", value
+                ),
             )
         )
-    problems += _duplicates(parsed, ["ticker", "_date"])
-    bad = {line for line, _ in problems}
-    good = parsed.filter(~pl.col("line").is_in(list(bad)))
-    actions = (
-        good.select(
-            pl.col("ticker"),
+    return checks
+
+
+def _not_a_date(raw: str) -> str:
+    return f"date {raw!r} is not a date (YYYY-MM-DD)"
+
+
+def _closed_weekday(sessions: pl.Series) -> pl.Expr:
+    day = pl.col("_date")
+    return (
+        (day.dt.weekday() <= 5)
+        & day.is_between(sessions.min(), sessions.max())
+        & ~day.is_in(sessions.implode())
+    )
+
+
+def _date_checks(sessions: pl.Series | None) -> list[_Check]:
+    day = pl.col("_date")
+    checks = [
+        _Check(pl.col("date").is_null(), pl.lit("date is missing")),
+        _Check(day.is_null(), ("date", _not_a_date)),
+        _Check(
+            day.dt.weekday() >= 6,
+            pl.format("{} is a {}, not a trading session", day, day.dt.strftime("%A")),
+        ),
+    ]
+    if sessions is not None:
+        checks.append(
+            _Check(
+                _closed_weekday(sessions),
+                pl.format("{} is not a trading session (a weekday the exchange was closed)", day),
+            )
+        )
+    return checks
+
+
+def _ticker_reason(raw: str) -> str:
+    try:
+        check_ticker(raw)
+    except ValueError as exc:
+        return f"ticker {exc}"
+    return f"ticker {raw!r} is not a ticker symbol"  # pragma: no cover - the rules agree
+
+
+def _is_ticker(value: str) -> bool:
+    try:
+        check_ticker(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _ticker_checks(frame: pl.DataFrame) -> list[_Check]:
+    # the rule is checked on the cells as written (upper-casing first would let 'ß' pass as 'SS')
+    symbol = pl.col("_ticker")
+    distinct = frame.get_column("ticker").unique().drop_nulls().to_list()
+    wrong = pl.Series("ticker", [v for v in distinct if v.strip() and not _is_ticker(v)], pl.String)
+    return [
+        _Check(symbol.is_null() | (symbol == ""), pl.lit("ticker is missing")),
+        _Check(pl.col("ticker").is_in(wrong.implode()), ("ticker", _ticker_reason)),
+    ]
+
+
+def _reasons(bad: pl.DataFrame, checks: Sequence[_Check]) -> pl.Series:
+    """For each row of ``bad``, the reason of the first of ``checks`` it fails, else null."""
+    reason = pl.lit(None, pl.String)
+    for check in reversed(checks):
+        text = check.reason
+        if isinstance(text, tuple):
+            column, explain = text
+            failing = bad.filter(check.fails.fill_null(False)).get_column(column).unique()
+            quoted = {v: explain(v) for v in failing.to_list() if v is not None}
+            text = (
+                pl.col(column).replace_strict(quoted, default=None, return_dtype=pl.String)
+                if quoted
+                else pl.lit(None, pl.String)
+            )
+        reason = pl.when(check.fails).then(text).otherwise(reason)
+    return bad.select(reason.alias("reason")).to_series()
+
+
+def _by_value(frame: pl.DataFrame, column: str, expr: pl.Expr, name: str) -> pl.DataFrame:
+    """Add ``name`` = ``expr`` over ``column``, evaluated once per distinct value (a file
+    repeats each date and each ticker many times)."""
+    distinct = frame.select(pl.col(column).unique()).with_columns(expr.alias(name))
+    if frame.schema[column] == distinct.schema[name]:
+        same = distinct.select((pl.col(name).eq_missing(pl.col(column))).all()).item()
+        if same:  # already normalised: no join
+            return frame.with_columns(pl.col(column).alias(name))
+    mapped = frame.select(column).join(distinct, on=column, how="left", maintain_order="left")
+    return frame.with_columns(mapped.get_column(name))
+
+
+def _prepare(frame: pl.DataFrame, rules: _Rules) -> pl.DataFrame:
+    """Number the lines, add the normalised ``_ticker`` and the parsed ``_date``."""
+    frame = frame.with_row_index("line", offset=2)
+    if rules.symbol is not None:
+        frame = frame.with_columns(pl.lit(rules.symbol).alias("ticker"))
+    ticker = pl.col("ticker").str.strip_chars(WHITESPACE).str.to_uppercase()
+    frame = _by_value(frame, "ticker", ticker, "_ticker")
+    if rules.only is not None:
+        frame = frame.filter(pl.col("_ticker") == rules.only)
+    day = pl.col("date").str.strip_chars().str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    return _by_value(frame, "date", day, "_date")
+
+
+def _parse(path: Path, frame: pl.DataFrame, rules: _Rules, *, text: bool) -> ParsedFile | None:
+    """Validate and convert a frame read by :func:`_read`.
+
+    With ``text=False`` (a typed read) this returns None as soon as a row fails a check:
+    the caller then reads the file as text, whose cells the reasons quote.
+    """
+    frame = _prepare(frame, rules)
+    rows_read = frame.height
+    actions = rules.layout in _ACTIONS
+    value = ("split" if rules.layout == "splits" else "dividend") if actions else ""
+    frame = _numbers(frame, [value] if actions else [*_PRICES, "volume"], text=text)
+    groups = [_date_checks(rules.sessions)]
+    if rules.symbol is None:
+        groups.append(_ticker_checks(frame))
+    groups.append(_action_checks(value, text=text) if actions else _price_checks(text=text))
+    flagged = frame.select(
+        pl.any_horizontal([c.fails for g in groups for c in g]).fill_null(False)
+    ).to_series()
+    problems: list[tuple[int, str]] = []
+    holidays: list[dt.date] = []
+    if flagged.any():
+        if not text:
+            return None
+        bad = frame.filter(flagged)
+        for checks in groups:
+            reasons = bad.select("line").with_columns(_reasons(bad, checks))
+            problems += reasons.drop_nulls("reason").rows()
+        if rules.sessions is not None:
+            closed = bad.filter(_closed_weekday(rules.sessions).fill_null(False))
+            holidays = closed.get_column("_date").unique().sort().to_list()
+        frame = frame.filter(~flagged)
+    if actions:
+        kind = "split" if rules.layout == "splits" else "dividend"
+        out = frame.select(
+            "line",
+            pl.col("_ticker").alias("ticker"),
             pl.col("_date").alias("date"),
             pl.lit(kind).alias("kind"),
-            pl.col("_value").alias("value"),
+            pl.col(f"_{value}").alias("value"),
         )
-        .cast(pl.Schema(ACTION_SCHEMA))
-        .sort("ticker", "date")
+    else:
+        out = frame.select(
+            "line",
+            pl.col("_ticker").alias("ticker"),
+            pl.col("_date").alias("date"),
+            *(pl.col(f"_{c}").alias(c) for c in _PRICES),
+            pl.col("_volume").round(0).cast(pl.Int64).alias("volume"),
+        )
+    out, repeats = _sorted_without_repeats(out)
+    result = out.drop("line").cast(pl.Schema(ACTION_SCHEMA if actions else PRICE_SCHEMA))
+    return ParsedFile(
+        path,
+        rules.layout,
+        pl.DataFrame(schema=PRICE_SCHEMA) if actions else result,
+        result if actions else empty_actions(),
+        rows_read,
+        sorted(problems + repeats),
+        holidays,
     )
-    empty_prices = pl.DataFrame(schema=PRICE_SCHEMA)
-    return ParsedFile(path, layout, empty_prices, actions, frame.height, sorted(problems))
+
+
+def _sorted_without_repeats(
+    frame: pl.DataFrame,
+) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
+    """``frame`` sorted by ticker and date, less the rows whose ticker and date repeat an
+    earlier line's; those come back as problems naming the first line."""
+    symbol, day = pl.col("ticker"), pl.col("date")
+    after = (symbol > symbol.shift()) | ((symbol == symbol.shift()) & (day > day.shift()))
+    if frame.select(after.all()).item():  # strictly increasing: nothing repeats (the usual file)
+        return frame, []
+    frame = frame.sort("ticker", "date", "line")
+    repeat = ((symbol == symbol.shift()) & (day == day.shift())).fill_null(False)
+    marked = frame.with_columns(
+        repeat.alias("_repeat"),
+        pl.when(~repeat).then(pl.col("line")).forward_fill().alias("_first"),
+    )
+    repeats = (
+        marked.filter("_repeat")
+        .select("line", pl.format("duplicate of line {} (same ticker and date)", "_first"))
+        .rows()
+    )
+    return marked.filter(~pl.col("_repeat")).drop("_repeat", "_first"), repeats
 
 
 def check_problems(parsed: ParsedFile, *, skip_bad_rows: bool) -> None:
-    """Raise :class:`ImportFileError` for a file with bad rows, unless ``skip_bad_rows``."""
+    """Raise :class:`ImportFileError` for a file with bad rows, unless ``skip_bad_rows``.
+
+    The message shows the first :data:`MAX_PROBLEMS_SHOWN` rows and, when rows fall on
+    weekdays that are not sessions, their first :data:`MAX_DATES_SHOWN` dates.
+    """
     if not parsed.problems or skip_bad_rows:
         return
     shown = "; ".join(
         f"line {line}: {reason}" for line, reason in parsed.problems[:MAX_PROBLEMS_SHOWN]
     )
     more = len(parsed.problems) - MAX_PROBLEMS_SHOWN
+    closed = ""
+    if parsed.holidays:
+        dates = ", ".join(str(d) for d in parsed.holidays[:MAX_DATES_SHOWN])
+        extra = len(parsed.holidays) - MAX_DATES_SHOWN
+        closed = (
+            f" Rows fall on {len(parsed.holidays)} weekday(s) when the exchange was closed: "
+            f"{dates}{f' and {extra} more' if extra > 0 else ''}; the file seems built on "
+            "plain business days rather than trading sessions: delete the rows on those dates."
+        )
     raise ImportFileError(
         f"{parsed.path}: {len(parsed.problems)} row(s) cannot be loaded ({shown}"
-        f"{f'; and {more} more' if more > 0 else ''}). Nothing was imported from this file: "
-        "fix the rows, or re-run with --skip-bad-rows to load the others and report these",
+        f"{f'; and {more} more' if more > 0 else ''}).{closed} Nothing was imported from this "
+        "file: fix the rows, or re-run with --skip-bad-rows to load the others and report these",
         path=str(parsed.path),
         problems=parsed.problems,
     )
@@ -293,11 +658,13 @@ class FileSource:
 
     Vendors deliver daily drops as files; the refresh job reads them through this
     exactly as it reads Yahoo. Files are parsed once per instance; bad rows are
-    skipped (they are reported by ``problems``).
+    skipped (they are reported by ``problems``). ``sessions`` is passed to
+    :func:`read_file` (rows on weekdays that are not sessions are bad rows).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, sessions: SessionDates | None = None) -> None:
         self.root = Path(path)
+        self.sessions = sessions
         self.name = f"file:{self.root}"
         self._prices: pl.DataFrame | None = None
         self._actions: pl.DataFrame | None = None
@@ -318,7 +685,7 @@ class FileSource:
         if self._prices is None or self._actions is None:
             prices, actions = [], []
             for f in self._files():
-                parsed = read_file(f)
+                parsed = read_file(f, sessions=self.sessions)
                 if parsed.problems:
                     self.problems[str(f)] = parsed.problems
                 prices.append(parsed.prices)

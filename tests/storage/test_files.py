@@ -110,7 +110,7 @@ def test_file_source_serves_a_folder(tmp_path: Path) -> None:
     _write(
         tmp_path,
         "b.csv",
-        "date,ticker,open,high,low,close,adj_close,volume\n2025-10-31,AMZN,1,2,1,245.0,,1\n",
+        "date,ticker,open,high,low,close,adj_close,volume\n2025-10-31,AMZN,244,246,243,245.0,,1\n",
     )
     source = FileSource(tmp_path)
     batch = source.fetch_daily("AMZN", dt.date(2025, 10, 1), dt.date(2025, 12, 31))

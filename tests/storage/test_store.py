@@ -1,4 +1,5 @@
-"""The DuckDB store: migrations, upsert counting, rollback, the file lock."""
+"""The earlier Store API (raw connections, per-call opens): migrations, upsert counting, rollback,
+the file lock. Goes when that API does; tests/storage/test_session.py covers sessions."""
 
 from __future__ import annotations
 

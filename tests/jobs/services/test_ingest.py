@@ -57,13 +57,13 @@ def test_shared_price_file_loads_completely(store: Store, shared_data: Path) -> 
 def test_bad_file_in_a_batch_writes_nothing(store: Store, tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     good.write_text(
-        "date,ticker,open,high,low,close,adj_close,volume\n2025-10-31,AMZN,1,2,1,244.22,,1\n"
+        "date,ticker,open,high,low,close,adj_close,volume\n2025-10-31,AMZN,243,245,242,244.22,,1\n"
     )
     ingest.import_price_files(store, [good])
     before = store.prices()
     newer = tmp_path / "newer.csv"
     newer.write_text(
-        "date,ticker,open,high,low,close,adj_close,volume\n2025-11-03,AMZN,1,2,1,254.0,,1\n"
+        "date,ticker,open,high,low,close,adj_close,volume\n2025-11-03,AMZN,253,255,252,254.0,,1\n"
     )
     bad = tmp_path / "bad.csv"
     bad.write_text(

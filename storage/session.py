@@ -1,0 +1,106 @@
+"""An open store: one DuckDB connection for one unit of work, with the repositories on it.
+
+Made by :meth:`storage.Store.open`::
+
+    with store.open() as db:                      # read-only: one consistent snapshot
+        events = db.events.list(tickers=["AMZN"])
+        prices = db.market.prices(["AMZN", "SPY"], start=start)
+
+    with store.open(write=True) as db:            # migrated to the latest schema on open
+        with db.transaction():                    # all or nothing
+            counts = db.market.upsert_prices(frame, source="file:prices.csv")
+            db.loads.record(kind="prices-file", target="prices.csv", started_at=t0, counts=counts)
+
+Transactions
+------------
+* A **read-only** session runs inside one read transaction from open to close, so every
+  read sees the same snapshot. (DuckDB aborts a transaction when a statement fails; the
+  session then begins a new one, so later reads work but see the store as of that moment.)
+  :meth:`OpenStore.transaction` is refused there.
+* In a **write** session each repository write is atomic on its own (one transaction per
+  call). ``with db.transaction():`` groups several: it commits when the block ends and rolls
+  everything back when it raises; reads inside it share its snapshot (outside one, each
+  read sees what is committed at that moment). Transactions do not nest (DuckDB has no savepoints): a
+  ``transaction()`` inside another raises :class:`~storage.errors.StoreError` instead of
+  silently joining. When a statement inside fails, the transaction can only roll back:
+  later statements are refused and the block ends with an error even if the failure was
+  caught.
+
+The session is not thread-safe: use one per thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from storage.repos._db import Db
+from storage.repos.backtest_runs import BacktestRunsRepo
+from storage.repos.events import EventsRepo
+from storage.repos.loads import LoadsRepo
+from storage.repos.market import MarketRepo
+from storage.repos.refresh_log import RefreshLogRepo
+from storage.repos.studies import StudiesRepo
+from storage.repos.study_runs import StudyRunsRepo
+
+
+class OpenStore:
+    """One connection to the store and the repositories that use it.
+
+    Attributes
+    ----------
+    market
+        prices, dividends and splits, factors, coverage, the session calendar
+    events
+        the event catalog
+    study_runs, backtest_runs
+        stored runs and their result tables
+    studies
+        registered studies
+    refresh_log
+        refresh runs and their per-ticker record
+    loads
+        the loads log
+    """
+
+    def __init__(self, db: Db, *, schema_version: int) -> None:
+        self._db = db
+        self.schema_version = schema_version
+        self.market = MarketRepo(db)
+        self.events = EventsRepo(db)
+        self.study_runs = StudyRunsRepo(db)
+        self.backtest_runs = BacktestRunsRepo(db)
+        self.studies = StudiesRepo(db)
+        self.refresh_log = RefreshLogRepo(db)
+        self.loads = LoadsRepo(db)
+
+    @property
+    def path(self) -> Path:
+        return self._db.path
+
+    @property
+    def writable(self) -> bool:
+        """Whether the session was opened with ``write=True``."""
+        return not self._db.read_only
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a :meth:`transaction` block is open."""
+        return self._db.in_transaction
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes: commit at the end of the block, roll back if it raises (no nesting)."""
+        self._db.require_write("open a write transaction")
+        self._db.begin()
+        try:
+            yield
+        except BaseException:
+            self._db.rollback()
+            raise
+        self._db.commit()
+
+    def close(self) -> None:
+        """Close the connection (the ``with`` block does it); later calls raise StoreError."""
+        self._db.close()
