@@ -57,6 +57,9 @@ class GroupMembers:
     observations: pl.DataFrame
     merged: pl.DataFrame
     daily_tests: bool = False  # every test per day (one-day windows), not only the t
+    #: groups of one family (one spec with ``by``) share no observation: with an engine that
+    #: takes a group column they are measured in one call
+    family: str = ""
 
     @property
     def n(self) -> int:
@@ -199,23 +202,24 @@ def resolve_groups(
     seen: set[str] = set()
     out: list[GroupMembers] = []
 
-    def add(gid: str, label: str, kind: str, part: pl.DataFrame) -> None:
+    def add(gid: str, label: str, kind: str, part: pl.DataFrame, family: str) -> None:
         if gid in seen or part.height == 0:
             return
         seen.add(gid)
         kept, merged = merge_duplicates(part)
-        out.append(GroupMembers(gid, label, kind, kept, merged, kind in ("all", "explicit")))
+        daily = kind in ("all", "explicit")
+        out.append(GroupMembers(gid, label, kind, kept, merged, daily, gid if daily else family))
 
-    for spec in specs:
+    for k, spec in enumerate(specs):
         for gid, label, kind, part in _split(spec, _filtered(spec, base), titles):
-            add(gid, label, kind, part)
+            add(gid, label, kind, part, f"spec{k}")
     wanted = set(extra_events) - {g.id.removeprefix("event:") for g in out if g.kind == "event"}
     if wanted:  # one observation: its own t is the evidence, no group needed
         several = base.filter(pl.col("event_id").is_in(list(wanted))).filter(
             pl.len().over("event_id") > 1
         )
         for gid, label, kind, part in _split(GroupSpec(by="event"), several, titles):
-            add(gid, label, kind, part)
+            add(gid, label, kind, part, "answer-events")
     return out
 
 
@@ -273,6 +277,33 @@ def _tests_on(tests: pl.DataFrame, windows: Sequence[tuple[int, int]]) -> pl.Dat
     return tests.join(wanted, on=["start", "end"], how="semi")
 
 
+def _family_results(
+    family: Sequence[GroupMembers],
+    engine: Engine,
+    windows: Sequence[tuple[int, int]],
+    grouped: bool,
+) -> dict[str, tuple[pl.DataFrame, pl.DataFrame, float | None]]:
+    """``tests, aar, rbar`` of each group of one family: one engine call per group, or with an
+    engine that takes a ``group`` column one call for the family (its groups are disjoint)."""
+    cols = ("event_id", "ticker", "day0", "category")
+    if not grouped or len(family) == 1:
+        out = {}
+        for g in family:
+            res = engine(g.observations.select(cols), windows)
+            out[g.id] = (res.tests, res.aar, res.rbar)
+        return out
+    events = pl.concat([g.observations.select(*cols, pl.lit(g.id).alias("group")) for g in family])
+    res = engine(events, windows)
+    by_tests = res.tests.partition_by("group", as_dict=True)
+    by_aar = res.aar.partition_by("group", as_dict=True)
+    out = {}
+    for g in family:
+        tests = by_tests[(g.id,)].drop("group")
+        rbar = tests.get_column("rbar").drop_nulls().first() if "rbar" in tests.columns else None
+        out[g.id] = (tests, by_aar[(g.id,)].drop("group"), rbar)
+    return out
+
+
 def measure_groups(
     groups: Sequence[GroupMembers],
     *,
@@ -280,30 +311,39 @@ def measure_groups(
     main: Any,
     windows: Sequence[tuple[int, int]],
     engine: Engine,
+    grouped: bool = False,
 ) -> tuple[GroupResult, ...]:
     """Cross-event tests per window and per day for each group.
 
     ``main`` is the study's main-benchmark :class:`backtest.EventStudyResult` (reused for a group
-    that is every observation without duplicates); ``engine`` measures any other group.
+    that is every observation without duplicates); ``engine`` measures the others: one call per
+    group, or with ``grouped`` (an engine that takes a ``group`` column) one call per family.
     """
-    out = []
     wide = daily_windows(windows)
+    todo = [g for g in groups if not (g.n == study_observations and g.n_duplicates_merged == 0)]
+    families: dict[str, list[GroupMembers]] = {}
+    for g in todo:
+        families.setdefault(g.family or g.id, []).append(g)
+    measured: dict[str, tuple[pl.DataFrame, pl.DataFrame, float | None]] = {}
+    for family in families.values():
+        family_windows = wide if family[0].daily_tests else tuple(windows)
+        measured.update(_family_results(family, engine, family_windows, grouped))
+    out = []
     for g in groups:
         members = g.observations.select("event_id", "ticker", "day0", "own")
         note: str | None = None
-        if g.n == study_observations and g.n_duplicates_merged == 0:
+        if g.id not in measured:
             tests = main.tests
             daily = _daily_from_aar(main.aar)
             rbar, source, note = main.rbar, "main run", MAIN_DAILY_NOTE
         else:
-            events = g.observations.select("event_id", "ticker", "day0", "category")
-            res = engine(events, wide if g.daily_tests else tuple(windows))
-            tests = _tests_on(res.tests, windows)
+            all_tests, aar, rbar = measured[g.id]
+            tests = _tests_on(all_tests, windows)
             if g.daily_tests:
-                daily = _daily_from_tests(res.aar, res.tests)
+                daily = _daily_from_tests(aar, all_tests)
             else:
-                daily, note = _daily_from_aar(res.aar), FAMILY_DAILY_NOTE
-            rbar, source = res.rbar, "group run"
+                daily, note = _daily_from_aar(aar), FAMILY_DAILY_NOTE
+            source = "group run"
         out.append(
             GroupResult(
                 id=g.id,

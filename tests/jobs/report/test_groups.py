@@ -240,3 +240,75 @@ def test_duplicates_counted_once(make_run: Callable[[dict[str, Any]], StudyRun])
     assert pooled["n"] == 4
     assert pooled["stat"] == pytest.approx(expected * math.sqrt(3), rel=1e-9)
     assert any(w.code == "duplicates" for w in run.warnings)
+
+
+def test_one_engine_call_per_family_with_a_group_column() -> None:
+    # an engine that takes a group column measures a family (disjoint groups) in one call
+    definition = parse_study(
+        {
+            "model": {"windows": [[0, 0], [-1, 1]]},
+            "report": {"groups": [{"by": "category"}, {"id": "amzn", "tickers": ["AMZN"]}]},
+        },
+        source="<test>",
+    )
+    obs = _obs()
+    calls: list[list[str]] = []
+
+    def engine(events: pl.DataFrame, windows: Sequence[tuple[int, int]]) -> Any:
+        labels = (
+            events.get_column("group").unique(maintain_order=True).to_list()
+            if "group" in events.columns
+            else ["-"]
+        )
+        calls.append(labels)
+        sizes = (
+            events.group_by("group", maintain_order=True).len()
+            if "group" in events.columns
+            else pl.DataFrame({"group": ["-"], "len": [events.height]})
+        )
+        tests = sizes.select(
+            "group",
+            pl.lit(0).alias("start"),
+            pl.lit(0).alias("end"),
+            pl.lit("csect_t").alias("test"),
+            pl.col("len").alias("n"),
+            pl.col("len").cast(pl.Float64).alias("stat"),
+            pl.lit(0.2).alias("p"),
+            pl.lit("t").alias("distribution"),
+            pl.lit(1.0).alias("df"),
+            pl.lit(None, pl.String).alias("note"),
+            pl.lit(0.5).alias("rbar"),
+        )
+        aar = sizes.select(
+            "group",
+            pl.lit(0).alias("rel_day"),
+            pl.col("len").alias("n"),
+            pl.lit(0.01).alias("aar"),
+            pl.lit(0.01).alias("caar"),
+            pl.lit(1.0).alias("t"),
+            pl.lit(0.3).alias("p"),
+        )
+        if "group" not in events.columns:
+            tests, aar = tests.drop("group"), aar.drop("group")
+        return SimpleNamespace(tests=tests, aar=aar, rbar=0.5)
+
+    groups = measure_groups(
+        resolve_groups(definition, obs),
+        study_observations=obs.height,
+        main=None,
+        windows=[(0, 0), (-1, 1)],
+        engine=engine,
+        grouped=True,
+    )
+    # all and the explicit group alone; the three categories in one call
+    assert calls == [
+        ["-"],
+        ["category:earnings", "category:layoffs", "category:restructuring"],
+        ["-"],
+    ]
+    by = {g.id: g for g in groups}
+    # each group gets its own rows back: N after merging (earnings: 5 observations, 2 kept)
+    assert by["category:earnings"].tests.get_column("n").to_list() == [2]
+    assert by["category:layoffs"].tests.get_column("n").to_list() == [1]
+    assert by["category:earnings"].rbar == 0.5
+    assert "group" not in by["category:earnings"].daily.columns
