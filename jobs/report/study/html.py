@@ -48,6 +48,7 @@ h3 { font-size: 1.05em; }
 table { border-collapse: collapse; font-size: 12px; margin: 0.5em 0 0.3em 0; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; white-space: nowrap; }
 th { background: #f3f3f3; } td:first-child, td:nth-child(2) { text-align: left; }
+th:first-child, th:nth-child(2) { text-align: left; }
 .answer td:last-child { text-align: left; white-space: normal; font-weight: 600; }
 .groups td:last-child { text-align: left; white-space: normal; min-width: 18em; }
 .note { font-size: 11px; color: #666; margin-top: 0; max-width: 1100px; }
