@@ -8,22 +8,28 @@ the specification.
 
 from __future__ import annotations
 
-from backtest._typing import MODEL_NAMES, TEST_NAMES
+from backtest._typing import STATUSES, TEST_NAMES, TRADE_STATUSES
 from backtest.config import DEFAULT_WINDOWS, EventStudyConfig
-from backtest.engine import STATUSES, run_event_study
-from backtest.errors import BacktestError, ConfigError, InputSchemaError
+from backtest.engine import run_event_study
+from backtest.errors import (
+    BacktestError,
+    ConfigError,
+    InputSchemaError,
+    LookaheadError,
+    TradingError,
+)
+from backtest.models import MODEL_NAMES
+from backtest.notices import SWEEP_WARNING
 from backtest.result import EventStudyResult
 from backtest.returns import total_returns
 from backtest.trading import (
-    TRADE_STATUSES,
-    LookaheadError,
     PricePoint,
     TradeResult,
     TradeRule,
-    TradingError,
+    TradeSweepResult,
+    run_trade_sweep,
     run_trades,
 )
-from backtest.trading_sweep import SWEEP_WARNING, TradeSweepResult, run_trade_sweep
 
 __all__ = [
     "DEFAULT_WINDOWS",

@@ -8,19 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from backtest._typing import ModelName, ReturnKind, VarianceDenominator
 from backtest.errors import ConfigError
+from backtest.models import model_k
 
+#: The default event windows ``(τ1, τ2)`` (``docs/statistics.md``); defined here only.
 DEFAULT_WINDOWS: tuple[tuple[int, int], ...] = ((0, 0), (-1, 1), (0, 1), (-2, 2), (-5, 5), (0, 10))
-
-# Number of estimated parameters per model (docs/statistics.md, "Return models").
-MODEL_K: dict[str, int] = {
-    "market_adjusted": 0,
-    "constant_mean": 1,
-    "market_model": 2,
-    "capm": 2,
-    "ff3": 4,
-    "carhart4": 5,
-    "ff5": 6,
-}
 
 
 class EventStudyConfig(BaseModel):
@@ -121,11 +112,11 @@ class EventStudyConfig(BaseModel):
                 f"min_obs = {self.min_obs} exceeds the estimation window length {length} "
                 f"(estimation_start = {s} .. estimation_end = {e}); use min_obs <= {length}"
             )
-        need = max(MODEL_K[self.model] + 1, 2)
+        need = max(self.k + 1, 2)
         if self.min_obs < need:
             raise ValueError(
                 f"min_obs = {self.min_obs} is too small for model {self.model!r} "
-                f"(k = {MODEL_K[self.model]}): the residual variance needs min_obs >= {need}"
+                f"(k = {self.k}): the residual variance needs min_obs >= {need}"
             )
         return self
 
@@ -137,7 +128,7 @@ class EventStudyConfig(BaseModel):
     @property
     def k(self) -> int:
         """Number of estimated parameters of the model."""
-        return MODEL_K[self.model]
+        return model_k(self.model)
 
 
 def _as_config_error(exc: ValidationError) -> ConfigError:

@@ -1,12 +1,13 @@
-"""Cross-event tests per window, accumulated block by block.
+"""Cross-event tests per window and group, accumulated block by block.
 
 Every statistic of ``docs/statistics.md`` ("Cross-event tests") is a function of
 sums over observations: the average residual correlation r̄ (calendar-aligned
 sums of normalised residuals), BW1985's AAR on estimation days, Corrado's mean
 standardised ranks, the generalized sign's pooled fraction, GRANK's mean ranks.
-:class:`CrossEventAccumulator` adds each block's contribution to those sums, so
-memory stays bounded by the block size; :meth:`CrossEventAccumulator.finish`
-turns them into one row per window and test.
+:class:`CrossEventAccumulator` adds each block's contribution to those sums,
+per window and per group (:mod:`backtest.groups`), so memory stays bounded by
+the block size; :meth:`CrossEventAccumulator.finish` turns them into one row
+per group, window and test, every group at once (:mod:`backtest.significance`).
 """
 
 from __future__ import annotations
@@ -14,26 +15,27 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from backtest._typing import BoolArray, FloatArray, IntArray
+from backtest._typing import STATUS_CODE, BoolArray, FloatArray, IntArray
 from backtest.config import EventStudyConfig
-from backtest.measure import OK, Block
+from backtest.groups import Groups, RowGroups, Segments, weighted_count
+from backtest.measured import Block
 from backtest.ranks import rank_rows_and_prefix
+from backtest.ranktests import corrado_rank_z, grank_t, wilcoxon_w
 from backtest.significance import (
-    TestOutcome,
+    Outcomes,
     bmp_t,
     bw1985_t,
-    corrado_rank_z,
     csect_t,
     generalized_sign_z,
-    grank_t,
     kp_bmp_t,
     kp_patell_z,
-    nonzero_sd,
     patell_z,
     sign_z,
     skew_adj_t,
-    wilcoxon_w,
+    unit_residuals,
 )
+
+OK = STATUS_CODE["ok"]
 
 TESTS_SCHEMA: dict[str, pl.DataType] = {
     "start": pl.Int64(),
@@ -51,15 +53,74 @@ TESTS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _rbar(total: FloatArray, n: int) -> float | None:
-    """``r̄ = (‖Σ_i u_i‖² − N) / (N (N − 1))``."""
-    if n < 2:
-        return None
-    return float((total @ total - n) / (n * (n - 1)))
+def kp_rbar(norm2: FloatArray, n: FloatArray) -> FloatArray:
+    """``r̄ = (‖Σ_i u_i‖² − N) / (N (N − 1))`` per group (NaN for N < 2)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (norm2 - n) / (n * (n - 1))
+    return np.where(n >= 2, r, np.nan)
+
+
+class CalendarSums:
+    """Per group, the squared norm ``‖Σ_i u_i‖²`` of calendar-aligned ``u_i``.
+
+    One group: the ``(T,)`` vector ``Σ_i u_i``, added block by block
+    (:meth:`add_total`). Several groups: blocks come in group order
+    (:func:`backtest.blocks.measure_all`), so a group is complete once a block
+    holds a later one. Each block's values are summed per (group, session) cell
+    (a dense ``(groups of the block, T)`` array when small, else a sort of the
+    cells), the norms of its complete groups are added up, and only the cells of
+    the group still open are carried to the next block (:meth:`add`). Memory
+    stays bounded by the block size whatever the number of groups.
+    """
+
+    #: Largest dense (groups of a block × sessions) array, in cells.
+    DENSE_CELLS = 1 << 22
+
+    def __init__(self, n_groups: int, n_sessions: int) -> None:
+        self.G, self.T = n_groups, n_sessions
+        self.total = np.zeros(n_sessions if n_groups == 1 else 0)
+        self.done = np.zeros(n_groups)
+        self.carry_keys = np.zeros(0, dtype=np.int64)  # group · T + session
+        self.carry_sums = np.zeros(0)
+
+    def add_total(self, total: FloatArray) -> None:
+        """Add a block's ``Σ_i u_i`` (one group)."""
+        self.total += total
+
+    def add(self, group: IntArray, session: IntArray, u: FloatArray, complete_below: int) -> None:
+        """Add ``u`` at the cells ``(group, session)``; groups with a code below
+        ``complete_below`` have no observation in later blocks."""
+        T = self.T
+        key = np.concatenate([self.carry_keys, group * T + session])
+        u = np.concatenate([self.carry_sums, u])
+        if key.size == 0:
+            return
+        lo, hi = int(key.min() // T), int(key.max() // T)
+        if (hi - lo + 1) * T <= self.DENSE_CELLS:
+            cells = weighted_count(key - lo * T, u, (hi - lo + 1) * T).reshape(hi - lo + 1, T)
+            k = max(0, min(complete_below, hi + 1) - lo)  # groups lo .. lo + k - 1 are complete
+            self.done[lo : lo + k] += np.einsum("gt,gt->g", cells[:k], cells[:k])
+            rows, cols = np.nonzero(cells[k:])
+            self.carry_keys = ((lo + k + rows) * T + cols).astype(np.int64)
+            self.carry_sums = cells[k:][rows, cols]
+            return
+        keys, inv = np.unique(key, return_inverse=True)
+        sums = weighted_count(inv, u, keys.size)
+        g = keys // T
+        fin = g < complete_below
+        self.done += weighted_count(g[fin], sums[fin] ** 2, self.G)
+        self.carry_keys, self.carry_sums = keys[~fin], sums[~fin]
+
+    def norm2(self) -> FloatArray:
+        """``(G,)`` the squared norms."""
+        if self.G == 1:
+            return np.asarray([self.total @ self.total])
+        open_groups = self.carry_keys // self.T
+        return self.done + weighted_count(open_groups, self.carry_sums**2, self.G)
 
 
 class CrossEventAccumulator:
-    """Sums over observations that the cross-event tests need, per window.
+    """Sums over observations that the cross-event tests need, per window and group.
 
     Parameters
     ----------
@@ -69,35 +130,56 @@ class CrossEventAccumulator:
         Length of the calendar (for the calendar-aligned r̄ sums).
     n_est, n_event
         Lengths ``Le`` of the estimation window and ``Lp`` of the event period.
+    groups
+        The group of every observation (one group when the study has none).
+
+    Notes
+    -----
+    :meth:`add` sees the blocks of :func:`backtest.blocks.measure_all`; with
+    several groups they come in group order, which lets the calendar sums of r̄
+    be finished group by group (:class:`CalendarSums`).
     """
 
-    def __init__(self, config: EventStudyConfig, n_sessions: int, n_est: int, n_event: int) -> None:
-        W = len(config.windows)
+    def __init__(
+        self,
+        config: EventStudyConfig,
+        n_sessions: int,
+        n_est: int,
+        n_event: int,
+        groups: Groups,
+    ) -> None:
+        W, G = len(config.windows), groups.n_groups
         self.config = config
+        self.groups = groups
         self.T = max(n_sessions, 1)
         self.Le = n_est
-        self.Lp = n_event
-        self.e_sum = np.zeros((W, n_est))
-        self.e_cnt = np.zeros((W, n_est))
-        self.u_sum = np.zeros((W, n_est + n_event))
-        self.u_cnt = np.zeros((W, n_est + n_event))
-        self.r_total = np.zeros((W, self.T))
-        self.r_n = np.zeros(W, dtype=np.int64)
+        self.e_sum = np.zeros((W, G, n_est))
+        self.e_cnt = np.zeros((W, G, n_est))
+        self.u_sum = np.zeros((W, G, n_est + n_event))
+        self.u_cnt = np.zeros((W, G, n_est + n_event))
+        self.g_rsum = np.zeros((W, G, n_est))
+        self.r_total = [CalendarSums(G, self.T) for _ in range(W)]
+        self.r_n = np.zeros((W, G))
         self.all_total = np.zeros(self.T)
         self.all_n = 0
-        self.g_pos = np.zeros(W)
-        self.g_est = np.zeros(W)
+        self.g_pos = np.zeros((W, G))
+        self.g_est = np.zeros((W, G))
         # GRANK needs sd(SCAR) over the whole sample first: keep what it ranks
         self.g_index: list[IntArray] = []
         self.g_z: list[FloatArray] = []
         self.g_L: list[FloatArray] = []
-        self.g_rsum = np.zeros((W, n_est))
 
-    def add(self, block: Block, offset: int) -> None:
-        """Add the observations of ``block`` (global rows ``offset + i``)."""
+    def add(self, block: Block, index: IntArray) -> None:
+        """Add the observations of ``block``; ``index`` are their rows in the study.
+
+        With several groups the blocks must come in group order (the codes of
+        ``index`` never decrease from one block to the next).
+        """
         idx = np.flatnonzero(block.code == OK)
         if idx.size == 0:
             return
+        G = self.groups.n_groups
+        g = self.groups.codes[index[idx]]
         fit = block.fit
         mask = block.est_mask[idx]
         resid = np.where(mask, fit.resid[idx], np.nan)
@@ -114,44 +196,50 @@ class CrossEventAccumulator:
         L = mask.sum(axis=1).astype(np.float64)
         n_pos = (resid > 0).sum(axis=1).astype(np.float64)
         # Kolari–Pynnönen u_i: demeaned, unit-norm residuals on the calendar
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dev = np.where(mask, resid - (E0.sum(axis=1) / L)[:, None], 0.0)
-            u = dev / np.sqrt((dev * dev).sum(axis=1))[:, None]
+        u, _ = unit_residuals(E0, mask, L)
         # GRANK: ranks among the estimation values (those of e/s: s > 0), scaled
         rs = np.where(mask, est_ranks / (L + 2.0)[:, None], 0.0)
         del est_ranks
         where = block.est_index[idx]
-        total = np.bincount(where[mask], weights=u[mask], minlength=self.T)
-        self.all_total += total
+        u_on = u[mask]
+        calendar = weighted_count(where[mask], u_on, self.T)
+        self.all_total += calendar
         self.all_n += idx.size
+        complete_below = int(self.groups.codes[index].max())
         # every window's sums = the block's sums minus those of its few invalid rows
-        sums = (E0.sum(axis=0), mask.sum(axis=0), U0.sum(axis=0), has_u.sum(axis=0), rs.sum(axis=0))
+        rows = RowGroups(g, G)
+        arrays = (E0, mask, U0, has_u, rs)
+        sums = tuple(rows.sum(x) for x in arrays)
         for j in range(len(self.config.windows)):
             sel = block.w_code[idx, j] == OK
             out = np.flatnonzero(~sel)
             e_sum, e_cnt, u_sum, u_cnt, r_sum = sums
-            r_tot = total
             if out.size:
-                e_sum = e_sum - E0[out].sum(axis=0)
-                e_cnt = e_cnt - mask[out].sum(axis=0)
-                u_sum = u_sum - U0[out].sum(axis=0)
-                u_cnt = u_cnt - has_u[out].sum(axis=0)
-                r_sum = r_sum - rs[out].sum(axis=0)
-                m_out = mask[out]
-                r_tot = total - np.bincount(
-                    where[out][m_out], weights=u[out][m_out], minlength=self.T
+                sub = RowGroups(g[out], G)
+                at = np.searchsorted(rows.groups, sub.groups)
+                e_sum, e_cnt, u_sum, u_cnt, r_sum = (
+                    _minus(s, at, sub.sum(x[out])) for s, x in zip(sums, arrays, strict=True)
                 )
-            self.e_sum[j] += e_sum
-            self.e_cnt[j] += e_cnt
-            self.u_sum[j] += u_sum
-            self.u_cnt[j] += u_cnt
-            self.g_rsum[j] += r_sum
-            self.r_total[j] += r_tot
-            self.r_n[j] += int(sel.sum())
-            self.g_pos[j] += float(n_pos[sel].sum())
-            self.g_est[j] += float(L[sel].sum())
+            self.e_sum[j, rows.groups] += e_sum
+            self.e_cnt[j, rows.groups] += e_cnt
+            self.u_sum[j, rows.groups] += u_sum
+            self.u_cnt[j, rows.groups] += u_cnt
+            self.g_rsum[j, rows.groups] += r_sum
+            if G == 1:
+                r_tot = calendar
+                if out.size:
+                    m_out = mask[out]
+                    r_tot = calendar - weighted_count(where[out][m_out], u[out][m_out], self.T)
+                self.r_total[j].add_total(r_tot)
+            else:
+                m_sel = mask[sel]
+                cell_group = np.broadcast_to(g[sel, None], m_sel.shape)[m_sel]
+                self.r_total[j].add(cell_group, where[sel][m_sel], u[sel][m_sel], complete_below)
+            self.r_n[j] += np.bincount(g[sel], minlength=G)
+            self.g_pos[j] += weighted_count(g[sel], weights=n_pos[sel], minlength=G)
+            self.g_est[j] += weighted_count(g[sel], weights=L[sel], minlength=G)
         # GRANK needs sd(SCAR) of the whole window sample: keep the standardised residuals
-        self.g_index.append(idx + offset)
+        self.g_index.append(index[idx])
         self.g_z.append(resid / np.sqrt(fit.s2[idx])[:, None])
         self.g_L.append(L)
 
@@ -166,85 +254,109 @@ class CrossEventAccumulator:
         """The tests frame and r̄ over all observations with status ``ok``.
 
         ``car``, ``var_car``, ``bhar``, ``w_code`` are ``(N, W)`` over every
-        observation; ``dof`` is ``(N,)``.
+        observation; ``dof`` is ``(N,)``. The frame has one row per group (when
+        the study has groups: a leading ``group`` column), window and test.
         """
         p0 = self.config.event_period[0]
-        rows: list[dict[str, object]] = []
+        G = self.groups.n_groups
+        cols: dict[str, list[np.ndarray]] = {c: [] for c in TESTS_SCHEMA}
+        cols["_g"], cols["_w"], cols["_t"] = [], [], []
         for j, (a, b) in enumerate(self.config.windows):
             valid = w_code[:, j] == OK
-            n = int(valid.sum())
+            seg = Segments(self.groups.codes[valid], G)
+            n = seg.count()
             L2 = b - a + 1
             c = car[valid, j]
             with np.errstate(invalid="ignore", divide="ignore"):
                 scar = c / np.sqrt(var_car[valid, j])
             d = dof[valid]
             bh = bhar[valid, j]
-            bh = bh[np.isfinite(bh)]
-            rbar = _rbar(self.r_total[j], n)
-            caar = float(np.mean(c)) if n else None
+            finite = np.isfinite(bh)
+            bseg = seg.subset(finite)
+            bh = bh[finite]
+            nf = n.astype(np.float64)
+            rbar = kp_rbar(self.r_total[j].norm2(), nf)
+            caar = seg.mean(c)
             with np.errstate(invalid="ignore", divide="ignore"):
                 aar_e = self.e_sum[j] / self.e_cnt[j]
                 dbar = self.u_sum[j] / self.u_cnt[j]
-            aar_e = aar_e[self.e_cnt[j] > 0]
             c0 = self.Le + a - p0
-            empty = n == 0
-            outcomes: list[TestOutcome] = [
-                csect_t(c),
-                patell_z(scar, d),
-                bmp_t(scar),
-                kp_patell_z(scar, d, rbar),
-                kp_bmp_t(scar, rbar),
-                _none("bw1985_t", "t") if empty else bw1985_t(aar_e, float(caar or 0.0), L2),
-                _none("corrado_rank_z", "normal")
-                if empty
-                else corrado_rank_z(dbar[c0 : c0 + L2], dbar[self.u_cnt[j] > 0]),
-                generalized_sign_z(c, self.g_pos[j], self.g_est[j]),
-                sign_z(c),
-                wilcoxon_w(c),
-                self._grank(j, valid, car[:, j], var_car[:, j]),
-                skew_adj_t(bh),
+            outcomes: list[Outcomes] = [
+                csect_t(c, seg),
+                patell_z(scar, d, seg),
+                bmp_t(scar, seg),
+                kp_patell_z(scar, d, rbar, seg),
+                kp_bmp_t(scar, rbar, seg),
+                bw1985_t(aar_e, self.e_cnt[j] > 0, caar, L2),
+                corrado_rank_z(dbar, self.u_cnt[j] > 0, c0, L2, n),
+                generalized_sign_z(c, self.g_pos[j], self.g_est[j], seg),
+                sign_z(c, seg),
+                wilcoxon_w(c, seg),
+                self._grank(j, valid, car[:, j], var_car[:, j], seg),
+                skew_adj_t(bh, bseg),
             ]
-            mean_bhar = float(np.mean(bh)) if bh.size else None
-            for o in outcomes:
-                rows.append(
-                    {
-                        "start": a,
-                        "end": b,
-                        "test": o.test,
-                        "n": n,
-                        "caar": caar,
-                        "mean_bhar": mean_bhar,
-                        "stat": o.stat,
-                        "p": o.p,
-                        "distribution": o.distribution,
-                        "df": o.df,
-                        "rbar": rbar if o.test in ("kp_patell_z", "kp_bmp_t") else None,
-                        "note": o.note,
-                    }
-                )
-        frame = pl.DataFrame(rows, schema=TESTS_SCHEMA, orient="row")
-        return frame, _rbar(self.all_total, self.all_n)
+            mean_bhar = bseg.mean(bh)
+            for t, o in enumerate(outcomes):
+                kp = o.test in ("kp_patell_z", "kp_bmp_t")
+                cols["_g"].append(np.arange(G))
+                cols["_w"].append(np.full(G, j))
+                cols["_t"].append(np.full(G, t))
+                cols["start"].append(np.full(G, a))
+                cols["end"].append(np.full(G, b))
+                cols["test"].append(np.asarray([o.test] * G, dtype=object))
+                cols["n"].append(n)
+                cols["caar"].append(caar)
+                cols["mean_bhar"].append(mean_bhar)
+                cols["stat"].append(o.stat)
+                cols["p"].append(o.p)
+                cols["distribution"].append(np.asarray(o.distribution, dtype=object))
+                cols["df"].append(o.df)
+                cols["rbar"].append(rbar if kp else np.full(G, np.nan))
+                cols["note"].append(np.asarray(o.note, dtype=object))
+        flat = {k: np.concatenate(v) for k, v in cols.items()}
+        order = np.lexsort((flat["_t"], flat["_w"], flat["_g"]))  # group, window, test
+        frame = pl.DataFrame(
+            {
+                "start": flat["start"][order],
+                "end": flat["end"][order],
+                "test": flat["test"][order].tolist(),
+                "n": flat["n"][order],
+                "caar": _null_nan(flat["caar"][order]),
+                "mean_bhar": _null_nan(flat["mean_bhar"][order]),
+                "stat": _null_nan(flat["stat"][order]),
+                "p": _null_nan(flat["p"][order]),
+                "distribution": flat["distribution"][order].tolist(),
+                "df": pl.Series(flat["df"][order]).replace(-1, None),
+                "rbar": _null_nan(flat["rbar"][order]),
+                "note": flat["note"][order].tolist(),
+            },
+            schema=TESTS_SCHEMA,
+        )
+        if self.groups.labels is not None:
+            frame = frame.insert_column(0, self.groups.labels.gather(flat["_g"][order]))
+        rbar_all = kp_rbar(np.asarray([self.all_total @ self.all_total]), np.asarray([self.all_n]))
+        return frame, None if np.isnan(rbar_all[0]) else float(rbar_all[0])
 
-    def _grank(self, j: int, valid: BoolArray, car: FloatArray, var_car: FloatArray) -> TestOutcome:
+    def _grank(
+        self, j: int, valid: BoolArray, car: FloatArray, var_car: FloatArray, seg: Segments
+    ) -> Outcomes:
         """GRANK (``docs/statistics.md``): SCAR* ranked among the standardised residuals.
 
         With ``g_i = #{z > x_i} + #{z >= x_i}`` over the estimation values ``z`` of
         observation i and ``x_i = SCAR*_i``, the rank of ``x_i`` among the ``L_i + 1``
         values is ``1 + L_i − g_i/2`` and an estimation value's rank grows by
         ``([z > x] + [z >= x]) / 2`` over its rank among the estimation values
-        (average ranks for ties).
+        (average ranks for ties). ``SCAR*_i = SCAR_i / sd(SCAR)`` with the
+        standard deviation of the observation's group.
         """
-        n = int(valid.sum())
-        if n < 2:
-            return grank_t(np.zeros(n), np.zeros(0), np.zeros(0))
         with np.errstate(invalid="ignore", divide="ignore"):
             scar = car / np.sqrt(var_car)
-        sd = nonzero_sd(scar[valid])
-        if sd is None:
-            return _none("grank_t", "t", "zero cross-sectional spread of SCAR")
-        star = scar / sd
+        _, sd = seg.mean_sd(scar[valid])
+        codes = self.groups.codes
+        with np.errstate(invalid="ignore", divide="ignore"):
+            star = scar / sd[codes]
         num = self.g_rsum[j].copy()
-        u_event: list[FloatArray] = []
+        u_event = np.full(valid.shape[0], np.nan)  # U_i0 by observation
         for gi, z, L in zip(self.g_index, self.g_z, self.g_L, strict=True):
             sel = valid[gi]
             if not sel.any():
@@ -253,13 +365,26 @@ class CrossEventAccumulator:
                 z, L, gi = z[sel], L[sel], gi[sel]
             x = star[gi][:, None]
             g = (z > x).view(np.uint8) + (z >= x).view(np.uint8)  # NaN compares False
-            num += np.einsum("i,ij->j", 0.5 / (L + 2.0), g)
-            u_event.append((1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5)
+            rows = RowGroups(codes[gi], self.groups.n_groups)
+            num[rows.groups] += rows.weighted_sum(0.5 / (L + 2.0), g)
+            u_event[gi] = (1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5
         cnt = self.e_cnt[j]
-        keep = cnt > 0
-        ubar = num[keep] / cnt[keep] - 0.5
-        return grank_t(np.concatenate(u_event), ubar, cnt[keep])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ubar = num / cnt - 0.5
+        u = u_event[valid]
+        spread = (np.isnan(sd), "zero cross-sectional spread of SCAR", False)
+        return grank_t(u, seg, ubar, cnt, undefined=[spread])
 
 
-def _none(test: str, distribution: str, note: str = "N = 0") -> TestOutcome:
-    return TestOutcome(test, None, None, distribution, None, note)  # type: ignore[arg-type]
+def _minus(total: FloatArray, at: IntArray, part: FloatArray) -> FloatArray:
+    """``total`` with ``part`` subtracted from its rows ``at``."""
+    out = np.array(total, dtype=np.float64 if total.dtype == np.bool_ else total.dtype)
+    out[at] -= part
+    return out
+
+
+def _null_nan(x: np.ndarray) -> pl.Series:
+    return pl.Series(np.asarray(x, dtype=np.float64), nan_to_null=True)
+
+
+__all__ = ["TESTS_SCHEMA", "CalendarSums", "CrossEventAccumulator", "kp_rbar"]

@@ -1,42 +1,44 @@
 """The event-study engine: :func:`run_event_study`.
 
 Observations are sorted by ``(event_id, ticker)`` and measured in blocks of
-:data:`BLOCK` rows: each block is a set of stacked ``(n, L)`` arrays (no Python
-loop over observations or rows), which keeps the working memory bounded whatever
-the number of events. ``docs/statistics.md`` is the specification.
+:data:`backtest.blocks.BLOCK` rows: each block is a set of stacked ``(n, L)``
+arrays (no Python loop over observations or rows), which keeps the working
+memory bounded whatever the number of events. What is measured is a
+:class:`~backtest.measures.base.Measure` (returns); ``docs/statistics.md`` is
+the specification.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import polars as pl
 
-from backtest._typing import FloatArray
+from backtest._typing import STATUSES
+from backtest.blocks import Context, measure_all
 from backtest.config import EventStudyConfig
 from backtest.crossevent import CrossEventAccumulator
 from backtest.errors import InputSchemaError
-from backtest.frames import Measured, result_frames
+from backtest.groups import Groups
 from backtest.inputs import (
     normalise_catalog,
     normalise_events,
     normalise_factors,
-    normalise_returns,
+    normalise_values,
+    series_on_sessions,
     session_days,
 )
-from backtest.measure import STATUSES, Context, measure
+from backtest.measured import Layout
+from backtest.measures import Measure, Returns
 from backtest.models import get_model
 from backtest.panel import build_panel, last_data_index, locate
 from backtest.result import EventStudyResult
 from backtest.windows import catalog_positions, clean_coverage, confounders, own_catalog_position
 
-#: Observations measured together (bounds the working memory: a few
-#: ``BLOCK × 271`` float arrays for the default windows).
-BLOCK = 4096
-
-__all__ = ["BLOCK", "STATUSES", "run_event_study"]
+__all__ = ["STATUSES", "StudyOutput", "run_event_study", "study"]
 
 
 def run_event_study(
@@ -54,8 +56,12 @@ def run_event_study(
     ----------
     events
         One row per observation: ``event_id`` (str), ``ticker`` (str), ``day0``
-        (date, a session of the calendar), optional ``category`` (str).
-        ``(event_id, ticker)`` must be unique.
+        (date, a session of the calendar), optional ``category`` (str) and
+        ``group`` (str or int label, no nulls). ``(event_id, ticker)`` must be
+        unique. With ``group``, the cross-event tests (``tests``) and the AAR
+        table (``aar``) are computed per group, all groups in one pass, and
+        those frames gain a leading ``group`` column; the other frames are as
+        without groups (``docs/statistics.md``, "Groups").
     returns
         ``ticker`` (str), ``date`` (date), ``ret`` (simple daily total return, e.g.
         from :func:`backtest.total_returns`). It must hold the benchmark ticker for
@@ -99,36 +105,77 @@ def run_event_study(
     >>> print(result.summary())  # doctest: +SKIP
     """
     config = config if config is not None else EventStudyConfig()
-    model = get_model(config.model)
+    measure = Returns(config, get_model(config.model))
+    out = study(measure, events, returns, factors=factors, sessions=sessions, catalog=catalog)
+    return EventStudyResult(config=config, tests=out.tests, rbar=out.rbar, **out.frames)
+
+
+@dataclass(frozen=True)
+class StudyOutput:
+    """What :func:`study` measured: the measure's frames, the tests frame, r̄."""
+
+    frames: dict[str, pl.DataFrame]
+    tests: pl.DataFrame
+    rbar: float | None
+
+
+def study(
+    measure: Measure,
+    events: pl.DataFrame,
+    values: pl.DataFrame,
+    *,
+    factors: pl.DataFrame | None = None,
+    sessions: Sequence[date] | pl.Series | None = None,
+    catalog: pl.DataFrame | None = None,
+) -> StudyOutput:
+    """Measure any :class:`~backtest.measures.base.Measure` around the events and test it.
+
+    The engine core behind :func:`run_event_study` (which is ``study`` with the
+    returns measure). ``values`` is a long ``ticker, date, <measure.reads>``
+    frame, called ``measure.frame`` in messages (``"returns"``); the other
+    arguments are those of :func:`run_event_study`. Returns the measure's frames
+    (``measure.frame_names``), the cross-event tests (``skew_adj_t`` is null for a
+    measure without ``bhar``) and r̄.
+    """
+    config, model = measure.config, measure.model
     ev = normalise_events(events)
-    ret = normalise_returns(returns)
+    name = measure.frame
+    vals = normalise_values(values, name, measure.reads, hint=measure.frame_hint)
     fac = None
-    if model.uses_factors:
+    if model.needs_factors:
         if factors is None:
             raise InputSchemaError(
-                f"model {config.model!r} needs the factors frame (date, "
+                f"model {model.name!r} needs the factors frame (date, "
                 f"{', '.join(model.factor_columns)} as fractions); pass factors=...",
                 frame="factors",
             )
-        fac = normalise_factors(factors, model.factor_columns, config.model)
-    days = session_days(sessions, ret)
+        fac = normalise_factors(factors, model.factor_columns, model.name)
+    days = session_days(sessions, vals)
     cat = catalog_positions(normalise_catalog(catalog, ev), days)
     panel = build_panel(
-        ret,
+        vals,
+        name,
         days,
+        measure.reads,
         benchmark=config.benchmark,
-        factors=fac,
-        factor_columns=model.factor_columns,
-        return_kind=config.return_kind,
+        series=series_on_sessions(fac, days, model.factor_columns) if fac is not None else None,
     )
-    del ret
+    del vals  # the panel holds the values now
+    data = measure.prepare(panel)
     p0, p1 = config.event_period
-    ctx = Context(
-        panel=panel,
-        config=config,
-        model=model,
+    groups = Groups.of(ev.get_column("group") if "group" in ev.columns else None, ev.height)
+    layout = Layout(
+        days=days,
         est_rel=np.arange(config.estimation_start, config.estimation_end + 1, dtype=np.int64),
         ev_rel=np.arange(p0, p1 + 1, dtype=np.int64),
+        windows=config.windows,
+        groups=groups,
+    )
+    ctx = Context(
+        layout=layout,
+        data=data,
+        config=config,
+        measure=measure,
         coverage=clean_coverage(
             cat,
             panel_tickers=panel.tickers,
@@ -137,22 +184,17 @@ def run_event_study(
         )
         if config.clean_estimation
         else None,
-        last_data=last_data_index(panel, model.needs),
+        last_data=last_data_index(data.values, [data.series[n] for n in model.needs]),
     )
-    rows, pos, _ = locate(panel, ev.get_column("ticker"), ev.get_column("day0"))
+    has_data = np.asarray(np.isfinite(data.values).any(axis=1), dtype=bool)
+    rows, pos = locate(panel.tickers, has_data, days, ev)
     own = own_catalog_position(ev, cat)
-    acc = CrossEventAccumulator(config, panel.n_sessions, ctx.est_rel.size, ctx.ev_rel.size)
-    parts: dict[str, list[FloatArray]] = {}
-    for start in range(0, ev.height, BLOCK):  # blocks of observations, not single ones
-        sl = slice(start, start + BLOCK)
-        block = measure(ctx, rows[sl], pos[sl], own[sl])
-        acc.add(block, start)
-        for name, value in Measured.slim(block).items():
-            parts.setdefault(name, []).append(value)
-    measured = Measured.concat(parts, ev.height, ctx, model)
-    tests, rbar = acc.finish(
-        measured.car, measured.var_car, measured.dof, measured.bhar, measured.w_code
+    acc = CrossEventAccumulator(
+        config, panel.n_sessions, layout.est_rel.size, layout.ev_rel.size, groups
     )
+    measured = measure_all(ctx, rows, pos, own, acc.add)
+    bhar = measured.extra.get("bhar", np.full(measured.car.shape, np.nan))
+    tests, rbar = acc.finish(measured.car, measured.var_car, measured.dof, bhar, measured.w_code)
     del acc
     conf = confounders(
         ev,
@@ -162,5 +204,4 @@ def run_event_study(
         windows=[*config.windows, config.event_period],
         market_wide=config.market_wide_categories,
     )
-    frames = result_frames(ev, panel, ctx, measured, conf)
-    return EventStudyResult(config=config, tests=tests, rbar=rbar, **frames)
+    return StudyOutput(frames=measure.frames(ev, layout, measured, conf), tests=tests, rbar=rbar)

@@ -34,13 +34,15 @@ class EventStudyResult:
         ``event_id, ticker, rel_day, car, var_car``: the CAR from the event period's
         first day to ``rel_day`` and its exact variance.
     aar
-        ``rel_day, n, aar, caar, t, p`` over the event period (cross-sectional t).
+        ``rel_day, n, aar, caar, t, p`` over the event period (cross-sectional t);
+        per group, with a leading ``group`` column, when the events have groups.
     tests
         One row per window and test: ``start, end, test, n, caar, mean_bhar, stat,
-        p, distribution, df, rbar, note``.
+        p, distribution, df, rbar, note``; per group, with a leading ``group``
+        column (rows by group, window, test), when the events have groups.
     rbar
         Kolari–Pynnönen average residual correlation over all observations with
-        status ``ok`` (None if fewer than two).
+        status ``ok`` (None if fewer than two), whatever the groups.
     """
 
     config: EventStudyConfig
@@ -67,39 +69,49 @@ class EventStudyResult:
             "average residual correlation r̄: "
             + ("n/a" if self.rbar is None else f"{self.rbar:.4f}")
         )
-        windows = list(c.windows)
-        head = ["", *[_label(a, b) for a, b in windows]]
-        rows: list[list[str]] = []
-        by = {(r["test"], r["start"], r["end"]): r for r in self.tests.iter_rows(named=True)}
-        first = {(r["start"], r["end"]): r for r in self.tests.iter_rows(named=True)}
-        rows.append(["N", *[str(first[w]["n"]) if w in first else "-" for w in windows]])
-        rows.append(["CAAR", *[_pct(first[w]["caar"]) if w in first else "-" for w in windows]])
-        rows.append(
-            ["mean BHAR", *[_pct(first[w]["mean_bhar"]) if w in first else "-" for w in windows]]
-        )
-        for name in TEST_NAMES:
-            cells: list[str] = [name]
-            for a, b in windows:
-                r = by.get((name, a, b))
-                if r is None or r["stat"] is None:
-                    cells.append("-")
-                else:
-                    cells.append(f"{r['stat']:.3f} (p {r['p']:.3f})")
-            rows.append(cells)
-        table = [head, *rows]
-        widths = [max(len(line[i]) for line in table) for i in range(len(head))]
-        for line in table:
-            lines.append(
-                "  ".join(
-                    cell.rjust(w) if i else cell.ljust(w)
-                    for i, (cell, w) in enumerate(zip(line, widths, strict=True))
-                )
-            )
+        if "group" in self.tests.columns:
+            for label in self.tests.get_column("group").unique(maintain_order=True).to_list():
+                lines.append(f"group {label!r}:")
+                part = self.tests.filter(pl.col("group") == label)
+                lines.extend("  " + line for line in _table(part, c.windows))
+        else:
+            lines.extend(_table(self.tests, c.windows))
         lines.append("statistic (two-sided p); docs/statistics.md defines each test")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def _table(tests: pl.DataFrame, windows: tuple[tuple[int, int], ...]) -> list[str]:
+    """N, CAAR, mean BHAR and every test (rows) per window (columns)."""
+    head = ["", *[_label(a, b) for a, b in windows]]
+    rows: list[list[str]] = []
+    by = {(r["test"], r["start"], r["end"]): r for r in tests.iter_rows(named=True)}
+    first = {(r["start"], r["end"]): r for r in tests.iter_rows(named=True)}
+    rows.append(["N", *[str(first[w]["n"]) if w in first else "-" for w in windows]])
+    rows.append(["CAAR", *[_pct(first[w]["caar"]) if w in first else "-" for w in windows]])
+    rows.append(
+        ["mean BHAR", *[_pct(first[w]["mean_bhar"]) if w in first else "-" for w in windows]]
+    )
+    for name in TEST_NAMES:
+        cells: list[str] = [name]
+        for a, b in windows:
+            r = by.get((name, a, b))
+            if r is None or r["stat"] is None:
+                cells.append("-")
+            else:
+                cells.append(f"{r['stat']:.3f} (p {r['p']:.3f})")
+        rows.append(cells)
+    table = [head, *rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(head))]
+    return [
+        "  ".join(
+            cell.rjust(w) if i else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        )
+        for line in table
+    ]
 
 
 def _label(a: int, b: int) -> str:

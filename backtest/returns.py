@@ -5,9 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from backtest.errors import InputSchemaError
-from backtest.inputs import require_columns
-
-_KINDS = ("dividend", "split")
+from backtest.inputs import normalise_actions, require_columns
 
 
 def total_returns(prices: pl.DataFrame, actions: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -23,7 +21,8 @@ def total_returns(prices: pl.DataFrame, actions: pl.DataFrame | None = None) -> 
         Optional ``ticker, date, kind, value`` with ``kind`` in ``{"dividend",
         "split"}``; ``value`` is the split-adjusted cash dividend per share whose
         ex-date is ``date``. Split rows are accepted and ignored: ``close`` is
-        already split-adjusted. Several dividends on one date are added.
+        already split-adjusted. Several dividends on one date are added. The
+        same validation as for trading (:func:`backtest.inputs.normalise_actions`).
 
     Returns
     -------
@@ -70,24 +69,10 @@ def total_returns(prices: pl.DataFrame, actions: pl.DataFrame | None = None) -> 
             column="date",
         )
     if actions is not None:
-        require_columns(
-            actions,
-            "actions",
-            {"ticker": "str", "date": "date", "kind": "str", "value": "num"},
-            hint="actions has ticker, date, kind ('dividend' or 'split'), value",
-        )
-        kinds = set(actions.get_column("kind").cast(pl.String).unique().drop_nulls().to_list())
-        unknown = sorted(kinds - set(_KINDS))
-        if unknown:
-            raise InputSchemaError(
-                f"actions.kind has unknown value(s) {unknown}; allowed: {', '.join(_KINDS)}",
-                frame="actions",
-                column="kind",
-            )
         divs = (
-            actions.filter(pl.col("kind").cast(pl.String) == "dividend")
-            .group_by(pl.col("ticker").cast(pl.String), pl.col("date").cast(pl.Date))
-            .agg(pl.col("value").cast(pl.Float64).sum().alias("dividend"))
+            normalise_actions(actions)
+            .group_by("ticker", "date")
+            .agg(pl.col("value").sum().alias("dividend"))
         )
         px = px.join(divs, on=["ticker", "date"], how="left")
     else:

@@ -1,4 +1,4 @@
-"""Benchmark of ``backtest.trading_sweep.run_trade_sweep`` at the scale of S&P 500 earnings.
+"""Benchmark of ``backtest.trading.run_trade_sweep`` at the scale of S&P 500 earnings.
 
 A synthetic daily OHLC panel (seeded: random betas on one market series, an
 overnight gap for the open, a few missing days, quarterly dividends of 0.4% of
@@ -39,8 +39,7 @@ if str(ROOT) not in sys.path:
 
 from _common import data_dir, earnings_events, xnys_sessions  # noqa: E402
 
-from backtest.trading import TradeRule  # noqa: E402
-from backtest.trading_sweep import run_trade_sweep  # noqa: E402
+from backtest.trading import TradeRule, run_trade_sweep  # noqa: E402
 
 SEED = 20251103
 BENCHMARK = "SPY"

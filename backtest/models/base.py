@@ -1,4 +1,4 @@
-"""The contract every return model meets, and the batched fit it returns.
+"""The contract every return model meets.
 
 A model turns the gathered daily series of N observations (each an ``(N, L)``
 array aligned on the observations' estimation or event days) into
@@ -10,147 +10,69 @@ array aligned on the observations' estimation or event days) into
 so that for every model ``AR_it = R_it − o_t − x_t'θ̂_i`` and
 ``E[R_it] = o_t + x_t'θ̂_i`` (``docs/statistics.md``, "Return models"). The fit is
 ordinary least squares of ``R_it − o_t`` on ``[1, x_t]`` over each observation's
-estimation days, batched over observations (:func:`backtest.models._linear.fit_linear`).
+estimation days, batched over observations (:func:`backtest.models._fit.fit_linear`).
+
+The class attributes are authoritative: the registry
+(:data:`backtest.models.MODELS`), the names, ``k`` and which inputs a model
+needs are all read from them.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import ClassVar
 
-import numpy as np
-
-from backtest._typing import BoolArray, FloatArray, IntArray, ModelName, SeriesName
-
-
-@dataclass(frozen=True)
-class ModelFit:
-    """Batched OLS results for N observations (rows of every array).
-
-    Attributes
-    ----------
-    params
-        ``(N, k)`` estimates in the order of the model's ``param_names``
-        (intercept first when the model has one).
-    n
-        ``L_i``, the number of estimation days used.
-    s2
-        Residual variance ``s_i²`` (``docs/statistics.md``, "Residual variance").
-    dof
-        Degrees of freedom ``d_i`` (``L_i − k``; ``L_i − 1`` for ``market_adjusted``).
-    r2
-        Centred R² (NaN for ``market_adjusted``, 0 for ``constant_mean``).
-    resid
-        ``(N, L)`` estimation residuals ``e_it``, NaN off the estimation days.
-    xbar, cinv
-        ``(N, m)`` estimation means of the ``m`` regressors and ``(N, m, m)``
-        inverse of their centred cross-product matrix ``C = Σ (x − x̄)(x − x̄)'``.
-    intercept
-        Whether the design has an intercept column.
-    singular
-        ``X'X`` is (numerically) singular: parameters are NaN.
-    zero_variance
-        ``s_i = 0`` (to rounding): the residuals carry no variation.
-    """
-
-    params: FloatArray
-    n: IntArray
-    s2: FloatArray
-    dof: IntArray
-    r2: FloatArray
-    resid: FloatArray
-    xbar: FloatArray
-    cinv: FloatArray
-    intercept: bool
-    singular: BoolArray
-    zero_variance: BoolArray
-
-    def xtx_inv(self) -> FloatArray:
-        """``(N, k, k)`` ``(X'X)⁻¹`` of the design ``[1, x]`` (empty for k = 0).
-
-        From the partitioned inverse:
-        ``[[1/L + x̄'C⁻¹x̄, −x̄'C⁻¹], [−C⁻¹x̄, C⁻¹]]``.
-        """
-        N, m = self.xbar.shape
-        if not self.intercept:
-            return np.zeros((N, 0, 0))
-        out = np.empty((N, m + 1, m + 1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cx = np.einsum("npq,nq->np", self.cinv, self.xbar)
-            out[:, 0, 0] = 1.0 / self.n + np.einsum("np,np->n", self.xbar, cx)
-        out[:, 0, 1:] = -cx
-        out[:, 1:, 0] = -cx
-        out[:, 1:, 1:] = self.cinv
-        return out
-
-    def prediction_term(self, sums: Sequence[FloatArray], count: float | FloatArray) -> FloatArray:
-        """``x_W' (X'X)⁻¹ x_W`` for summed design rows ``x_W = Σ_{t∈W} [1, x_t]``.
-
-        Parameters
-        ----------
-        sums
-            One ``(N, J)`` array per regressor: ``Σ_{t∈W} x_pt`` for J windows (or
-            single days, with ``count = 1``).
-        count
-            Number of days summed, ``L2`` (a scalar or a ``(J,)`` array); it is the
-            intercept's entry of ``x_W``.
-
-        Notes
-        -----
-        Centred form, ``L2²/L + (x_W − L2 x̄)' C⁻¹ (x_W − L2 x̄)``, which for the
-        market model is the textbook ``L2²/L + (Σ_{t∈W}(R_mt − R̄_m))² / S_mm``
-        (Campbell, Lo and MacKinlay 1997, ch. 4).
-        """
-        cnt = np.asarray(count, dtype=np.float64)
-        N = self.n.shape[0]
-        J = sums[0].shape[1] if sums else (cnt.shape[0] if cnt.ndim else 1)
-        if not self.intercept:
-            return np.zeros((N, J))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q = np.broadcast_to(cnt**2, (N, J)) / self.n[:, None]
-            dev = [s - cnt * self.xbar[:, p, None] for p, s in enumerate(sums)]
-            for p, dp in enumerate(dev):
-                for r, dr in enumerate(dev):
-                    q = q + dp * self.cinv[:, p, r, None] * dr
-        return q
+from backtest._typing import (
+    FACTOR_COLUMNS,
+    BoolArray,
+    FactorColumn,
+    FloatArray,
+    ModelName,
+    SeriesName,
+)
+from backtest.models._fit import ModelFit, fit_linear
 
 
 class ReturnModel(ABC):
     """One return model: what it needs, how it splits a return, how it is fitted.
 
-    Subclasses set the class attributes and implement :meth:`offset` and
-    :meth:`regressors`; the batched OLS fit is shared.
+    Subclasses set the class attributes ``name``, ``k``, ``needs`` and
+    ``param_names`` (and ``intercept``, ``beta_param`` where they differ) and
+    implement :meth:`offset` and :meth:`regressors`; the batched OLS fit is
+    shared. ``needs_benchmark``, ``needs_factors`` and ``factor_columns`` are
+    derived from ``needs`` when the subclass is created.
     """
 
     #: Name used in the config and the output.
-    name: ModelName
+    name: ClassVar[ModelName]
     #: Number of estimated parameters (``docs/statistics.md``).
-    k: int
+    k: ClassVar[int]
     #: Daily series the model reads (see ``backtest._typing.SeriesName``).
-    needs: tuple[SeriesName, ...]
+    needs: ClassVar[tuple[SeriesName, ...]]
     #: Names of the parameters, intercept first.
-    param_names: tuple[str, ...]
+    param_names: ClassVar[tuple[str, ...]]
     #: Whether the regression has an intercept (all but ``market_adjusted``).
-    intercept: bool = True
+    intercept: ClassVar[bool] = True
     #: Parameter reported as ``beta`` in the diagnostics (None: the model has none).
-    beta_param: str | None = None
+    beta_param: ClassVar[str | None] = None
 
-    @property
-    def uses_benchmark(self) -> bool:
-        """Whether the model reads the benchmark ticker's return."""
-        return "market" in self.needs or "market_excess" in self.needs
+    #: Whether the model reads the benchmark ticker's return (derived from ``needs``).
+    needs_benchmark: ClassVar[bool] = False
+    #: Whether the model reads the factors frame, ``rf`` or factor returns (derived).
+    needs_factors: ClassVar[bool] = False
+    #: Columns of the factors frame the model reads, in file order (derived).
+    factor_columns: ClassVar[tuple[FactorColumn, ...]] = ()
 
-    @property
-    def uses_factors(self) -> bool:
-        """Whether the model reads the factors frame (``rf`` or factor returns)."""
-        return any(s not in ("market",) for s in self.needs)
-
-    @property
-    def factor_columns(self) -> tuple[str, ...]:
-        """Columns of the factors frame the model reads."""
-        cols = {"rf" if s == "market_excess" else s for s in self.needs if s != "market"}
-        return tuple(c for c in ("mkt_rf", "smb", "hml", "rmw", "cma", "mom", "rf") if c in cols)
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        needs: tuple[SeriesName, ...] | None = getattr(cls, "needs", None)
+        if needs is None:  # an intermediate base such as FactorModel
+            return
+        cls.needs_benchmark = "market" in needs or "market_excess" in needs
+        cls.needs_factors = any(s != "market" for s in needs)
+        cols = {"rf" if s == "market_excess" else s for s in needs if s != "market"}
+        cls.factor_columns = tuple(c for c in FACTOR_COLUMNS if c in cols)
 
     @abstractmethod
     def offset(self, series: Mapping[str, FloatArray]) -> FloatArray | None:
@@ -169,10 +91,8 @@ class ReturnModel(ABC):
     ) -> ModelFit:
         """Batched OLS of ``dependent = R − o`` on ``[1, regressors]`` over ``mask``.
 
-        See :func:`backtest.models._linear.fit_linear`.
+        See :func:`backtest.models._fit.fit_linear`.
         """
-        from backtest.models._linear import fit_linear
-
         return fit_linear(
             dependent,
             regressors,

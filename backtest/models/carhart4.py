@@ -8,6 +8,8 @@ Notes
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from backtest._typing import SeriesName
 from backtest.models.factor import FactorModel
 
@@ -17,6 +19,6 @@ class Carhart4(FactorModel):
 
     name = "carhart4"
     k = 5
-    factors: tuple[SeriesName, ...] = ("mkt_rf", "smb", "hml", "mom")
-    needs: tuple[SeriesName, ...] = (*factors, "rf")
+    factors: ClassVar[tuple[SeriesName, ...]] = ("mkt_rf", "smb", "hml", "mom")
+    needs: ClassVar[tuple[SeriesName, ...]] = (*factors, "rf")
     param_names = ("alpha", *factors)

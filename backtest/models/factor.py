@@ -11,6 +11,7 @@ Prediction-error variances use the full ``(X'X)⁻¹`` (``docs/statistics.md``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 from backtest._typing import FloatArray, SeriesName
 from backtest.models.base import ReturnModel
@@ -19,7 +20,7 @@ from backtest.models.base import ReturnModel
 class FactorModel(ReturnModel):
     """Excess return on an intercept and the factors in ``factors`` (a class attribute)."""
 
-    factors: tuple[SeriesName, ...] = ()
+    factors: ClassVar[tuple[SeriesName, ...]] = ()
     beta_param = "mkt_rf"
 
     def offset(self, series: Mapping[str, FloatArray]) -> FloatArray | None:

@@ -8,6 +8,8 @@ Notes
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from backtest._typing import SeriesName
 from backtest.models.factor import FactorModel
 
@@ -17,6 +19,6 @@ class FF3(FactorModel):
 
     name = "ff3"
     k = 4
-    factors: tuple[SeriesName, ...] = ("mkt_rf", "smb", "hml")
-    needs: tuple[SeriesName, ...] = (*factors, "rf")
+    factors: ClassVar[tuple[SeriesName, ...]] = ("mkt_rf", "smb", "hml")
+    needs: ClassVar[tuple[SeriesName, ...]] = (*factors, "rf")
     param_names = ("alpha", *factors)

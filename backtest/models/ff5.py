@@ -8,6 +8,8 @@ Notes
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from backtest._typing import SeriesName
 from backtest.models.factor import FactorModel
 
@@ -17,6 +19,6 @@ class FF5(FactorModel):
 
     name = "ff5"
     k = 6
-    factors: tuple[SeriesName, ...] = ("mkt_rf", "smb", "hml", "rmw", "cma")
-    needs: tuple[SeriesName, ...] = (*factors, "rf")
+    factors: ClassVar[tuple[SeriesName, ...]] = ("mkt_rf", "smb", "hml", "rmw", "cma")
+    needs: ClassVar[tuple[SeriesName, ...]] = (*factors, "rf")
     param_names = ("alpha", *factors)

@@ -36,7 +36,24 @@ def test_all_is_exactly_the_public_names() -> None:
         assert hasattr(backtest, name), name
 
 
+def test_trading_surface() -> None:
+    import backtest.trading as trading
+
+    assert sorted(trading.__all__) == sorted(set(trading.__all__))
+    for name in trading.__all__:
+        assert hasattr(trading, name), name
+    for name in ("TradeRule", "run_trades", "run_trade_sweep", "TradeResult", "TradeSweepResult"):
+        assert getattr(trading, name) is getattr(backtest, name)
+    assert trading.TradingError is errors.TradingError
+    assert trading.LookaheadError is errors.LookaheadError
+
+
 def test_error_hierarchy() -> None:
+    assert issubclass(errors.TradingError, errors.BacktestError)
+    assert issubclass(errors.TradingError, ValueError)
+    assert issubclass(errors.LookaheadError, errors.TradingError)
+    assert errors.LookaheadError("x", field="entry", event_id="e1").event_id == "e1"
+    assert backtest.TradingError is errors.TradingError
     assert issubclass(errors.ConfigError, errors.BacktestError)
     assert issubclass(errors.ConfigError, ValueError)
     assert issubclass(errors.InputSchemaError, errors.BacktestError)

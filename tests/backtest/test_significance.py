@@ -3,13 +3,107 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from backtest import ranktests as rt
 from backtest import significance as sig
+from backtest.crossevent import CalendarSums, kp_rbar
+from backtest.groups import Segments
 from backtest.ranks import rank_rows, rank_rows_and_prefix
+
+
+@dataclass(frozen=True)
+class One:
+    """One group's outcome, with None for null (as in the tests frame)."""
+
+    stat: float | None
+    p: float | None
+    distribution: str
+    df: int | None
+    note: str | None
+
+
+def _value(v: float) -> float | None:
+    return None if math.isnan(v) else float(v)
+
+
+def one(o: sig.Outcomes) -> One:
+    assert o.stat.shape == (1,)
+    return One(
+        _value(o.stat[0]),
+        _value(o.p[0]),
+        o.distribution[0],
+        None if o.df[0] < 0 else int(o.df[0]),
+        o.note[0],
+    )
+
+
+def whole(x: np.ndarray) -> Segments:
+    return Segments.whole(x.size)
+
+
+class Single:
+    """The statistics on one sample (one group), with the arguments of the formulas."""
+
+    @staticmethod
+    def csect_t(car: np.ndarray) -> One:
+        return one(sig.csect_t(car, whole(car)))
+
+    @staticmethod
+    def bmp_t(scar: np.ndarray) -> One:
+        return one(sig.bmp_t(scar, whole(scar)))
+
+    @staticmethod
+    def patell_z(scar: np.ndarray, dof: np.ndarray) -> One:
+        return one(sig.patell_z(scar, dof, whole(scar)))
+
+    @staticmethod
+    def kp_patell_z(scar: np.ndarray, dof: np.ndarray, rbar: float | None) -> One:
+        r = np.array([np.nan if rbar is None else rbar])
+        return one(sig.kp_patell_z(scar, dof, r, whole(scar)))
+
+    @staticmethod
+    def kp_bmp_t(scar: np.ndarray, rbar: float | None) -> One:
+        r = np.array([np.nan if rbar is None else rbar])
+        return one(sig.kp_bmp_t(scar, r, whole(scar)))
+
+    @staticmethod
+    def bw1985_t(aar: np.ndarray, caar: float, L2: int) -> One:
+        return one(sig.bw1985_t(aar[None, :], np.ones((1, aar.size), bool), np.array([caar]), L2))
+
+    @staticmethod
+    def corrado_rank_z(window: np.ndarray, every: np.ndarray) -> One:
+        # the window is the last days of the event-days
+        dbar = every[None, :]
+        start = every.size - window.size
+        assert np.array_equal(every[start:], window)
+        present = np.ones(dbar.shape, bool)
+        return one(rt.corrado_rank_z(dbar, present, start, window.size, np.array([1])))
+
+    @staticmethod
+    def generalized_sign_z(car: np.ndarray, n_pos: float, n_est: float) -> One:
+        return one(sig.generalized_sign_z(car, np.array([n_pos]), np.array([n_est]), whole(car)))
+
+    @staticmethod
+    def sign_z(car: np.ndarray) -> One:
+        return one(sig.sign_z(car, whole(car)))
+
+    @staticmethod
+    def wilcoxon_w(car: np.ndarray) -> One:
+        return one(rt.wilcoxon_w(car, whole(car)))
+
+    @staticmethod
+    def grank_t(u0: np.ndarray, ubar: np.ndarray, nt: np.ndarray) -> One:
+        return one(rt.grank_t(u0, whole(u0), ubar[None, :], nt[None, :]))
+
+    @staticmethod
+    def skew_adj_t(bhar: np.ndarray) -> One:
+        return one(sig.skew_adj_t(bhar, whole(bhar)))
+
 
 CAR = np.array([0.031, -0.012, 0.044, 0.007, 0.019])
 SCAR = np.array([1.9, -0.6, 2.4, 0.3, 1.1])
@@ -38,13 +132,13 @@ def test_rank_rows_matches_scipy() -> None:
 
 def test_csect_bmp_patell_literal() -> None:
     n = CAR.size
-    t = sig.csect_t(CAR)
+    t = Single.csect_t(CAR)
     assert t.stat == pytest.approx(CAR.mean() / (CAR.std(ddof=1) / math.sqrt(n)))
     assert (t.distribution, t.df) == ("t", 4)
     assert t.p == pytest.approx(2 * stats.t.sf(abs(t.stat), 4))
-    b = sig.bmp_t(SCAR)
+    b = Single.bmp_t(SCAR)
     assert b.stat == pytest.approx(SCAR.mean() / (SCAR.std(ddof=1) / math.sqrt(n)))
-    z = sig.patell_z(SCAR, DOF)
+    z = Single.patell_z(SCAR, DOF)
     assert z.stat == pytest.approx(SCAR.sum() / math.sqrt(sum(d / (d - 2) for d in DOF)))
     assert z.p == pytest.approx(2 * stats.norm.sf(abs(z.stat)))
     assert z.df is None and z.distribution == "normal"
@@ -53,18 +147,30 @@ def test_csect_bmp_patell_literal() -> None:
 def test_kolari_pynnonen_adjustments() -> None:
     rbar = 0.05
     n = SCAR.size
-    kp = sig.kp_patell_z(SCAR, DOF, rbar)
+    kp = Single.kp_patell_z(SCAR, DOF, rbar)
     assert kp.stat == pytest.approx(
-        sig.patell_z(SCAR, DOF).stat * math.sqrt(1 / (1 + (n - 1) * rbar))
+        Single.patell_z(SCAR, DOF).stat * math.sqrt(1 / (1 + (n - 1) * rbar))
     )
-    kb = sig.kp_bmp_t(SCAR, rbar)
+    kb = Single.kp_bmp_t(SCAR, rbar)
     assert kb.stat == pytest.approx(
-        sig.bmp_t(SCAR).stat * math.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
+        Single.bmp_t(SCAR).stat * math.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
     )
     assert kb.df == n - 1
-    bad = sig.kp_bmp_t(SCAR, -0.3)  # 1 + 4 * (-0.3) < 0
+    bad = Single.kp_bmp_t(SCAR, -0.3)  # 1 + 4 * (-0.3) < 0
     assert bad.stat is None and "<= 0" in (bad.note or "")
-    assert sig.kp_patell_z(SCAR, DOF, None).stat is None
+    assert Single.kp_patell_z(SCAR, DOF, None).stat is None
+
+
+def average_correlation(
+    positions: np.ndarray, resid: np.ndarray, mask: np.ndarray, n_sessions: int
+) -> float | None:
+    """The engine's r̄: unit residuals summed on the calendar (backtest.crossevent)."""
+    u, norm = sig.unit_residuals(np.where(mask, resid, 0.0), mask, mask.sum(axis=1) * 1.0)
+    assert np.all(norm > 0)
+    sums = CalendarSums(1, n_sessions)
+    sums.add_total(np.bincount(positions[mask], weights=u[mask], minlength=n_sessions))
+    r = kp_rbar(sums.norm2(), np.array([float(resid.shape[0])]))[0]
+    return None if math.isnan(r) else float(r)
 
 
 def test_average_correlation_is_pairwise_pearson_on_common_dates() -> None:
@@ -74,40 +180,40 @@ def test_average_correlation_is_pairwise_pearson_on_common_dates() -> None:
     e = np.stack([common + rng.standard_normal(T) for _ in range(4)])
     positions = np.tile(np.arange(T), (4, 1))
     mask = np.ones((4, T), dtype=bool)
-    r = sig.average_correlation(positions, e, mask, T)
+    r = average_correlation(positions, e, mask, T)
     c = np.corrcoef(e)
     assert r == pytest.approx(c[~np.eye(4, dtype=bool)].mean(), rel=1e-12)
     # disjoint estimation windows contribute 0
     positions[2:] += T
-    r2 = sig.average_correlation(positions, e, mask, 2 * T)
+    r2 = average_correlation(positions, e, mask, 2 * T)
     assert r2 == pytest.approx((c[0, 1] + c[2, 3]) * 2 / 12, rel=1e-12)
-    assert sig.average_correlation(positions[:1], e[:1], mask[:1], 2 * T) is None
+    assert average_correlation(positions[:1], e[:1], mask[:1], 2 * T) is None
 
 
 def test_bw1985_and_corrado() -> None:
     aar = np.array([0.001, -0.002, 0.0005, 0.003, -0.001, 0.0])
-    out = sig.bw1985_t(aar, 0.01, 3)
+    out = Single.bw1985_t(aar, 0.01, 3)
     assert out.stat == pytest.approx(0.01 / (math.sqrt(3) * aar.std(ddof=1)))
     assert out.df == 5
     dbar_all = np.array([0.1, -0.05, 0.02, 0.2, 0.15])
-    out = sig.corrado_rank_z(dbar_all[-2:], dbar_all)
+    out = Single.corrado_rank_z(dbar_all[-2:], dbar_all)
     assert out.stat == pytest.approx(0.35 / (math.sqrt(2) * math.sqrt((dbar_all**2).mean())))
-    assert sig.bw1985_t(aar[:1], 0.01, 3).stat is None
+    assert Single.bw1985_t(aar[:1], 0.01, 3).stat is None
 
 
 def test_sign_tests() -> None:
-    g = sig.generalized_sign_z(CAR, 520.0, 1000.0)
+    g = Single.generalized_sign_z(CAR, 520.0, 1000.0)
     p = 0.52
     assert g.stat == pytest.approx((4 - 5 * p) / math.sqrt(5 * p * (1 - p)))
-    s = sig.sign_z(CAR)
+    s = Single.sign_z(CAR)
     assert s.stat == pytest.approx((4 - 2.5) / math.sqrt(5 / 4))
-    assert sig.generalized_sign_z(CAR, 0.0, 1000.0).stat is None
+    assert Single.generalized_sign_z(CAR, 0.0, 1000.0).stat is None
 
 
 @pytest.mark.parametrize("n", [1, 3, 6, 12, 30, 50])
 def test_wilcoxon_exact_matches_scipy(n: int) -> None:
     x = np.random.default_rng(n).standard_normal(n) + 0.4
-    out = sig.wilcoxon_w(x)
+    out = Single.wilcoxon_w(x)
     ref = stats.wilcoxon(x, method="exact")
     ranks = stats.rankdata(np.abs(x))
     assert out.stat == pytest.approx(ranks[x > 0].sum())
@@ -117,7 +223,7 @@ def test_wilcoxon_exact_matches_scipy(n: int) -> None:
 
 def test_wilcoxon_normal_with_ties_and_zeros() -> None:
     x = np.array([0.01, -0.01, 0.02, 0.02, 0.0, -0.03, 0.05, 0.01, 0.04, -0.02])
-    out = sig.wilcoxon_w(x)
+    out = Single.wilcoxon_w(x)
     r = stats.rankdata(np.abs(x))
     nz = x != 0
     w = r[x > 0].sum()
@@ -128,24 +234,24 @@ def test_wilcoxon_normal_with_ties_and_zeros() -> None:
     # without zeros, scipy's tie-corrected normal approximation agrees
     y = x[nz]
     ref = stats.wilcoxon(y, method="approx", correction=False)
-    assert sig.wilcoxon_w(y).p == pytest.approx(ref.pvalue, rel=1e-10)
+    assert Single.wilcoxon_w(y).p == pytest.approx(ref.pvalue, rel=1e-10)
     big = np.random.default_rng(1).standard_normal(60)
     ref = stats.wilcoxon(big, method="approx", correction=False)
-    assert sig.wilcoxon_w(big).p == pytest.approx(ref.pvalue, rel=1e-10)
+    assert Single.wilcoxon_w(big).p == pytest.approx(ref.pvalue, rel=1e-10)
 
 
 def test_grank_literal() -> None:
     u0 = np.array([0.3, 0.1, 0.4, -0.1])
     ubar = np.array([0.2, -0.15, 0.1, -0.2, 0.12])
     nt = np.array([4.0, 4.0, 3.0, 4.0, 2.0])
-    out = sig.grank_t(u0, ubar, nt)
+    out = Single.grank_t(u0, ubar, nt)
     T = 6
     s = math.sqrt(((nt / 4 * ubar**2).sum() + u0.mean() ** 2) / T)
     Z = u0.mean() / s
     assert out.stat == pytest.approx(Z * math.sqrt((T - 2) / (T - 1 - Z**2)))
     assert out.df == T - 2
     # a tiny spread of the estimation-day means makes T - 1 - Z² negative: undefined
-    flat = sig.grank_t(u0, ubar / 100, nt)
+    flat = Single.grank_t(u0, ubar / 100, nt)
     assert flat.stat is None and "T − 1 − Z²" in (flat.note or "")
 
 
@@ -154,7 +260,7 @@ def test_skewness_adjusted_t() -> None:
     n = b.size
     S = b.mean() / b.std(ddof=1)
     g = ((b - b.mean()) ** 3).sum() / (n * b.std(ddof=1) ** 3)
-    out = sig.skew_adj_t(b)
+    out = Single.skew_adj_t(b)
     assert out.stat == pytest.approx(math.sqrt(n) * (S + g * S**2 / 3 + g / (6 * n)))
     assert out.df == n - 1
 
@@ -162,15 +268,15 @@ def test_skewness_adjusted_t() -> None:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: sig.csect_t(np.array([0.1])),
-        lambda: sig.csect_t(np.array([0.1, 0.1])),
-        lambda: sig.bmp_t(np.array([])),
-        lambda: sig.patell_z(SCAR, np.array([2.0, 5, 5, 5, 5])),
-        lambda: sig.grank_t(np.array([0.1]), np.array([]), np.array([])),
-        lambda: sig.skew_adj_t(np.array([0.2, 0.2, 0.2])),
-        lambda: sig.wilcoxon_w(np.zeros(60)),
-        lambda: sig.sign_z(np.array([])),
-        lambda: sig.corrado_rank_z(np.array([]), np.array([])),
+        lambda: Single.csect_t(np.array([0.1])),
+        lambda: Single.csect_t(np.array([0.1, 0.1])),
+        lambda: Single.bmp_t(np.array([])),
+        lambda: Single.patell_z(SCAR, np.array([2.0, 5, 5, 5, 5])),
+        lambda: Single.grank_t(np.array([0.1]), np.array([]), np.array([])),
+        lambda: Single.skew_adj_t(np.array([0.2, 0.2, 0.2])),
+        lambda: Single.wilcoxon_w(np.zeros(60)),
+        lambda: Single.sign_z(np.array([])),
+        lambda: Single.corrado_rank_z(np.array([]), np.array([])),
     ],
     ids=[
         "n1",

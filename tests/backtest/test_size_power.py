@@ -7,11 +7,16 @@ are checked on residuals with a common group factor (ρ = 0.25); the others on
 independent residuals. Single-observation t tests: 5% ± 1.5% over 40,000
 simulated observations. With +2% added to day 0, each test's power is printed
 and must exceed its size. ``benchmarks/bench_size_power.py`` is the larger version.
+
+Each scenario is one engine call: the simulated groups follow one another on the
+calendar (group g on sessions ``g·T .. g·T + T − 1``, its own market series on
+the benchmark's row), and the events' ``group`` column makes the engine test each
+group on its own (``docs/statistics.md``, "Groups"). Windows, estimation windows
+and event periods of different groups never meet, so every group is measured
+exactly as it would be alone.
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 import numpy as np
 import polars as pl
@@ -31,60 +36,61 @@ CONFIG = EventStudyConfig(
 ROBUST = ("kp_patell_z", "kp_bmp_t", "bw1985_t", "grank_t")
 CHECKED_WINDOWS = ((0, 0), (-1, 1))
 LOW, HIGH = 0.035, 0.065
-
-
-def _days() -> list[dt.date]:
-    out, d = [], dt.date(2022, 1, 3)
-    while len(out) < T:
-        if d.weekday() < 5:
-            out.append(d)
-        d += dt.timedelta(days=1)
-    return out
-
-
-DAYS = _days()
 TICKERS = [f"S{i:02d}" for i in range(N)]
-TEMPLATE = pl.DataFrame(
-    {
-        "ticker": pl.Series(np.repeat(np.asarray([*TICKERS, "SPY"], dtype=object), T).tolist()),
-        "date": DAYS * (N + 1),
-    }
-)
-EVENTS = pl.DataFrame({"event_id": TICKERS, "ticker": TICKERS, "day0": [DAYS[DAY0]] * N})
 
 
-def simulate_group(rng: np.random.Generator, rho: float, effect: float) -> EventStudyResult:
-    """One group: R = α + β R_m + σ(√ρ f + √(1−ρ) u), f shared by the group; + effect on day 0."""
-    market = rng.normal(0.0, 0.01, T)
-    alpha = rng.normal(0.0, 0.0005, N)
-    beta = rng.uniform(0.5, 1.5, N)
-    sigma = rng.uniform(0.01, 0.03, N)
-    common = rng.standard_normal(T)
-    noise = np.sqrt(rho) * common[None, :] + np.sqrt(1.0 - rho) * rng.standard_normal((N, T))
-    ret = alpha[:, None] + beta[:, None] * market[None, :] + sigma[:, None] * noise
-    ret[:, DAY0] += effect
-    frame = TEMPLATE.with_columns(pl.Series("ret", np.concatenate([ret.ravel(), market])))
-    return run_event_study(EVENTS, frame, CONFIG, sessions=DAYS)
+def simulate(groups: int, rho: float, effect: float, seed: int) -> EventStudyResult:
+    """``groups`` groups, each ``R = α + β R_m + σ(√ρ f + √(1−ρ) u)`` with f shared by the
+    group, + effect on day 0; one engine call with a ``group`` column."""
+    rng = np.random.default_rng(seed)
+    ret = np.empty((N + 1, groups * T))
+    for g in range(groups):  # the draws of one group, in the order of a single-group study
+        market = rng.normal(0.0, 0.01, T)
+        alpha = rng.normal(0.0, 0.0005, N)
+        beta = rng.uniform(0.5, 1.5, N)
+        sigma = rng.uniform(0.01, 0.03, N)
+        common = rng.standard_normal(T)
+        noise = np.sqrt(rho) * common[None, :] + np.sqrt(1.0 - rho) * rng.standard_normal((N, T))
+        cols = slice(g * T, (g + 1) * T)
+        ret[:N, cols] = alpha[:, None] + beta[:, None] * market[None, :] + sigma[:, None] * noise
+        ret[:N, g * T + DAY0] += effect
+        ret[N, cols] = market
+    days = pl.Series("date", np.arange(groups * T, dtype=np.int32) + 7305).cast(
+        pl.Date
+    )  # 1990-01-01 on
+    frame = pl.DataFrame(
+        {
+            "ticker": pl.Series([*TICKERS, "SPY"]).gather(np.repeat(np.arange(N + 1), groups * T)),
+            "date": pl.concat([days] * (N + 1)),
+            "ret": ret.ravel(),
+        }
+    )
+    g = np.repeat(np.arange(groups), N)
+    events = pl.DataFrame(
+        {
+            "event_id": [f"g{k:04d}-{t}" for k, t in zip(g, TICKERS * groups, strict=True)],
+            "ticker": TICKERS * groups,
+            "day0": days.gather(g * T + DAY0),
+            "group": g,
+        }
+    )
+    return run_event_study(events, frame, CONFIG, sessions=days)
 
 
 def rejection_rates(
     groups: int, rho: float, effect: float, seed: int
 ) -> tuple[dict[tuple[str, int, int], float], dict[tuple[int, int], float]]:
     """Share of groups whose test rejects at 5%, and share of observations whose CAR t rejects."""
-    rng = np.random.default_rng(seed)
-    hits: dict[tuple[str, int, int], int] = {}
-    single: dict[tuple[int, int], list[int]] = {w: [0, 0] for w in CONFIG.windows}
-    for _ in range(groups):
-        res = simulate_group(rng, rho, effect)
-        for test, a, b, p in res.tests.select("test", "start", "end", "p").iter_rows():
-            assert p is not None, (test, a, b)
-            hits[(test, a, b)] = hits.get((test, a, b), 0) + (p < 0.05)
-        for a, b, p in res.car.select("start", "end", "car_p").iter_rows():
-            single[(a, b)][0] += p < 0.05
-            single[(a, b)][1] += 1
+    res = simulate(groups, rho, effect, seed)
+    tests = res.tests
+    assert tests.height == groups * len(CONFIG.windows) * len(TEST_NAMES)
+    assert tests.get_column("p").null_count() == 0, tests.filter(pl.col("p").is_null())
+    hits = tests.group_by("test", "start", "end").agg((pl.col("p") < 0.05).mean().alias("rate"))
+    single = res.car.group_by("start", "end").agg((pl.col("car_p") < 0.05).mean().alias("rate"))
+    assert res.car.height == groups * N * len(CONFIG.windows)
     return (
-        {k: v / groups for k, v in hits.items()},
-        {k: v[0] / v[1] for k, v in single.items()},
+        {(t, a, b): r for t, a, b, r in hits.iter_rows()},
+        {(a, b): r for a, b, r in single.iter_rows()},
     )
 
 

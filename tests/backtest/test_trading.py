@@ -22,9 +22,9 @@ from backtest.trading import (
     TradingError,
     bootstrap_mean_ci,
     max_drawdown,
+    run_trade_sweep,
     run_trades,
 )
-from backtest.trading_sweep import run_trade_sweep
 
 # ---------------------------------------------------------------------------
 # helpers: a small synthetic panel on weekdays
@@ -649,7 +649,8 @@ def test_input_errors() -> None:
     prices = panel({"AAA": linear(10, 0.1), "SPY": linear(100, 0.1)})
     ev = events(("a", "AAA", DAYS[3], None))
     with pytest.raises(
-        InputSchemaError, match=r"prices has more than one row for AAA on 2024-01-01"
+        InputSchemaError,
+        match=r"prices has 2 rows with a duplicate \(ticker, date\), e.g. AAA on 2024-01-01",
     ):
         run_trades(ev, pl.concat([prices, prices.head(1)]), TradeRule())
     with pytest.raises(InputSchemaError, match=r"not sessions, e.g. AAA on 2024-01-03"):

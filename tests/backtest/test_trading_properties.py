@@ -17,8 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from backtest.trading import TradeResult, TradeRule, run_trades
-from backtest.trading_sweep import run_trade_sweep
+from backtest.trading import TradeResult, TradeRule, run_trade_sweep, run_trades
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 START = dt.date(2022, 3, 1)

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from backtest import MODEL_NAMES
-from backtest.config import MODEL_K
-from backtest.models import ReturnModel, get_model
+from backtest.models import ReturnModel, get_model, model_k, needs_factors
 
 N, L = 12, 60
 
@@ -35,15 +34,28 @@ def model(request: pytest.FixtureRequest) -> ReturnModel:
     return get_model(request.param)
 
 
+# k per model, from docs/statistics.md ("Return models"): the specification, not the code
+SPEC_K = {
+    "market_adjusted": 0,
+    "constant_mean": 1,
+    "market_model": 2,
+    "capm": 2,
+    "ff3": 4,
+    "carhart4": 5,
+    "ff5": 6,
+}
+
+
 def test_declared_shape(model: ReturnModel) -> None:
-    assert model.k == MODEL_K[model.name] == len(model.param_names)
+    assert model.k == SPEC_K[model.name] == len(model.param_names) == model_k(model.name)
     if model.intercept:
         assert model.param_names[0] == "alpha"
         assert len(model.regressors(_series(0))) == model.k - 1
     else:
         assert model.name == "market_adjusted"
-    assert model.uses_benchmark == (model.name in {"market_adjusted", "market_model", "capm"})
-    assert model.uses_factors == (model.name in {"capm", "ff3", "carhart4", "ff5"})
+    assert model.needs_benchmark == (model.name in {"market_adjusted", "market_model", "capm"})
+    assert model.needs_factors == (model.name in {"capm", "ff3", "carhart4", "ff5"})
+    assert needs_factors(model.name) == model.needs_factors
 
 
 @pytest.mark.parametrize("denominator", ["L-k", "L-1"])

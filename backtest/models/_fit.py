@@ -1,16 +1,18 @@
 """Batched ordinary least squares over masked, stacked estimation windows.
 
-Shared by every model. One observation per row; no loop over observations.
+:class:`ModelFit` holds the results of N observations and :func:`fit_linear`
+computes them; shared by every model. One observation per row; no loop over
+observations.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from backtest._typing import BoolArray, FloatArray
-from backtest.models.base import ModelFit
+from backtest._typing import BoolArray, FloatArray, IntArray
 
 # A regressor whose centred sum of squares is below this fraction of its raw sum of
 # squares (or a design whose scaled cross-product matrix has an eigenvalue below
@@ -18,6 +20,98 @@ from backtest.models.base import ModelFit
 SINGULAR_TOL = 1e-10
 # s_i below this fraction of the root mean square of the dependent variable is 0.
 ZERO_VARIANCE_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """Batched OLS results for N observations (rows of every array).
+
+    Attributes
+    ----------
+    params
+        ``(N, k)`` estimates in the order of the model's ``param_names``
+        (intercept first when the model has one).
+    n
+        ``L_i``, the number of estimation days used.
+    s2
+        Residual variance ``s_i²`` (``docs/statistics.md``, "Residual variance").
+    dof
+        Degrees of freedom ``d_i`` (``L_i − k``; ``L_i − 1`` for ``market_adjusted``).
+    r2
+        Centred R² (NaN for ``market_adjusted``, 0 for ``constant_mean``).
+    resid
+        ``(N, L)`` estimation residuals ``e_it``, NaN off the estimation days.
+    xbar, cinv
+        ``(N, m)`` estimation means of the ``m`` regressors and ``(N, m, m)``
+        inverse of their centred cross-product matrix ``C = Σ (x − x̄)(x − x̄)'``.
+    intercept
+        Whether the design has an intercept column.
+    singular
+        ``X'X`` is (numerically) singular: parameters are NaN.
+    zero_variance
+        ``s_i = 0`` (to rounding): the residuals carry no variation.
+    """
+
+    params: FloatArray
+    n: IntArray
+    s2: FloatArray
+    dof: IntArray
+    r2: FloatArray
+    resid: FloatArray
+    xbar: FloatArray
+    cinv: FloatArray
+    intercept: bool
+    singular: BoolArray
+    zero_variance: BoolArray
+
+    def xtx_inv(self) -> FloatArray:
+        """``(N, k, k)`` ``(X'X)⁻¹`` of the design ``[1, x]`` (empty for k = 0).
+
+        From the partitioned inverse:
+        ``[[1/L + x̄'C⁻¹x̄, −x̄'C⁻¹], [−C⁻¹x̄, C⁻¹]]``.
+        """
+        N, m = self.xbar.shape
+        if not self.intercept:
+            return np.zeros((N, 0, 0))
+        out = np.empty((N, m + 1, m + 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cx = np.einsum("npq,nq->np", self.cinv, self.xbar)
+            out[:, 0, 0] = 1.0 / self.n + np.einsum("np,np->n", self.xbar, cx)
+        out[:, 0, 1:] = -cx
+        out[:, 1:, 0] = -cx
+        out[:, 1:, 1:] = self.cinv
+        return out
+
+    def prediction_term(self, sums: Sequence[FloatArray], count: float | FloatArray) -> FloatArray:
+        """``x_W' (X'X)⁻¹ x_W`` for summed design rows ``x_W = Σ_{t∈W} [1, x_t]``.
+
+        Parameters
+        ----------
+        sums
+            One ``(N, J)`` array per regressor: ``Σ_{t∈W} x_pt`` for J windows (or
+            single days, with ``count = 1``).
+        count
+            Number of days summed, ``L2`` (a scalar or a ``(J,)`` array); it is the
+            intercept's entry of ``x_W``.
+
+        Notes
+        -----
+        Centred form, ``L2²/L + (x_W − L2 x̄)' C⁻¹ (x_W − L2 x̄)``, which for the
+        market model is the textbook ``L2²/L + (Σ_{t∈W}(R_mt − R̄_m))² / S_mm``
+        (Campbell, Lo and MacKinlay 1997, ch. 4).
+        """
+        cnt = np.asarray(count, dtype=np.float64)
+        N = self.n.shape[0]
+        J = sums[0].shape[1] if sums else (cnt.shape[0] if cnt.ndim else 1)
+        if not self.intercept:
+            return np.zeros((N, J))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.broadcast_to(cnt**2, (N, J)) / self.n[:, None]
+            dev = [s - cnt * self.xbar[:, p, None] for p, s in enumerate(sums)]
+            for p, dp in enumerate(dev):
+                for r, dr in enumerate(dev):
+                    q = q + dp * self.cinv[:, p, r, None] * dr
+        return q
 
 
 def _rowdot(a: FloatArray, b: FloatArray) -> FloatArray:
