@@ -9,14 +9,16 @@ Within a group each (ticker, day 0) is counted once: AMZN on 2025-10-30 is one o
 when three events (googl-q3, meta-q3, msft-fy26q1) measure it. The copy kept is the one on an
 event whose own ticker it is, else the first by event id; the others are listed as merged.
 
-Until the engine takes a ``group`` column (cross-event tests and AAR per group in one call),
-each group is measured by one :func:`backtest.run_event_study` call on its observations. The
-engine tests windows, and per day gives only the cross-sectional t (its ``aar`` frame); for the
-group ``all`` and the explicit groups (an ``id``, no ``by``) one one-day window per day of the
-event period is added, so that every test exists per day. Families of groups (``by``) keep the
-cross-sectional t per day: one-day windows cost about three times the group's own run. A group
-that is the whole study without duplicates reuses the study's main run instead (no daily tests
-beyond the t then, so that a large study is not measured twice).
+Each family of groups (the groups one ``by`` spec makes share no observation) is measured by
+one :func:`backtest.run_event_study` call with a ``group`` column (cross-event tests and AAR
+per group in one pass); the group ``all`` and the explicit groups share a call when they share
+no observation (own news and peers do), else they get one each. The
+engine tests windows, and per day gives only the cross-sectional t (its ``aar`` frame); for
+``all`` and the explicit groups one one-day window per day of the event period is added, so
+that every test exists per day. Families keep the cross-sectional t per day: one-day windows
+cost about three times the run's own cost. A group that is the whole study without duplicates
+reuses the study's main run instead (no daily tests beyond the t then, so that a large study is
+not measured twice).
 """
 
 from __future__ import annotations
@@ -322,8 +324,19 @@ def measure_groups(
     wide = daily_windows(windows)
     todo = [g for g in groups if not (g.n == study_observations and g.n_duplicates_merged == 0)]
     families: dict[str, list[GroupMembers]] = {}
+    packed: list[tuple[str, set[tuple[str, str]]]] = []  # daily-test calls and their members
     for g in todo:
-        families.setdefault(g.family or g.id, []).append(g)
+        key = g.family or g.id
+        if g.daily_tests and grouped:  # explicit groups that share no observation: one call
+            keys = set(g.observations.select("event_id", "ticker").iter_rows())
+            for name, taken in packed:
+                if not taken & keys:
+                    key = name
+                    taken |= keys
+                    break
+            else:
+                packed.append((key, keys))
+        families.setdefault(key, []).append(g)
     measured: dict[str, tuple[pl.DataFrame, pl.DataFrame, float | None]] = {}
     for family in families.values():
         family_windows = wide if family[0].daily_tests else tuple(windows)

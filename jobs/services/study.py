@@ -155,8 +155,8 @@ def run_study(
     main_bench = spec.benchmarks[0]
 
     def engine(events: pl.DataFrame, windows: Sequence[tuple[int, int]]) -> Any:
-        """The main benchmark's engine run on one group's observations (stop-gap: one call per
-        group until the engine takes a group column)."""
+        """The main benchmark's engine on some groups' observations (a ``group`` column: one
+        call for a family of disjoint groups)."""
         wanted = [*events.get_column("ticker").unique().to_list(), main_bench]
         return run_event_study(
             events,
@@ -174,6 +174,7 @@ def run_study(
         main=results[main_bench],
         windows=spec.windows,
         engine=engine,
+        grouped=True,
     )
     answer = build_answer(definition, obs, results[main_bench], groups)
     # -----------------------------------------------------------------------------------------

@@ -180,17 +180,21 @@ def test_group_tests_match_the_oracle(make_run: Callable[[dict[str, Any]], Study
             "select": {"events": ["openai-aws", "amzn-q3"]},
             "measure": {"tickers": ["AMZN", "NVDA", "MSFT"], "own_tickers": False},
             "model": {"clean_estimation": False},
-            "report": {"groups": [{"id": "aws", "events": ["openai-aws"]}]},
+            "report": {"groups": [{"id": "aws", "events": ["openai-aws"]}, {"by": "event"}]},
         }
     )
     group = next(g for g in run.groups if g.id == "aws")
+    # the same observations as one group of the by-event family (one grouped engine call)
+    family = next(g for g in run.groups if g.id == "event:openai-aws")
     assert (group.n, group.n_duplicates_merged, group.source) == (3, 0, "group run")
     golden = _golden_tests("seed_market_model_tests_openai_aws.csv")
     got = {(r["start"], r["end"], r["test"]): r for r in group.tests.iter_rows(named=True)}
     assert set(golden) <= set(got)
+    in_family = {(r["start"], r["end"], r["test"]): r for r in family.tests.iter_rows(named=True)}
     for key, (stat, p) in golden.items():
         assert got[key]["stat"] == pytest.approx(stat, rel=1e-8), key
         assert got[key]["p"] == pytest.approx(p, rel=1e-6, abs=1e-12), key
+        assert in_family[key]["stat"] == pytest.approx(stat, rel=1e-8), key
     day0 = group.daily.filter(pl.col("rel_day") == 0)
     for r in day0.iter_rows(named=True):
         stat, p = golden[(0, 0, r["test"])]
