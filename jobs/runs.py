@@ -94,7 +94,7 @@ class BacktestRun:
     input_hash: str
     stamp: list[dict[str, Any]]
     result: Any  # backtest.trading.TradeResult
-    sweep: Any | None = None  # backtest.trading_sweep.TradeSweepResult
+    sweep: Any | None = None  # backtest.trading.TradeSweepResult
     candidates: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def summary(self) -> str:

@@ -6,10 +6,11 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
+from backtest.names import Direction, HedgeName
 from jobs.cli._common import (
     CategoryOption,
     EventOption,
@@ -48,15 +49,11 @@ def backtest(
     category: CategoryOption = None,
     entry: Annotated[str | None, typer.Option(help="Entry point, e.g. close:-1, open:0.")] = None,
     exit_: Annotated[str | None, typer.Option("--exit", help="Exit point, e.g. close:+5.")] = None,
-    direction: Annotated[
-        Literal["long", "short", "sign"] | None, typer.Option(help="The position's direction.")
-    ] = None,
+    direction: Annotated[Direction | None, typer.Option(help="The position's direction.")] = None,
     cost_bps: Annotated[
         float | None, typer.Option("--cost-bps", help="Cost per side in basis points.")
     ] = None,
-    hedge: Annotated[
-        Literal["none", "benchmark", "beta"] | None, typer.Option(help="The hedge leg.")
-    ] = None,
+    hedge: Annotated[HedgeName | None, typer.Option(help="The hedge leg.")] = None,
     allow_lookahead: Annotated[
         bool,
         flag("--allow-lookahead", help="Allow entries before the news (perfect foresight)."),

@@ -14,7 +14,7 @@ import typer
 from rich.text import Text
 from typer.core import TyperGroup
 
-from backtest._typing import ModelName
+from backtest.names import ModelName
 from jobs.cli._common import (
     CategoryOption,
     EventOption,

@@ -39,6 +39,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
+from backtest.names import Direction, HedgeName, OverlapPolicy
 from jobs.definitions._common import (
     ADHOC_SUFFIX,
     Strict,
@@ -66,16 +67,16 @@ class RuleInfo(_Strict):
 
 
 class TradeSpec(_Strict):
-    direction: Literal["long", "short", "sign"] = "long"
+    direction: Direction = "long"
     signal: Literal["ar0", "car01"] = "ar0"
     entry: str = "close:0"
     exit: str = "close:+5"
     cost_bps: float = Field(default=5.0, ge=0)
     fee: float = Field(default=0.0, ge=0)
     notional: float = Field(default=10_000.0, gt=0)
-    hedge: Literal["none", "benchmark", "beta"] = "none"
+    hedge: HedgeName = "none"
     benchmark: str = "SPY"
-    overlap: Literal["skip", "split"] = "skip"
+    overlap: OverlapPolicy = "skip"
     allow_lookahead: bool = False
 
 

@@ -64,7 +64,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from backtest import DEFAULT_WINDOWS, TEST_NAMES
-from backtest._typing import ModelName
+from backtest.names import ModelName, ReturnKind, VarianceDenominator
 from events import normalise_ticker_list
 from jobs.definitions._common import (
     ADHOC_SUFFIX,
@@ -74,8 +74,6 @@ from jobs.definitions._common import (
     with_selection,
 )
 from jobs.errors import UsageError
-
-FACTOR_MODELS = {"capm", "ff3", "carhart4", "ff5"}
 
 _Strict = Strict
 
@@ -129,8 +127,8 @@ class ModelSpec(_Strict):
     benchmarks: tuple[str, ...] = ("SPY",)
     estimation: Estimation = Estimation()
     windows: tuple[tuple[int, int], ...] = DEFAULT_WINDOWS
-    variance_denominator: Literal["L-k", "L-1"] = "L-k"
-    return_kind: Literal["simple", "log"] = "simple"
+    variance_denominator: VarianceDenominator = "L-k"
+    return_kind: ReturnKind = "simple"
     clean_estimation: bool = True
 
     @field_validator("benchmarks", mode="after")

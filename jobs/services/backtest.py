@@ -54,8 +54,7 @@ def run_backtest(
     market model of the rule's event study on the rule's benchmark, estimated on the
     estimation window before each event, so they are known before the trade.
     """
-    from backtest.trading import run_trades
-    from backtest.trading_sweep import run_trade_sweep
+    from backtest.trading import run_trade_sweep, run_trades
     from events import nyse
 
     rule = definition.trade_rule()

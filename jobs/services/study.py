@@ -15,9 +15,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from backtest.models import needs_factors
 from events import SessionCalendar, nyse
 from jobs.answer import answer_observations, build_answer
-from jobs.definitions.study import FACTOR_MODELS, StudyDefinition
+from jobs.definitions.study import StudyDefinition
 from jobs.errors import UsageError
 from jobs.groups import measure_groups, resolve_groups
 from jobs.report.study.notebook import NotebookStudyRun
@@ -116,7 +117,7 @@ def run_study(
     actions = actions.filter(pl.col("date").is_between(start, last_completed))
     spec = definition.model
     factors = None
-    if spec.name in FACTOR_MODELS:
+    if needs_factors(spec.name):
         factors = store.factors(start, last_completed)  # type: ignore[arg-type]
         if factors.height == 0:
             raise UsageError(

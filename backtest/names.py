@@ -1,0 +1,92 @@
+"""The option sets of ``backtest``, spelled once as ``Literal`` types (no dependencies).
+
+Each ``Literal`` is the one spelling of its option set; the tuples are derived from it with
+``typing.get_args``. The model names are the exception that proves the rule: the model
+*classes* are authoritative (:data:`backtest.models.MODELS`) and ``ModelName`` repeats their
+names only because pydantic, typer and mypy need a ``Literal``; a test checks that the two
+agree. This module imports nothing, so the CLI can offer the choices without loading numpy.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias, get_args
+
+#: Names of the return models (must equal ``tuple(backtest.models.MODELS)``).
+ModelName: TypeAlias = Literal[
+    "market_adjusted", "constant_mean", "market_model", "capm", "ff3", "carhart4", "ff5"
+]
+
+#: Named daily series a return model can use (see ``backtest.measures.returns``):
+#: ``market`` is the benchmark ticker's return, ``rf`` the risk-free rate,
+#: ``market_excess`` = market - rf, the rest are the factor file's columns.
+SeriesName: TypeAlias = Literal[
+    "market", "rf", "market_excess", "mkt_rf", "smb", "hml", "rmw", "cma", "mom"
+]
+#: Columns of the factors frame, in the order the engine reads them.
+FactorColumn: TypeAlias = Literal["mkt_rf", "smb", "hml", "rmw", "cma", "mom", "rf"]
+FACTOR_COLUMNS: tuple[FactorColumn, ...] = get_args(FactorColumn)
+
+VarianceDenominator: TypeAlias = Literal["L-k", "L-1"]
+ReturnKind: TypeAlias = Literal["simple", "log"]
+
+#: Per-observation status codes, in order of precedence.
+ObservationStatus: TypeAlias = Literal[
+    "ok",
+    "no_returns",
+    "day0_outside_data",
+    "no_benchmark",
+    "no_factors",
+    "insufficient_estimation",
+    "zero_variance",
+]
+OBSERVATION_STATUSES: tuple[ObservationStatus, ...] = get_args(ObservationStatus)
+#: Extra per-window status codes.
+WindowStatus: TypeAlias = Literal["missing_event_returns", "incomplete_window"]
+WINDOW_STATUSES: tuple[WindowStatus, ...] = get_args(WindowStatus)
+#: Every status code of the event study; arrays hold their index (``STATUS_CODE``).
+STATUSES: tuple[str, ...] = OBSERVATION_STATUSES + WINDOW_STATUSES
+STATUS_CODE: dict[str, int] = {s: i for i, s in enumerate(STATUSES)}
+
+#: The cross-event tests, in the order of the ``tests`` frame (``docs/statistics.md``).
+TestName: TypeAlias = Literal[
+    "csect_t",
+    "patell_z",
+    "bmp_t",
+    "kp_patell_z",
+    "kp_bmp_t",
+    "bw1985_t",
+    "corrado_rank_z",
+    "generalized_sign_z",
+    "sign_z",
+    "wilcoxon_w",
+    "grank_t",
+    "skew_adj_t",
+]
+TEST_NAMES: tuple[TestName, ...] = get_args(TestName)
+
+# -- event-time trading (backtest.trading)
+
+Direction: TypeAlias = Literal["long", "short", "sign"]
+PointName: TypeAlias = Literal["open", "close"]
+HedgeName: TypeAlias = Literal["none", "benchmark", "beta"]
+OverlapPolicy: TypeAlias = Literal["skip", "split"]
+#: Statistics of a sweep cell that ``TradeSweepResult.best`` and ``grid`` can read.
+CellValue: TypeAlias = Literal["mean_hedged", "mean_net", "t_hedged", "t_net", "n"]
+#: Per-trade status codes, in order of precedence.
+TradeStatus: TypeAlias = Literal[
+    "ok",
+    "no_prices",
+    "day0_not_session",
+    "outside_data",
+    "missing_entry_price",
+    "missing_exit_price",
+    "no_signal",
+    "zero_signal",
+    "no_beta",
+    "missing_benchmark_price",
+    "overlap_skipped",
+]
+TRADE_STATUSES: tuple[TradeStatus, ...] = get_args(TradeStatus)
+
+#: Codes of :class:`backtest.notices.Notice`.
+NoticeCode: TypeAlias = Literal["perfect_foresight", "sweep_optimistic"]
