@@ -29,16 +29,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
+from events.calendar_file import calendar_document
 from events.errors import CalendarError
 
 if TYPE_CHECKING:
@@ -47,7 +46,6 @@ if TYPE_CHECKING:
 #: The span of ``events/data/xnys.toml`` (the bounds its generator passes to exchange-calendars).
 CALENDAR_START = "1990-01-02"
 CALENDAR_END = "2035-12-31"
-CALENDAR_FILE = "xnys.toml"
 
 _DAY = np.timedelta64(1, "D")
 
@@ -125,8 +123,7 @@ def nyse() -> SessionCalendar:
 
     Read from the package file ``events/data/xnys.toml`` (see :func:`calendar_from_toml`).
     """
-    text = (resources.files("events") / "data" / CALENDAR_FILE).read_text(encoding="utf-8")
-    return calendar_from_toml(tomllib.loads(text))
+    return calendar_from_toml(calendar_document())
 
 
 def calendar_from_toml(doc: Mapping[str, Any]) -> SessionCalendar:

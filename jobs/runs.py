@@ -11,7 +11,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -19,6 +19,10 @@ from jobs.definitions.rule import RuleDefinition
 from jobs.definitions.study import StudyDefinition
 from jobs.warnings import StudyWarning
 from storage.repos.study_runs import RESULT_COLUMNS
+
+if TYPE_CHECKING:
+    from jobs.answer import Answer
+    from jobs.groups import GroupResult
 
 
 def package_version() -> str:
@@ -34,7 +38,9 @@ class StudyRun:
 
     ``results[benchmark]`` is a :class:`backtest.EventStudyResult`; the first
     benchmark of the definition is the main one. ``warnings`` are what a reader
-    must see next to the numbers (:func:`jobs.warnings.study_warnings`). Rendering
+    must see next to the numbers (:func:`jobs.warnings.study_warnings`); ``groups``
+    the cross-event tests of the study's groups (:mod:`jobs.groups`) and ``answer``
+    the rows that answer its question (:mod:`jobs.answer`). Rendering
     lives in :mod:`jobs.report`; the runs that :func:`jobs.services.study.run_study`
     returns also render in Jupyter and plot (:class:`jobs.report.study.notebook.NotebookStudyRun`).
     """
@@ -53,6 +59,10 @@ class StudyRun:
     catalog: pl.DataFrame = field(default_factory=pl.DataFrame)
     actions: pl.DataFrame = field(default_factory=pl.DataFrame)
     warnings: tuple[StudyWarning, ...] = ()
+    groups: tuple[
+        GroupResult, ...
+    ] = ()  # jobs.groups: cross-event tests per group (main benchmark)
+    answer: Answer | None = None  # jobs.answer: the rows that answer the study's question
 
     @property
     def benchmark(self) -> str:

@@ -39,49 +39,44 @@ def events_list(
 
     Example: reaction events list --ticker AMZN --json
     """
-    import polars as pl
     from rich.table import Table
     from rich.text import Text
 
     with context(ctx).open() as db:
-        frame = db.events.frame()
-    if category:
-        frame = frame.filter(pl.col("category").is_in(category))
-    if ticker:
-        wanted = [t.upper() for t in ticker]
-        frame = frame.filter(pl.col("tickers").list.eval(pl.element().is_in(wanted)).list.any())
+        events = db.events.list(categories=category or None, tickers=ticker or None)
     if as_json:
         rows = [
             {
-                "id": r["event_id"],
-                "title": r["title"],
-                "category": r["category"],
-                "announced": (r["announced_at"] or r["announced_date"]).isoformat(),
-                "timing": r["timing"],
-                "day0": r["day0"].isoformat(),
-                "day0_rule": r["day0_rule"],
-                "timing_assumed": r["timing_assumed"],
-                "tickers": r["tickers"],
-                "tags": r["tags"],
-                "source": r["source"],
+                "id": e.event_id,
+                "title": e.title,
+                "category": e.category,
+                "announced": (
+                    e.announced_at.astimezone(dt.UTC) if e.announced_at else e.announced_date
+                ).isoformat(),
+                "timing": e.timing,
+                "day0": e.day0.isoformat(),
+                "day0_rule": e.day0_rule,
+                "timing_assumed": e.timing_assumed,
+                "tickers": list(e.tickers),
+                "tags": list(e.tags),
+                "source": e.source,
             }
-            for r in frame.iter_rows(named=True)
+            for e in events
         ]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    table = Table(title=f"{frame.height} events")
+    table = Table(title=f"{len(events)} events")
     for name in ("id", "day 0", "timing", "category", "tickers"):
         table.add_column(name, no_wrap=True, min_width=10 if name == "day 0" else None)
     table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=60)
-    for r in frame.iter_rows(named=True):
-        timing = r["timing"] + (" (assumed)" if r["timing_assumed"] else "")
+    for e in events:
         table.add_row(
-            Text(r["event_id"]),
-            str(r["day0"]),
-            timing,
-            r["category"],
-            Text(",".join(r["tickers"])),
-            Text(_clip(r["title"], 60)),
+            Text(e.event_id),
+            str(e.day0),
+            e.timing + (" (assumed)" if e.timing_assumed else ""),
+            e.category,
+            Text(",".join(e.tickers)),
+            Text(_clip(e.title, 60)),
         )
     out.print(table)
 

@@ -11,15 +11,14 @@ from rich.markup import escape
 from jobs.cli._common import err, known_errors, print_rows, say
 
 if TYPE_CHECKING:
-    import polars as pl
-
+    from jobs.services.sql import SqlResult
     from storage.store import Store
 
 
 def interactive(
     store: Store,
     write: bool,
-    show: Callable[[pl.DataFrame | None], None],
+    show: Callable[[SqlResult], None],
     *,
     allow_external: bool = False,
 ) -> None:
@@ -61,10 +60,6 @@ def interactive(
             statement = "\n".join(buffer)
             buffer = []
             try:
-                show(
-                    sqlmod.run_sql(
-                        store, statement, write=write, allow_external=allow_external
-                    ).frame
-                )
+                show(sqlmod.run_sql(store, statement, write=write, allow_external=allow_external))
             except known_errors() as exc:
                 err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)

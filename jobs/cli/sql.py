@@ -10,27 +10,34 @@ from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
 
 import typer
 
-from jobs.cli._common import context, flag, guarded, print_frame, say
+from jobs.cli._common import context, flag, guarded, print_rows, say
 
 if TYPE_CHECKING:
-    import polars as pl
+    from jobs.services.sql import SqlResult
 
 
 #: What ``reaction sql --format`` writes.
 SqlFormat: TypeAlias = Literal["table", "csv", "json", "parquet"]
 
 
-def shower(fmt: SqlFormat, output: Path | None) -> Callable[[pl.DataFrame | None], None]:
-    """The function that prints (or writes) one statement's result."""
+def shower(fmt: SqlFormat, output: Path | None) -> Callable[[SqlResult], None]:
+    """The function that prints (or writes) one statement's result.
+
+    A table on the terminal is printed from the rows as DuckDB gives them (no polars, so a
+    quick query stays quick); files and CSV/JSON go through a polars frame.
+    """
     from jobs.services import sql as sqlmod
 
-    def show(frame: pl.DataFrame | None) -> None:
-        if frame is None:
+    def show(result: SqlResult) -> None:
+        q = result.result
+        if not q.has_rows:
             say("ok")
             return
         if fmt == "table" and output is None:
-            print_frame(frame)
+            print_rows(list(q.columns), q.rows)
             return
+        frame = result.frame
+        assert frame is not None  # has_rows
         text = sqlmod.write_output(frame, "csv" if fmt == "table" else fmt, output)
         if text is not None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -81,9 +88,9 @@ def sql(
             text = file.read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot read --file {file}: {exc.strerror}") from exc
-        show(sqlmod.run_sql(store, text, write=write, allow_external=allow_external).frame)
+        show(sqlmod.run_sql(store, text, write=write, allow_external=allow_external))
     elif query is not None:
-        show(sqlmod.run_sql(store, query, write=write, allow_external=allow_external).frame)
+        show(sqlmod.run_sql(store, query, write=write, allow_external=allow_external))
     else:
         from jobs.cli.repl import interactive
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 from typer.core import TyperGroup
 
 from backtest.names import ModelName
@@ -19,6 +22,7 @@ from jobs.cli._common import (
     NoSaveOption,
     OfflineOption,
     context,
+    err,
     flag,
     guarded,
     out,
@@ -70,9 +74,21 @@ def study_run(
     fmt: FormatOption = "table",
     offline: OfflineOption = False,
     no_save: NoSaveOption = False,
-    no_html: Annotated[bool, flag("--no-html", help="Skip report.html (faster).")] = False,
+    no_html: Annotated[
+        bool,
+        flag(
+            "--no-html",
+            help="Terminal only: leave the report folder as it is (with --out: write it without report.html).",
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, flag("--verbose", "-v", help="Print every table and every warning line.")
+    ] = False,
 ) -> None:
     """Run an event study, store it, and write its reports.
+
+    The report folder (reports/<study id>/, or --out) is replaced as a whole when the new one
+    is complete; --no-save and --no-html leave it alone unless --out names a folder.
 
     Example: reaction study --offline --event openai-aws --ticker AMZN --ticker NVDA --ticker MSFT
     """
@@ -94,33 +110,109 @@ def study_run(
         windows=[parse_window(w) for w in window or ()],
         source=str(file) if file else "command line",
     )
+    steps = _Steps(err)
     settings = context(ctx).settings
     store = context(ctx).store()
     with context(ctx).open() as db:
         registered = is_registered(db, definition)
-    run = run_study(
-        store,
-        definition,
-        now=dt.datetime.now(dt.UTC),
-        offline=offline,
-        save=not no_save,
-        registered=registered,
-        recent_sessions=settings.recent_sessions,
-        seed=settings.seed,
-        on_message=say,
-    )
+    with steps.step("running the study" + ("" if no_save else " and storing it")):
+        run = run_study(
+            store,
+            definition,
+            now=dt.datetime.now(dt.UTC),
+            offline=offline,
+            save=not no_save,
+            registered=registered,
+            recent_sessions=settings.recent_sessions,
+            seed=settings.seed,
+            on_message=say,
+        )
     target = out_dir or Path("reports") / definition.study.id
-    written = write_report_files(run, target, html=not no_html)
-    if fmt == "json":
-        sys.stdout.write(json.dumps(json_document(run), indent=2) + "\n")
-    elif fmt == "markdown":
-        sys.stdout.write(markdown_report(run))
-    else:
-        print_report(run, out)
-    say(
-        f"run {run.run_id}{' (not stored)' if no_save else ' stored'}; reports in {target}/ "
-        f"({', '.join(p.name for p in written[:3])}, ...)"
-    )
+    write = out_dir is not None or not (no_save or no_html)
+    written: list[Path] = []
+    if write:
+        with steps.step(f"writing the reports in {target}/") as step:
+            written = write_report_files(run, target, html=not no_html, progress=step.update)
+    with steps.step("printing the report"):
+        if fmt == "json":
+            sys.stdout.write(json.dumps(json_document(run), indent=2) + "\n")
+        elif fmt == "markdown":
+            sys.stdout.write(markdown_report(run))
+        else:
+            footer = (
+                f"Reports in {target}/ ({', '.join(p.name for p in written[:4])}, ...). "
+                if written
+                else f"No report folder written (--no-save / --no-html): {target}/ keeps the last one. "
+            )
+            print_report(
+                run,
+                out,
+                verbose=verbose,
+                footer=footer
+                + ("" if verbose else "--verbose prints every table; ")
+                + "'reaction study show EVENT' prints one event in full.",
+            )
+    say(f"run {run.run_id}{' (not stored)' if no_save else ' stored'}")
+
+
+class _Steps:
+    """Progress on stderr: a spinner on a terminal while a step runs, and a line with the time
+    of every step that took more than a second."""
+
+    def __init__(self, console: Any) -> None:
+        self.console = console
+        self._status: Any = None
+        self._label = ""
+
+    @contextlib.contextmanager
+    def step(self, label: str) -> Iterator[_Steps]:
+        import time
+
+        self._label = label
+        started = time.perf_counter()
+        live = self.console.is_terminal
+        status = self.console.status(Text(label + " ...")) if live else contextlib.nullcontext()
+        with status as s:
+            self._status = s if live else None
+            yield self
+        self._status = None
+        elapsed = time.perf_counter() - started
+        if elapsed > 1.0:
+            say(f"{label}: {elapsed:.1f} s")
+
+    def update(self, detail: str) -> None:
+        if self._status is not None:
+            self._status.update(Text(f"{self._label}: {detail} ..."))
+
+
+@study_app.command("show")
+@guarded
+def study_show(
+    ctx: typer.Context,
+    event_id: Annotated[str, typer.Argument(help="The event id.")],
+    file: Annotated[
+        Path | None, typer.Argument(help="Study TOML (default: the seed study).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="The report folder (default reports/<study id>).")
+    ] = None,
+    benchmark: Annotated[
+        str | None, typer.Option("--benchmark", "-b", help="Benchmark (default: the main one).")
+    ] = None,
+) -> None:
+    """Print one event of the last report in full: every ticker, window and day.
+
+    Reads the report folder's Parquet files, so it shows the run that wrote them.
+
+    Example: reaction study show openai-aws
+    """
+    from jobs.definitions.study import load_study, seed_study
+    from jobs.report.study.show import print_event
+
+    if out_dir is None:
+        definition = load_study(file) if file is not None else seed_study()
+        out_dir = Path("reports") / definition.study.id
+    print_event(out_dir, event_id, out, benchmark=benchmark)
 
 
 @study_app.command("register")

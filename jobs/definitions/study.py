@@ -30,6 +30,25 @@ A study file::
 
     [report]
     tests = ["bmp_t", "kp_bmp_t"] # which tests to show (default: all)
+    question = "How did ...?"     # the question the answer section answers (default: built)
+    main_window = [-1, 1]         # the answer's window: one of model.windows (default: [-1, 1]
+                                  # when it is one of them, else the first)
+    event_charts = 24             # per-event charts beyond the answer's events (largest |t|)
+
+    [report.answer]               # which observations the answer lists (all filters must hold)
+    events = ["openai-aws"]       # default: every selected event
+    tickers = ["AMZN"]            # default: every measured ticker; also the order of the rows
+    own = true                    # only an event's own tickers (default)
+    fdr = 0.05                    # q-value at or below which a reaction is "beyond noise"
+    robust_test = "bw1985_t"      # the event group's clustering-robust test
+
+    [[report.groups]]             # groups with their own cross-event tests (one run)
+    by = "event"                  # event, category, day0, ticker, own (own tickers vs peers), all
+    [[report.groups]]
+    id = "amzn-news"              # or an explicit group: an id and filters
+    label = "Amazon's own news"
+    events = ["amzn-layoffs-14k", "amzn-q3"]
+    tickers = ["AMZN"]            # also: categories = [...], own = true / false
 """
 
 from __future__ import annotations
@@ -40,7 +59,7 @@ import tomllib
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -130,8 +149,66 @@ class ModelSpec(_Strict):
         return v
 
 
+#: The tests that allow for cross-correlation between observations of one event (same day 0).
+ROBUST_TESTS = ("bw1985_t", "kp_bmp_t", "kp_patell_z", "grank_t")
+RobustTest = Literal["bw1985_t", "kp_bmp_t", "kp_patell_z", "grank_t"]
+GroupBy = Literal["all", "event", "category", "day0", "ticker", "own"]
+_GROUP_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+
+
+class AnswerSpec(_Strict):
+    """Which observations the answer section lists, and how a verdict is reached."""
+
+    events: tuple[str, ...] = ()
+    tickers: tuple[str, ...] = ()
+    own: bool = True
+    fdr: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    robust_test: RobustTest = "bw1985_t"
+
+    @field_validator("tickers", mode="after")
+    @classmethod
+    def _tickers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return normalise_ticker_list(v)
+
+
+class GroupSpec(_Strict):
+    """A group of observations with its own cross-event tests, or a family of them (``by``).
+
+    The filters (``events``, ``categories``, ``tickers``, ``own``) narrow the study's
+    observations; ``by`` then splits them into one group per event, category, day 0, ticker,
+    or own tickers vs measured peers. Without ``by`` the group needs an ``id``.
+    """
+
+    by: GroupBy | None = None
+    id: Annotated[str, Field(pattern=_GROUP_ID)] | None = None
+    label: str = ""
+    events: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    tickers: tuple[str, ...] = ()
+    own: bool | None = None
+
+    @field_validator("tickers", mode="after")
+    @classmethod
+    def _tickers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return normalise_ticker_list(v)
+
+    @model_validator(mode="after")
+    def _named(self) -> GroupSpec:
+        if self.by is None and self.id is None:
+            raise ValueError(
+                'a group needs an id (an explicit group) or by = "event", "category", "day0", '
+                '"ticker", "own" or "all"'
+            )
+        return self
+
+
 class ReportSpec(_Strict):
     tests: tuple[str, ...] = TEST_NAMES
+    question: str = ""
+    main_window: tuple[int, int] | None = None
+    event_charts: Annotated[int, Field(ge=0, le=500)] = 24
+    answer: AnswerSpec = AnswerSpec()
+    groups: tuple[GroupSpec, ...] = ()
 
     @field_validator("tests", mode="after")
     @classmethod
@@ -150,6 +227,24 @@ class StudyDefinition(_Strict):
     measure: Measure = Measure()
     model: ModelSpec = ModelSpec()
     report: ReportSpec = ReportSpec()
+
+    @model_validator(mode="after")
+    def _main_window_measured(self) -> StudyDefinition:
+        w = self.report.main_window
+        if w is not None and tuple(w) not in {tuple(x) for x in self.model.windows}:
+            windows = ", ".join(f"[{a}, {b}]" for a, b in self.model.windows)
+            raise ValueError(
+                f"report.main_window [{w[0]}, {w[1]}] is not one of model.windows ({windows})"
+            )
+        return self
+
+    @property
+    def main_window(self) -> tuple[int, int]:
+        """The answer's window: ``report.main_window``, else [-1, +1] if measured, else the first."""
+        if self.report.main_window is not None:
+            return (int(self.report.main_window[0]), int(self.report.main_window[1]))
+        windows = [(int(a), int(b)) for a, b in self.model.windows]
+        return (-1, 1) if (-1, 1) in windows else windows[0]
 
     def canonical_json(self) -> str:
         """A stable JSON form (sorted keys): what is stored with each run and hashed."""
@@ -179,12 +274,23 @@ class StudyDefinition(_Strict):
             self.model_dump(mode="python", by_alias=True), events, tickers, categories
         )
         data["study"]["id"] = f"{self.study.id}{ADHOC_SUFFIX}"
+        if events or tickers or categories:
+            # the title and the question named what the study measured: a narrowed variant
+            # gets titles built from what it measures, and answers about all its observations
+            data["study"]["title"] = ""
+            data["report"]["question"] = ""
+            data["report"]["answer"] = {
+                k: v for k, v in data["report"]["answer"].items() if k in ("fdr", "robust_test")
+            }
         if model:
             data["model"]["name"] = model
         if benchmarks:
             data["model"]["benchmarks"] = [b.upper() for b in benchmarks]
         if windows:
             data["model"]["windows"] = [tuple(w) for w in windows]
+            main = data["report"].get("main_window")
+            if main is not None and tuple(main) not in {tuple(w) for w in windows}:
+                data["report"]["main_window"] = None
         return parse_study(data, source=source)
 
 

@@ -16,29 +16,45 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TextTable:
-    """A titled table of strings, with an optional note printed under it."""
+    """A titled table of strings, with an optional note printed under it.
+
+    ``labels``: how many leading columns name the row (repeated when a terminal splits the
+    table); ``wrap``: columns of free text that a terminal may wrap at spaces.
+    """
 
     title: str
     header: list[str]
     rows: list[list[str]]
     note: str = ""
+    wrap: tuple[int, ...] = ()
+    labels: int = 3
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+_MD_SPECIAL = "\\`*_[]<>|#:~"
+
+
+def md_escape(text: str) -> str:
+    """Data as literal Markdown text: every character that could start markup (emphasis,
+    links, HTML, tables, headings, emoji shortcodes, strike-through) is backslash-escaped."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
 
 
 def table_markdown(table: TextTable) -> str:
-    """A GitHub-flavoured Markdown table under a ``###`` heading."""
+    """A GitHub-flavoured Markdown table under a ``###`` heading (cells are escaped data;
+    line breaks in cells become ``<br>``)."""
+
+    def cell(text: str) -> str:
+        return "<br>".join(md_escape(line) for line in text.split("\n"))
+
     lines = [
-        f"### {table.title}",
+        f"### {md_escape(table.title)}",
         "",
-        "| " + " | ".join(table.header) + " |",
+        "| " + " | ".join(cell(h) for h in table.header) + " |",
         "|" + "---|" * len(table.header),
     ]
-    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in table.rows]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table.rows]
     if table.note:
-        lines += ["", f"_{table.note}_"]
+        lines += ["", f"_{md_escape(table.note)}_"]
     return "\n".join(lines)
 
 
@@ -59,11 +75,17 @@ def table_html(table: TextTable) -> str:
     return "".join(out)
 
 
-def table_rich(table: TextTable, *, label_columns: int = 3, limit: int | None = None) -> Table:
-    """A rich table: the first ``label_columns`` left-aligned and kept on one line."""
+def table_rich(
+    table: TextTable, *, label_columns: int | None = None, limit: int | None = None
+) -> Table:
+    """A rich table: the label columns and free text left-aligned, numbers right-aligned.
+
+    No column wraps: :func:`jobs.report.layout.fit` makes the table fit the terminal first.
+    """
     from rich.table import Table
     from rich.text import Text
 
+    labels = table.labels if label_columns is None else label_columns
     t = Table(
         title=Text(table.title),
         caption=Text(table.note) if table.note else None,
@@ -71,9 +93,8 @@ def table_rich(table: TextTable, *, label_columns: int = 3, limit: int | None = 
         title_justify="left",
     )
     for i, h in enumerate(table.header):
-        t.add_column(
-            Text(h), no_wrap=i < label_columns, justify="left" if i < label_columns else "right"
-        )
+        left = i < labels or i in table.wrap
+        t.add_column(Text(h), no_wrap=True, justify="left" if left else "right")
     for row in table.rows if limit is None else table.rows[:limit]:
         t.add_row(*[Text(c) for c in row])
     return t

@@ -17,19 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from events import Event, ResolvedEvent, SessionCalendar, nyse, resolve_many, seed_catalog
 from storage.errors import ImportFileError, SourceError, StorageError, Transient
 from storage.repos import UpsertCounts
 from storage.repos.events import EventRecord
-from storage.sources.base import PriceBatch, PriceSource
-from storage.sources.files import ParsedFile, check_problems, read_file
 from storage.store import Store
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from events import Event, ResolvedEvent, SessionCalendar
     from jobs.settings import Settings
     from storage.session import OpenStore
+    from storage.sources.base import PriceBatch, PriceSource
+    from storage.sources.files import ParsedFile
 
 SEED_TARGET = "<package>/seed/seed-events.toml"
 
@@ -40,11 +40,17 @@ SEED_TARGET = "<package>/seed/seed-events.toml"
 def prepare(db: OpenStore, *, seed: bool = True, calendar: SessionCalendar | None = None) -> bool:
     """Make a store ready: the NYSE session calendar, and (unless ``seed`` is off) the seed
     catalog when it was never loaded. True when the seed catalog was loaded now."""
-    cal = calendar or nyse()
-    db.market.ensure_sessions(cal.sessions)
+    from events.calendar_file import calendar_summary
+
+    if calendar is not None or db.market.session_summary() != calendar_summary():
+        from events import nyse  # builds the calendar (numpy): only for a new or older store
+
+        db.market.ensure_sessions((calendar or nyse()).sessions)
     if not seed or db.loads.has("events", SEED_TARGET):
         return False
-    store_events(db, seed_catalog(), catalog=SEED_TARGET, calendar=cal)
+    from events import seed_catalog
+
+    store_events(db, seed_catalog(), catalog=SEED_TARGET, calendar=calendar)
     return True
 
 
@@ -89,6 +95,8 @@ def store_events(
     calendar: SessionCalendar | None = None,
 ) -> UpsertCounts:
     """Resolve day 0 and upsert events (all or nothing), logging the load."""
+    from events import nyse, resolve_many
+
     started = db.now()
     resolved = resolve_many(events, calendar or nyse())
     with db.transaction():
@@ -125,6 +133,9 @@ def import_price_files(
     ``skip_bad_rows`` is off) nothing is written and :class:`ImportFileError`
     names the file, the lines and the reasons.
     """
+    from events import nyse
+    from storage.sources.files import check_problems, read_file
+
     started = db.now()
     parsed: list[ParsedFile] = []
     for p in paths:
@@ -395,6 +406,8 @@ def fetch_prices(
     on_ticker: Callable[[TickerOutcome], None] | None = None,
 ) -> list[TickerOutcome]:
     """Fetch many tickers; a failure on one does not stop the others."""
+    from events import nyse
+
     cal = calendar or nyse()
     outcomes = []
     for t in tickers:

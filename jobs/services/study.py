@@ -16,8 +16,10 @@ import polars as pl
 
 from backtest.models import needs_factors
 from events import SessionCalendar, nyse
+from jobs.answer import answer_observations, build_answer
 from jobs.definitions.study import StudyDefinition
 from jobs.errors import UsageError
+from jobs.groups import measure_groups, resolve_groups
 from jobs.report.study.notebook import NotebookStudyRun
 from jobs.runs import StudyRun, package_version, result_frames
 from jobs.services import ingest
@@ -212,6 +214,7 @@ def _compute(
     engine_events = obs.select("event_id", "ticker", "day0", "category")
     session_dates = [d for d in sessions if d >= start]
     results: dict[str, Any] = {}
+    configs: dict[str, Any] = {}
     for bench in spec.benchmarks:
         config = EventStudyConfig(
             model=spec.name,
@@ -224,6 +227,7 @@ def _compute(
             return_kind=spec.return_kind,
             clean_estimation=spec.clean_estimation,
         )
+        configs[bench] = config
         results[bench] = run_event_study(
             engine_events,
             returns,
@@ -232,6 +236,33 @@ def _compute(
             sessions=session_dates,
             catalog=inputs.catalog,
         )
+    # -- groups and the answer (jobs.groups, jobs.answer) ------------------------------------
+    main_bench = spec.benchmarks[0]
+
+    def engine(events: pl.DataFrame, windows: Sequence[tuple[int, int]]) -> Any:
+        """The main benchmark's engine on some groups' observations (a ``group`` column: one
+        call for a family of disjoint groups)."""
+        wanted = [*events.get_column("ticker").unique().to_list(), main_bench]
+        return run_event_study(
+            events,
+            returns.filter(pl.col("ticker").is_in(wanted)),
+            config=configs[main_bench].model_copy(update={"windows": tuple(windows)}),
+            factors=engine_factors,
+            sessions=session_dates,
+            catalog=inputs.catalog,
+        )
+
+    answer_events = answer_observations(definition, obs)[0].get_column("event_id").unique()
+    groups = measure_groups(
+        resolve_groups(definition, obs, inputs.selected, extra_events=answer_events.to_list()),
+        study_observations=obs.height,
+        main=results[main_bench],
+        windows=spec.windows,
+        engine=engine,
+        grouped=True,
+    )
+    answer = build_answer(definition, obs, results[main_bench], groups)
+    # -----------------------------------------------------------------------------------------
     stamp, input_hash = data_stamp(prices, actions, factors, obs, definition, inputs.catalog)
     created = now.astimezone(dt.UTC)
     catalog_days = inputs.catalog.select("event_id", "day0").unique(maintain_order=True)
@@ -250,8 +281,16 @@ def _compute(
         catalog=catalog_days,
         actions=actions.select("ticker", "date", "kind", "value"),
         warnings=tuple(
-            study_warnings(results[spec.benchmarks[0]], obs, inputs.selected, catalog_days)
+            study_warnings(
+                results[main_bench],
+                obs,
+                inputs.selected,
+                catalog_days,
+                main_window=definition.main_window,
+            )
         ),
+        groups=groups,
+        answer=answer,
     )
 
 

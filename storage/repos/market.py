@@ -183,6 +183,15 @@ class MarketRepo:
 
     # -- the session calendar -------------------------------------------------------------------
 
+    def session_summary(self) -> tuple[int, dt.date | None, dt.date | None]:
+        """``(count, first, last)`` of the stored session calendar (one small query)."""
+        row = self._db.row(
+            "SELECT count(*), min(date), max(date) FROM sessions",
+            what="read the session calendar",
+        )
+        assert row is not None  # an aggregate always returns one row
+        return int(row[0]), row[1], row[2]
+
     def ensure_sessions(self, sessions: Sequence[dt.date] | npt.NDArray[np.datetime64]) -> int:
         """Store the exchange calendar the SQL views count in; returns the rows written.
 

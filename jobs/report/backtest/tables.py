@@ -43,6 +43,7 @@ def stats_table(run: BacktestRun) -> TextTable:
         ],
         rows,
         "gross, net (after costs), hedged (after costs, hedge short), benchmark held over the same points.",
+        labels=1,
     )
 
 
@@ -67,6 +68,7 @@ def trades_table(run: BacktestRun) -> TextTable:
         "Trades",
         ["event", "ticker", "status", "entry", "price", "exit", "price", "gross", "net", "hedged"],
         rows,
+        labels=2,
     )
 
 
@@ -91,6 +93,7 @@ def sweep_table(run: BacktestRun) -> TextTable | None:
         ["entry \\ hold"] + [str(h) for h in holds],
         rows,
         run.sweep.warning,
+        labels=1,
     )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 
 from jobs.report.backtest.tables import backtest_warnings, stats_table, sweep_table, trades_table
-from jobs.report.text import table_rich
+from jobs.report.layout import print_table
 
 if TYPE_CHECKING:
     from jobs.runs import BacktestRun
@@ -36,7 +37,8 @@ def print_backtest(run: BacktestRun, console: Console) -> None:
     for table in [stats_table(run), trades_table(run), sweep_table(run)]:
         if table is None:
             continue
-        console.print(table_rich(table, limit=TERMINAL_TRADES))
+        shown = replace(table, rows=table.rows[:TERMINAL_TRADES])
+        print_table(console, shown)
         hidden = len(table.rows) - TERMINAL_TRADES
         if hidden > 0:
             console.print(

@@ -1,9 +1,12 @@
-"""Charts for studies (matplotlib, Agg backend; figures are returned, never shown).
+"""matplotlib figures of a study for notebooks (``run.plot()``); the HTML report uses SVG.
 
 * per event: for each measured ticker, its price and the benchmark's around day 0
   (both rebased to 100 on day -1) with day 0 marked, and the CAR path over the
-  widest window with its 95% band;
+  event period with its 95% band;
 * AAR and CAAR over event time with 95% bands.
+
+The numbers come from :mod:`jobs.report.study.chartdata` (prepared once per run). Figures use a
+fixed layout (no constrained layout: it was about 40% of each figure's drawing time).
 """
 
 from __future__ import annotations
@@ -11,152 +14,105 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import polars as pl
 from matplotlib.ticker import MaxNLocator
 
 from jobs.report.figures import Figure, plt
+from jobs.report.study.chartdata import ChartData, chart_data, daily_series
 
 if TYPE_CHECKING:
     from jobs.runs import StudyRun
 
-Z95 = 1.959963984540054
-PRICE_SPAN = 10  # sessions either side of day 0 in the price panel
+X_LABEL = "sessions from day 0"
 
 
 def car_paths(run: StudyRun, benchmark: str | None = None) -> pl.DataFrame:
-    """Per observation and relative day: the CAR from the widest window's start and its variance.
-
-    Uses the engine's ``car_path`` (exact variance, estimation error included).
-    """
+    """Per observation and relative day: the CAR from the event period's start and its variance
+    (the engine's ``car_path``: exact variance, estimation error included)."""
     res = run.results[benchmark or run.benchmark]
     path: pl.DataFrame = res.car_path
     return path.sort("event_id", "ticker", "rel_day")
 
 
-def _price_panel(ax: Any, run: StudyRun, event_id: str, ticker: str, bench: str) -> None:
-    day0 = run.observations.filter(
-        (pl.col("event_id") == event_id) & (pl.col("ticker") == ticker)
-    ).item(0, "day0")
-    px = (
-        run.prices.filter(pl.col("ticker").is_in([ticker, bench]))
-        .select("ticker", "date", "close")
-        .sort("date")
-    )
-    dates = sorted(set(px.filter(pl.col("ticker") == bench).get_column("date").to_list()))
-    if day0 not in dates:
-        ax.text(0.5, 0.5, f"{ticker}: no prices", ha="center", va="center", transform=ax.transAxes)
-        ax.axis("off")
-        return
-    i = dates.index(day0)
-    span = dates[max(0, i - PRICE_SPAN) : i + PRICE_SPAN + 1]
-    base_day = dates[i - 1] if i > 0 else dates[i]
-    for symbol, style in ((ticker, "-"), (bench, "--")):
-        s = px.filter((pl.col("ticker") == symbol) & pl.col("date").is_in(span)).sort("date")
-        base = px.filter((pl.col("ticker") == symbol) & (pl.col("date") == base_day))
-        if s.height == 0 or base.height == 0:
-            continue
-        rel = [span.index(d) - span.index(day0) for d in s.get_column("date").to_list()]
-        ax.plot(
-            rel,
-            (s.get_column("close") / base.item(0, "close") * 100).to_list(),
-            style,
-            label=symbol,
-            lw=1.6,
-        )
+def _style(ax: Any, title: str, ylabel: str) -> None:
     ax.axvline(0, color="crimson", lw=1, alpha=0.7)
-    ax.set_title(f"{ticker} vs {bench}: price (day -1 = 100)", fontsize=9)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=7, loc="best")
-    ax.tick_params(labelsize=7)
-    ax.grid(alpha=0.3)
-
-
-def _car_panel(ax: Any, path: pl.DataFrame, ticker: str) -> None:
-    if path.height == 0 or path.get_column("car").null_count() == path.height:
-        ax.text(
-            0.5, 0.5, f"{ticker}: not measured", ha="center", va="center", transform=ax.transAxes
-        )
-        ax.axis("off")
-        return
-    rel = path.get_column("rel_day").to_numpy()
-    car = path.get_column("car").to_numpy(allow_copy=True).astype(float) * 100
-    sd = np.sqrt(path.get_column("var_car").to_numpy(allow_copy=True).astype(float)) * 100
-    ax.fill_between(rel, car - Z95 * sd, car + Z95 * sd, alpha=0.2, label="95% band")
-    ax.plot(rel, car, marker="o", ms=3, lw=1.5, label="CAR")
-    ax.axhline(0, color="grey", lw=0.8)
-    ax.axvline(0, color="crimson", lw=1, alpha=0.7)
-    ax.set_title(f"{ticker}: CAR (%)", fontsize=9)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(X_LABEL, fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
 
 
-def event_figure(
-    run: StudyRun, event_id: str, benchmark: str | None = None, max_tickers: int = 8
-) -> Figure:
-    """One figure per event: a column per measured ticker (price panel above, CAR panel below)."""
-    bench = benchmark or run.benchmark
-    tickers = (
-        run.observations.filter(pl.col("event_id") == event_id)
-        .sort("own", descending=True)
-        .get_column("ticker")
-        .to_list()[:max_tickers]
-    )
+def _empty(ax: Any, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
+    ax.axis("off")
+
+
+def event_figure_from(data: ChartData, event_id: str, max_tickers: int = 8) -> Figure:
+    """One figure per event: a column per measured ticker (price panel above, CAR below)."""
+    tickers = data.tickers.get(event_id, [])[:max_tickers]
     cols = min(4, max(1, len(tickers)))
-    rows = math.ceil(len(tickers) / cols)
-    fig = plt.figure(figsize=(3.4 * cols, 4.6 * rows), layout="constrained")
-    grid = fig.add_gridspec(rows * 2, cols)
-    paths = car_paths(run, bench).filter(pl.col("event_id") == event_id)
+    rows = math.ceil(len(tickers) / cols) or 1
+    fig = plt.figure(figsize=(3.4 * cols, 4.8 * rows))
+    grid = fig.add_gridspec(rows * 2, cols, hspace=0.75, wspace=0.42, left=0.09, right=0.97)
     for k, t in enumerate(tickers):
         r, c = divmod(k, cols)
-        _price_panel(fig.add_subplot(grid[2 * r, c]), run, event_id, t, bench)
-        _car_panel(fig.add_subplot(grid[2 * r + 1, c]), paths.filter(pl.col("ticker") == t), t)
-    day0 = run.observations.filter(pl.col("event_id") == event_id).item(0, "day0")
+        ax = fig.add_subplot(grid[2 * r, c])
+        px = data.prices.get((event_id, t))
+        if px is None:
+            _empty(ax, f"{t}: no prices")
+        else:
+            ax.plot(px.rel, px.ticker, "-", label=t, lw=1.6)
+            ax.plot(px.rel, px.bench, "--", label=data.benchmark, lw=1.6)
+            ax.legend(fontsize=7, loc="best")
+            _style(ax, f"{t} vs {data.benchmark}: price", "price (day −1 = 100)")
+        ax = fig.add_subplot(grid[2 * r + 1, c])
+        path = data.paths.get((event_id, t))
+        if path is None or not (path.car == path.car).any():
+            _empty(ax, f"{t}: not measured")
+            continue
+        ax.fill_between(path.rel, path.lo, path.hi, alpha=0.2, label="95% band")
+        ax.plot(path.rel, path.car, marker="o", ms=3, lw=1.5, label="CAR")
+        ax.axhline(0, color="grey", lw=0.8)
+        _style(ax, f"{t}: CAR", "CAR (%)")
     fig.suptitle(
-        f"{event_id} (day 0 = {day0}, {run.definition.model.name} on {bench})", fontsize=11
+        f"{event_id} (day 0 = {data.day0.get(event_id, '?')}, {data.model} on {data.benchmark})",
+        fontsize=11,
     )
     return fig
 
 
+def event_figure(run: StudyRun, event_id: str, max_tickers: int = 8) -> Figure:
+    return event_figure_from(chart_data(run, [event_id]), event_id, max_tickers)
+
+
 def caar_figure(run: StudyRun, benchmark: str | None = None) -> Figure:
     """AAR (bars, 95% band from the cross-sectional t) and CAAR (line, 95% band from the
-    cross-section of CAR paths) over the widest window."""
+    cross-section of CAR paths) over the event period."""
     bench = benchmark or run.benchmark
-    aar = run.results[bench].aar.sort("rel_day")
-    paths = car_paths(run, bench).filter(pl.col("car").is_not_null())
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
-    rel = aar.get_column("rel_day").to_numpy()
-    val = aar.get_column("aar").to_numpy(allow_copy=True).astype(float) * 100
-    t = aar.get_column("t").to_numpy(allow_copy=True).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.where(np.isfinite(t) & (t != 0), np.abs(val / t), np.nan)
-    a1.bar(rel, val, color="steelblue", alpha=0.8, label="AAR")
+    d = daily_series(run.results[bench].aar, car_paths(run, bench))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.84, wspace=0.25)
+    a1.bar(d.rel, d.aar, color="steelblue", alpha=0.8, label="AAR")
     a1.errorbar(
-        rel, val, yerr=Z95 * se, fmt="none", ecolor="black", lw=0.8, capsize=2, label="95% band"
+        d.rel,
+        d.aar,
+        yerr=[d.aar - d.aar_lo, d.aar_hi - d.aar],
+        fmt="none",
+        ecolor="black",
+        lw=0.8,
+        capsize=2,
+        label="95% band",
     )
     a1.axhline(0, color="grey", lw=0.8)
-    a1.set_title("AAR (%) by event day", fontsize=10)
     a1.legend(fontsize=7)
-    stats = (
-        paths.group_by("rel_day")
-        .agg(pl.col("car").mean().alias("m"), pl.col("car").std().alias("s"), pl.len().alias("n"))
-        .sort("rel_day")
-    )
-    r2 = stats.get_column("rel_day").to_numpy()
-    m = stats.get_column("m").to_numpy(allow_copy=True).astype(float) * 100
-    s = stats.get_column("s").to_numpy(allow_copy=True).astype(float) * 100
-    n = stats.get_column("n").to_numpy().astype(float)
-    band = Z95 * s / np.sqrt(n)
-    a2.fill_between(r2, m - band, m + band, alpha=0.2, label="95% band (cross-section)")
-    a2.plot(r2, m, marker="o", ms=3, label="CAAR")
+    _style(a1, "AAR by event day", "AAR (%)")
+    a2.fill_between(d.caar_rel, d.caar_lo, d.caar_hi, alpha=0.2, label="95% band (cross-section)")
+    a2.plot(d.caar_rel, d.caar, marker="o", ms=3, label="CAAR")
     a2.axhline(0, color="grey", lw=0.8)
-    a2.set_title("CAAR (%) over event time", fontsize=10)
     a2.legend(fontsize=7)
-    for ax in (a1, a2):
-        ax.axvline(0, color="crimson", lw=1, alpha=0.7)
-        ax.grid(alpha=0.3)
-        ax.tick_params(labelsize=8)
+    _style(a2, "CAAR over event time", "CAAR (%)")
     fig.suptitle(f"All observations ({bench})", fontsize=11)
     return fig
 

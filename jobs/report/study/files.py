@@ -1,8 +1,18 @@
-"""Writing a run's report files: report.md, report.html, study.json, and CSV/Parquet exports."""
+"""Writing a run's report folder: report.md, report.html, study.json, CSV/Parquet exports.
+
+The folder is written aside (``.<name>.tmp-<pid>`` next to it) and renamed into place when
+every file is complete, so a crash or a kill while writing leaves the previous complete report
+(or none), never a folder that mixes two runs. The old folder is moved to ``.<name>.old-<pid>``
+for the instant between the two renames; a writer that finds a leftover ``.old`` folder and no
+report puts it back first.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,46 +21,181 @@ from jobs.report.study.jsondoc import json_document
 from jobs.report.study.markdown import markdown_report
 
 if TYPE_CHECKING:
-    from jobs.runs import StudyRun
-
-EXPORTS = ("abnormal_returns", "cars", "tests", "event_diagnostics", "aar")
-
-
-def write_report_files(run: StudyRun, out_dir: Path, *, html: bool = True) -> list[Path]:
-    """Write every report file into ``out_dir`` (created if needed); return the paths."""
-    from jobs.runs import result_frames
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-
-    def put(name: str, text: str) -> None:
-        path = out_dir / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-
-    put("report.md", markdown_report(run))
-    put("study.json", json.dumps(json_document(run), indent=2) + "\n")
-    if html:
-        put("report.html", html_report(run))
-    else:
-        (out_dir / "report.html").unlink(missing_ok=True)  # never leave an older run's report
-    frames = {b: result_frames(run, b) for b in run.results}
     import polars as pl
 
+    from jobs.runs import StudyRun
+
+#: The engine's frames (every benchmark), one CSV and one Parquet file each.
+EXPORTS = ("abnormal_returns", "cars", "tests", "event_diagnostics", "aar")
+#: The report's own tables: the answer, and each group's tests per window and per day.
+REPORT_EXPORTS = ("answer", "group_tests", "group_daily", "group_members")
+
+Progress = Callable[[str], None]
+
+
+def report_frames(run: StudyRun) -> dict[str, pl.DataFrame]:
+    """The answer and the groups as flat frames (for CSV and Parquet)."""
+    import polars as pl
+
+    answer = pl.DataFrame(
+        [
+            {
+                "event_id": r.event_id,
+                "ticker": r.ticker,
+                "day0": r.day0,
+                "own": r.own,
+                "start": r.start,
+                "end": r.end,
+                "status": r.status,
+                "car": r.car,
+                "t": r.t,
+                "p": r.p,
+                "q": r.q,
+                "robust_test": r.robust.test,
+                "robust_stat": r.robust.stat,
+                "robust_p": r.robust.p,
+                "robust_n": r.robust.n,
+                "confounded_by": list(r.confounded_by),
+                "verdict": r.verdict,
+            }
+            for r in (run.answer.rows if run.answer else ())
+        ],
+        schema={
+            "event_id": pl.String,
+            "ticker": pl.String,
+            "day0": pl.Date,
+            "own": pl.Boolean,
+            "start": pl.Int64,
+            "end": pl.Int64,
+            "status": pl.String,
+            "car": pl.Float64,
+            "t": pl.Float64,
+            "p": pl.Float64,
+            "q": pl.Float64,
+            "robust_test": pl.String,
+            "robust_stat": pl.Float64,
+            "robust_p": pl.Float64,
+            "robust_n": pl.Int64,
+            "confounded_by": pl.List(pl.String),
+            "verdict": pl.String,
+        },
+    )
+    tests, daily, members = [], [], []
+    for g in run.groups:
+        tag = [pl.lit(g.id).alias("group"), pl.lit(g.label).alias("label")]
+        tests.append(g.tests.select(*tag, pl.all()))
+        daily.append(g.daily.select(*tag, pl.all()))
+        members.append(
+            g.members.select(*tag, pl.all(), pl.lit(None, pl.String).alias("merged_into")).vstack(
+                g.merged.select(
+                    *tag,
+                    "event_id",
+                    "ticker",
+                    "day0",
+                    pl.lit(None, pl.Boolean).alias("own"),
+                    pl.col("kept_event_id").alias("merged_into"),
+                )
+            )
+        )
+
+    def cat(frames: list[pl.DataFrame]) -> pl.DataFrame:
+        return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+
+    return {
+        "answer": answer,
+        "group_tests": cat(tests),
+        "group_daily": cat(daily),
+        "group_members": cat(members),
+    }
+
+
+def _write_frame(frame: pl.DataFrame, base: Path) -> list[Path]:
+    import polars as pl
+
+    csv_ready = frame.with_columns(
+        [pl.col(c).list.join(";") for c, t in frame.schema.items() if isinstance(t, pl.List)]
+    ).select([c for c, t in frame.schema.items() if not isinstance(t, pl.Struct)])
+    csv_path, parquet_path = base.with_suffix(".csv"), base.with_suffix(".parquet")
+    csv_ready.write_csv(csv_path)
+    frame.write_parquet(parquet_path)
+    return [csv_path, parquet_path]
+
+
+def _fill(run: StudyRun, folder: Path, *, html: bool, progress: Progress) -> list[str]:
+    """Every report file of ``run`` in ``folder`` (a new, empty folder); their names."""
+    import polars as pl
+
+    from jobs.runs import result_frames
+
+    names: list[str] = []
+
+    def put(name: str, text: str) -> None:
+        (folder / name).write_text(text, encoding="utf-8")
+        names.append(name)
+
+    progress("report.md")
+    put("report.md", markdown_report(run))
+    progress("study.json")
+    put("study.json", json.dumps(json_document(run), indent=2) + "\n")
+    if html:
+        progress("report.html")
+        put("report.html", html_report(run, progress=progress))
+    progress("CSV and Parquet")
+    frames = {b: result_frames(run, b) for b in run.results}
     for name in EXPORTS:
         frame = pl.concat([frames[b][name] for b in run.results], how="vertical_relaxed")
-        for suffix in ("csv", "parquet"):
-            path = out_dir / f"{name}.{suffix}"
-            if suffix == "csv":
-                csv_ready = frame.with_columns(
-                    [
-                        pl.col(c).list.join(";")
-                        for c, t in frame.schema.items()
-                        if isinstance(t, pl.List)
-                    ]
-                )
-                csv_ready.write_csv(path)
+        names += [p.name for p in _write_frame(frame, folder / name)]
+    for name, frame in report_frames(run).items():
+        names += [p.name for p in _write_frame(frame, folder / name)]
+    return names
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but not ours to signal
+        return True
+    return True
+
+
+def _recover(target: Path) -> None:
+    """Clear what dead writers left: put back a report moved aside between the two renames,
+    and remove half-written folders."""
+    for kind in ("old", "tmp"):
+        for left in sorted(target.parent.glob(f".{target.name}.{kind}-*")):
+            pid = left.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+                continue  # another writer is at work
+            if kind == "old" and not target.exists():
+                left.rename(target)
             else:
-                frame.write_parquet(path)
-            written.append(path)
-    return written
+                shutil.rmtree(left, ignore_errors=True)
+
+
+def write_report_files(
+    run: StudyRun, out_dir: Path, *, html: bool = True, progress: Progress | None = None
+) -> list[Path]:
+    """Write every report file into ``out_dir``, replacing its previous content as one step.
+
+    Returns the paths of the files written. ``progress`` is told which file is being written.
+    """
+    say = progress or (lambda _m: None)
+    target = Path(out_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _recover(target)
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        names = _fill(run, tmp, html=html, progress=say)
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [target / n for n in names]

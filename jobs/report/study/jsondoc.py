@@ -3,6 +3,11 @@
 Numbers are plain JSON numbers; a number that cannot be computed is ``null``
 and its row says why (``status`` for observations, ``note`` for tests). NaN
 and infinities never appear.
+
+Its size is bounded: above :data:`JSON_ROWS` observations, answer rows or warnings it lists
+the ones that matter (the answer's observations and the largest |t|; the answer's rows beyond
+noise first; the first warnings), says so in ``complete`` and ``counts``, and names the files
+that hold every row (``full_data``).
 """
 
 from __future__ import annotations
@@ -17,18 +22,35 @@ if TYPE_CHECKING:
     from jobs.runs import StudyRun
 
 SCHEMA_VERSION = 1
+#: Rows of ``events``, ``answer`` and ``warnings`` listed in full (above: the ones that matter).
+JSON_ROWS = 1_000
+FULL_DATA = (
+    "event_diagnostics",
+    "cars",
+    "abnormal_returns",
+    "answer",
+    "group_tests",
+    "group_daily",
+)
 
 
-def _events(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
+def _events(
+    run: StudyRun, benchmark: str, shown: pl.DataFrame | None = None
+) -> list[dict[str, Any]]:
     res = run.results[benchmark]
-    ar = res.ar.sort("event_id", "ticker", "rel_day")
-    car = res.car.sort("event_id", "ticker", "start", "end")
+    ar, car, diagnostics = res.ar, res.car, res.diagnostics
+    if shown is not None:
+        ar = ar.join(shown, on=["event_id", "ticker"], how="semi")
+        car = car.join(shown, on=["event_id", "ticker"], how="semi")
+        diagnostics = diagnostics.join(shown, on=["event_id", "ticker"], how="semi")
+    ar = ar.sort("event_id", "ticker", "rel_day")
+    car = car.sort("event_id", "ticker", "start", "end")
     ar_by = dict(ar.group_by(["event_id", "ticker"]))
     car_by = dict(car.group_by(["event_id", "ticker"]))
     moves = {(r["event_id"], r["ticker"]): r for r in run.moves.iter_rows(named=True)}
     timing = {(r["event_id"], r["ticker"]): r for r in run.observations.iter_rows(named=True)}
     out = []
-    for d in res.diagnostics.sort("day0", "event_id", "ticker").iter_rows(named=True):
+    for d in diagnostics.sort("day0", "event_id", "ticker").iter_rows(named=True):
         key = (d["event_id"], d["ticker"])
         a = ar_by.get(key, pl.DataFrame())
         c = car_by.get(key, pl.DataFrame())
@@ -113,9 +135,115 @@ def _aggregate(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
     return out
 
 
+def _answer(run: StudyRun) -> list[dict[str, Any]]:
+    from jobs.report.study.answer import shown_rows
+
+    if run.answer is None:
+        return []
+    return [
+        {
+            "event_id": r.event_id,
+            "ticker": r.ticker,
+            "day0": r.day0,
+            "own_ticker": r.own,
+            "start": r.start,
+            "end": r.end,
+            "status": r.status,
+            "car": r.car,
+            "t": r.t,
+            "p": r.p,
+            "q": r.q,
+            "robust": {
+                "test": r.robust.test,
+                "stat": r.robust.stat,
+                "p": r.robust.p,
+                "n": r.robust.n,
+                "group": r.robust.group_id,
+                "note": r.robust.note,
+            },
+            "confounded_by": list(r.confounded_by),
+            "verdict": r.verdict,
+            "verdict_code": r.verdict_code,
+        }
+        for r in shown_rows(run.answer, JSON_ROWS)
+    ]
+
+
+def _test_entry(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "stat": r["stat"],
+        "p": r["p"],
+        "distribution": r.get("distribution"),
+        "note": r.get("note"),
+    }
+
+
+def _groups(run: StudyRun) -> list[dict[str, Any]]:
+    from jobs.runs import tests_with_df
+
+    wanted = set(run.definition.report.tests)
+    out = []
+    for g in run.groups:
+        tests = tests_with_df(g.tests).sort("start", "end", "test")
+        windows = []
+        for (start, end), part in tests.group_by(["start", "end"], maintain_order=True):
+            first = part.row(0, named=True)
+            windows.append(
+                {
+                    "start": start,
+                    "end": end,
+                    "n": first.get("n"),
+                    "caar": first.get("caar"),
+                    "mean_bhar": first.get("mean_bhar"),
+                    "tests": {
+                        r["test"]: _test_entry(r)
+                        for r in part.iter_rows(named=True)
+                        if r["test"] in wanted
+                    },
+                }
+            )
+        daily = []
+        frame = tests_with_df(g.daily).sort("rel_day", "test")
+        for (rel_day,), part in frame.group_by(["rel_day"], maintain_order=True):
+            first = part.row(0, named=True)
+            daily.append(
+                {
+                    "rel_day": rel_day,
+                    "n": first.get("n"),
+                    "aar": first.get("aar"),
+                    "caar": first.get("caar"),
+                    "tests": {
+                        r["test"]: _test_entry(r)
+                        for r in part.iter_rows(named=True)
+                        if r["test"] is not None and r["test"] in wanted
+                    },
+                }
+            )
+        out.append(
+            {
+                "id": g.id,
+                "label": g.label,
+                "kind": g.kind,
+                "n": g.n,
+                "n_duplicates_merged": g.n_duplicates_merged,
+                "merged": g.merged.to_dicts(),
+                "rbar": g.rbar,
+                "windows": windows,
+                "daily": daily,
+                "daily_note": g.daily_note,
+            }
+        )
+    return out
+
+
 def json_document(run: StudyRun) -> dict[str, Any]:
     """The whole run as one JSON-ready dict (main benchmark at the top level)."""
+    from jobs.report.study.tables import shown_observations
+
     main = run.benchmark
+    shown = shown_observations(run, JSON_ROWS)
+    n_answer = len(run.answer.rows) if run.answer else 0
+    warnings = run.warnings[:JSON_ROWS]
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run.run_id,
@@ -128,14 +256,37 @@ def json_document(run: StudyRun) -> dict[str, Any]:
         "benchmark": main,
         "data_stamp": run.stamp,
         "config": run.definition.model_dump(mode="json", by_alias=True),
-        "events": _events(run, main),
+        "question": run.answer.question if run.answer else None,
+        "answer_window": {
+            "start": run.definition.main_window[0],
+            "end": run.definition.main_window[1],
+        },
+        "answer_family": run.answer.family if run.answer else None,
+        "answer": _answer(run),
+        "groups": _groups(run),
+        "events": _events(run, main, shown),
         "aggregate": _aggregate(run, main),
         "other_benchmarks": {
-            b: {"events": _events(run, b), "aggregate": _aggregate(run, b)}
+            b: {"events": _events(run, b, shown), "aggregate": _aggregate(run, b)}
             for b in run.results
             if b != main
         },
-        "warnings": [w.text for w in run.warnings],
+        "warnings": [w.text for w in warnings],
+        "warning_details": [
+            {"code": w.code, "event_id": w.event_id, "ticker": w.ticker, "text": w.text}
+            for w in warnings
+        ],
+        "complete": {
+            "events": shown is None,
+            "answer": n_answer <= JSON_ROWS,
+            "warnings": len(run.warnings) <= JSON_ROWS,
+        },
+        "counts": {
+            "events": run.observations.height,
+            "answer": n_answer,
+            "warnings": len(run.warnings),
+        },
+        "full_data": [f"{name}.parquet" for name in FULL_DATA],
     }
     cleaned: dict[str, Any] = json_clean(doc)
     return cleaned

@@ -1,14 +1,35 @@
-"""The Markdown report (``report.md``) and the HTML tables used in notebooks."""
+"""The Markdown report (``report.md``) and the HTML tables used in notebooks.
+
+The answer comes first, then the warnings (one line per kind, details folded in
+``<details>``), the groups (over the main window, then each group's tests per window and per
+day), the per-observation tables, and the configuration last. Tables above
+:data:`~jobs.report.study.answer.FULL_ROWS` observations show the ones that matter; the CSV and
+Parquet files hold every row.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jobs.report.study.tables import all_tables
-from jobs.report.text import table_html, table_markdown
+from jobs.report.study.answer import (
+    FULL_ROWS,
+    answer_table,
+    daily_table,
+    full_groups,
+    group_tests_table,
+    groups_table,
+    measured_line,
+    report_title,
+)
+from jobs.report.study.tables import detail_tables, stamp_table
+from jobs.report.text import md_escape, table_html, table_markdown
+from jobs.warnings import group_warnings
 
 if TYPE_CHECKING:
     from jobs.runs import StudyRun
+
+#: Detail lines of one kind of warning in report.md and report.html (the rest: study.json).
+DETAIL_LINES = 100
 
 
 def config_lines(run: StudyRun) -> list[str]:
@@ -22,26 +43,52 @@ def config_lines(run: StudyRun) -> list[str]:
     ]
 
 
+def warning_lines(run: StudyRun) -> list[str]:
+    focus = [r.event_id for r in run.answer.rows] if run.answer else []
+    groups = group_warnings(run.warnings, main_window=run.definition.main_window, focus=focus)
+    if not groups:
+        return []
+    out = ["## Warnings", ""]
+    out += [f"- {md_escape(g.headline)}" for g in groups]
+    details = [(g, [x for x in g.lines if x != g.headline]) for g in groups]
+    count = sum(len(d) for _, d in details)
+    if count:
+        out += ["", f"<details><summary>Details ({count:,} lines)</summary>", ""]
+        for _group, lines in details:
+            out += [f"- {md_escape(line)}" for line in lines[:DETAIL_LINES]]
+            if len(lines) > DETAIL_LINES:
+                out.append(f"- ... {len(lines) - DETAIL_LINES:,} more (study.json: warnings)")
+        out += ["", "</details>"]
+    return [*out, ""]
+
+
 def markdown_report(run: StudyRun) -> str:
     """The whole report as Markdown (deterministic for the same run)."""
     parts = [
-        f"# {run.definition.study.title or run.definition.study.id}",
+        f"# {md_escape(report_title(run))}",
         "",
-        f"Study `{run.definition.study.id}`, run `{run.run_id}`.",
-        "",
-        *config_lines(run),
+        f"Study `{run.definition.study.id}`, run `{run.run_id}`. {md_escape(measured_line(run))}",
         "",
     ]
-    warnings = run.warnings
-    if warnings:
-        parts += ["## Warnings", ""] + [f"- {w}" for w in warnings] + [""]
-    parts.append("## Results")
-    parts.append("")
-    for table in all_tables(run):
+    if run.answer is not None:
+        parts += [f"**Question:** {md_escape(run.answer.question)}", ""]
+        parts += [table_markdown(answer_table(run, limit=FULL_ROWS)), ""]
+    parts += warning_lines(run)
+    if run.groups:
+        parts += ["## Groups", "", table_markdown(groups_table(run, limit=FULL_ROWS)), ""]
+        for group in full_groups(run):
+            parts += [table_markdown(group_tests_table(run, group)), ""]
+            parts += [table_markdown(daily_table(run, group)), ""]
+    parts += ["## Observations", ""]
+    for table in detail_tables(run, limit=FULL_ROWS):
         parts += [table_markdown(table), ""]
+    parts += ["## Configuration and data", "", *config_lines(run), ""]
+    parts += [table_markdown(stamp_table(run)), ""]
     return "\n".join(parts).rstrip() + "\n"
 
 
 def html_tables(run: StudyRun) -> str:
-    """Tables as HTML (for Jupyter's rich display and the HTML report)."""
-    return "".join(table_html(table) for table in all_tables(run, compact=True))
+    """The answer and the per-observation tables as HTML (Jupyter's rich display)."""
+    tables = [answer_table(run)] if run.answer is not None else []
+    tables += detail_tables(run, compact=True, limit=FULL_ROWS)
+    return "".join(table_html(table) for table in tables)

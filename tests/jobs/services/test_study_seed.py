@@ -34,6 +34,8 @@ LOADED = dt.datetime(2026, 11, 20, 23, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 pytestmark = pytest.mark.shared_data
+#: Read at import: the autouse fixture of tests/conftest.py removes REACTION_* variables.
+UPDATE_SNAPSHOTS = os.environ.get("REACTION_UPDATE_SNAPSHOTS") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -227,19 +229,19 @@ class _Figures(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.events: list[str] = []
-        self.images = 0
+        self.groups: list[str] = []
+        self.svgs = 0
         self.external: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         if tag == "figure" and a.get("data-kind") == "event":
             self.events.append(a.get("data-event") or "")
-        if tag == "img":
-            self.images += 1
-            src = a.get("src") or ""
-            if not src.startswith("data:image/png;base64,"):
-                self.external.append(src)
-        if tag in {"script", "link"}:
+        if tag == "figure" and a.get("data-kind") == "group":
+            self.groups.append(a.get("data-group") or "")
+        if tag == "svg":
+            self.svgs += 1
+        if tag == "img" or tag in {"script", "link"}:
             self.external.append(tag)
 
 
@@ -253,13 +255,22 @@ def test_report_files(run: StudyRun, tmp_path: Path) -> None:
         "cars.parquet",
         "abnormal_returns.parquet",
         "tests.csv",
+        "answer.csv",
+        "group_daily.parquet",
     } <= written
     parser = _Figures()
     parser.feed((tmp_path / "report.html").read_text())
-    assert sorted(parser.events) == sorted(
-        run.events.get_column("event_id").to_list()
-    )  # one chart per event
-    assert parser.images == len(parser.events) + 1  # plus the AAR/CAAR chart
+    # the 14 events: the answer's 5 first, then the largest |t| (report.event_charts = 24)
+    assert parser.events[:5] == [
+        "amzn-layoffs-14k",
+        "amzn-q3",
+        "openai-aws",
+        "nvda-q3fy26",
+        "msft-fy26q1",
+    ]
+    assert sorted(parser.events) == sorted(run.events.get_column("event_id").to_list())
+    assert parser.groups[0] == "all"
+    assert parser.svgs == len(parser.events) + len(parser.groups)  # every chart is inline SVG
     assert parser.external == []  # self-contained
     cars = pl.read_parquet(tmp_path / "cars.parquet")
     assert cars.height == 2 * 56 * 6
@@ -267,7 +278,7 @@ def test_report_files(run: StudyRun, tmp_path: Path) -> None:
 
 def test_markdown_snapshot(run: StudyRun) -> None:
     text = markdown_report(run)
-    if os.environ.get("REACTION_UPDATE_SNAPSHOTS") == "1":
+    if UPDATE_SNAPSHOTS:
         SNAPSHOT.write_text(text)
     assert text == SNAPSHOT.read_text(), (
         "report.md changed: review, then REACTION_UPDATE_SNAPSHOTS=1"

@@ -5,7 +5,6 @@ inconsistencies, non-sessions, ticker symbols)."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from pathlib import Path
 
 import polars as pl
@@ -219,11 +218,8 @@ def test_sessions_accept_dates_and_series(tmp_path: Path) -> None:
     assert read_file(later, sessions=sessions).problems == []
 
 
-def test_holiday_file_leaves_the_store_unchanged(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # the import service passes the calendar's sessions to read_file (wired by jobs)
-    monkeypatch.setattr(ingest, "read_file", functools.partial(read_file, sessions=nyse().sessions))
+def test_holiday_file_leaves_the_store_unchanged(store: Store, tmp_path: Path) -> None:
+    # the import service passes the NYSE sessions to read_file itself
     with store.open(write=True) as db:
         before = db.market.prices()
         with pytest.raises(ImportFileError, match="2025-11-27, 2025-12-25"):
