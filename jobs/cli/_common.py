@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,8 +31,13 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 #: Standard output (tables, JSON) and standard error (messages, progress).
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
+#: A terminal's own width; ``COLUMNS`` when set; else 160 (a pipe or a file).
+out = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
+err = Console(
+    stderr=True,
+    soft_wrap=True,
+    width=None if sys.stderr.isatty() or os.environ.get("COLUMNS") else 160,
+)
 
 
 #: What ``--format`` prints to stdout for studies and backtests.
