@@ -30,8 +30,7 @@ from storage.errors import (
     Transient,
     UnknownTickerError,
 )
-from storage.sources.base import ACTION_SCHEMA, PRICE_SCHEMA, PriceBatch, PriceSource
-from storage.sources.fetch import FetchReport, fetch_many
+from storage.sources.base import ACTION_SCHEMA, PRICE_SCHEMA, PriceSource
 from storage.sources.retry import RetryPolicy, call_with_retry
 from storage.sources.yahoo import YahooSource
 from tests.storage.fake_yahoo import (
@@ -374,89 +373,6 @@ def test_default_cache_dir_is_a_temp_dir_not_home() -> None:
     assert source.cache_dir.is_relative_to(tempfile.gettempdir())
     assert not source.cache_dir.is_relative_to(Path.home())
     source.cache_dir.rmdir()
-
-
-# ---------------------------------------------------------------------- fetch_many
-
-
-@pytest.mark.shared_data
-def test_fetch_many_keeps_going_after_a_failure(
-    samples: dict[str, Any], sleeps: list[float], tmp_path: Path
-) -> None:
-    fake = FakeYahoo({"MSFT": ok(samples["MSFT"]), "NOPE": NOT_FOUND})
-    source = make_source(fake, sleeps, tmp_path)
-    report = fetch_many(source, ["nope", "msft", "MSFT"], *YEAR, progress=False)
-    assert isinstance(report, FetchReport)
-    assert list(report.batches) == ["MSFT"]
-    assert list(report.errors) == ["NOPE"]
-    assert isinstance(report.errors["NOPE"], (UnknownTickerError, NoPriceDataError))
-    assert report.batches["MSFT"].prices.height == 252
-    assert not report.ok
-    assert report.summary() == "1 fetched, 1 failed (NOPE)"
-
-
-class _ListSource:
-    """A minimal PriceSource: fails for tickers starting with X."""
-
-    name = "list"
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    def fetch_daily(self, ticker: str, start: dt.date, end: dt.date) -> PriceBatch:
-        self.asked.append(ticker)
-        if ticker.startswith("X"):
-            raise NoPriceDataError(f"nothing for {ticker}", ticker=ticker)
-        prices = pl.DataFrame(
-            {
-                "ticker": [ticker],
-                "date": [start],
-                "open": [1.0],
-                "high": [1.0],
-                "low": [1.0],
-                "close": [1.0],
-                "adj_close": [1.0],
-                "volume": [1],
-            },
-            schema=PRICE_SCHEMA,
-        )
-        return PriceBatch(ticker=ticker, prices=prices, source=self.name)
-
-
-def test_fetch_many_works_for_any_source_and_draws_on_a_terminal() -> None:
-    from io import StringIO
-
-    from rich.console import Console
-
-    out = StringIO()
-    console = Console(file=out, force_terminal=True, width=80)
-    source = _ListSource()
-    report = fetch_many(source, ["a", "xb", "c"], *AMZN_DAYS, console=console)
-    assert source.asked == ["A", "XB", "C"]
-    assert list(report.batches) == ["A", "C"]
-    assert list(report.errors) == ["XB"]
-    assert "prices from list" in out.getvalue()
-
-
-def test_fetch_many_progress_off_when_not_a_terminal() -> None:
-    from io import StringIO
-
-    from rich.console import Console
-
-    out = StringIO()
-    console = Console(file=out, force_terminal=False)
-    report = fetch_many(_ListSource(), ["A"], *AMZN_DAYS, console=console)
-    assert report.ok
-    assert out.getvalue() == ""
-
-
-def test_fetch_many_lets_bugs_through() -> None:
-    class Broken(_ListSource):
-        def fetch_daily(self, ticker: str, start: dt.date, end: dt.date) -> PriceBatch:
-            raise KeyError(ticker)
-
-    with pytest.raises(KeyError):
-        fetch_many(Broken(), ["A"], *AMZN_DAYS, progress=False)
 
 
 # --------------------------------------------------------------------------- retry
