@@ -307,7 +307,8 @@ def _translate(
     if _is_timeout(exc):
         return SourceTimeoutError(
             f"Yahoo did not answer for {symbol} ({span}) after {attempts} attempts "
-            f"({type(exc).__name__}: {exc}); check the network connection, or raise the timeout.",
+            f"({type(exc).__name__}: {exc}); check the network connection, or work offline: "
+            "'reaction prices import FILE', or 'reaction refresh --source FILE_OR_FOLDER'.",
             ticker=symbol,
         )
     if isinstance(exc, yfe.YFPricesMissingError):
