@@ -134,3 +134,33 @@ def test_help_has_an_example(command: list[str]) -> None:
     assert result.exit_code == 0
     if command[-1] in {"status", "import", "list"}:
         assert "Example: reaction" in result.stdout
+
+
+@pytest.mark.shared_data
+def test_latest_views_answer_after_the_readme_route(tmp_path: Path, shared_data: Path) -> None:
+    """Import, run the seed study offline (nothing registered): the latest_* views have it."""
+    db = tmp_path / "r.duckdb"
+    for args in (
+        [
+            "prices",
+            "import",
+            str(shared_data / "prices_daily.csv"),
+            str(shared_data / "dividends.csv"),
+        ],
+        ["study", "--offline", "--no-html", "--out", str(tmp_path / "reports")],
+    ):
+        result = runner.invoke(app, ["--db", str(db), *args], env={"COLUMNS": "120"})
+        assert result.exit_code == 0, result.stderr
+    code, stdout, _ = _run(
+        db,
+        "sql",
+        "SELECT r.study_id, r.registered, count(*) AS n FROM latest_cars c "
+        "JOIN latest_runs r USING (run_id) GROUP BY ALL",
+        "--format",
+        "csv",
+    )
+    assert code == 0
+    assert stdout.splitlines()[0] == "study_id,registered,n"
+    study_id, registered, n = stdout.splitlines()[1].split(",")
+    assert (study_id, registered) == ("seed", "false")
+    assert int(n) > 0
