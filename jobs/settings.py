@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     @field_validator("benchmarks", "untracked", mode="after")
     @classmethod
     def _upper(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(v.strip().upper() for v in value)
+        from events.tickers import normalise_ticker_list
+
+        return normalise_ticker_list(value)
 
     @classmethod
     def settings_customise_sources(

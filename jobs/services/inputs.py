@@ -149,8 +149,38 @@ def missing_prices(required: pl.DataFrame, coverage: pl.DataFrame) -> pl.DataFra
     )
 
 
-def missing_sentence(missing: pl.DataFrame, *, fetched: bool = False) -> str:
-    """One sentence naming what is missing and how to add it (``fetched``: a fetch was tried)."""
+def past_last_session(
+    obs: pl.DataFrame,
+    definition: StudyDefinition,
+    sessions: Sequence[dt.date],
+    last_completed: dt.date,
+) -> str | None:
+    """A clause for :func:`missing_sentence` when the longest window of some observation ends
+    after the last completed session (its end is in the future, not missing), else None."""
+    hi = max(b for _, b in definition.model.windows)
+    if hi <= 0 or obs.height == 0:
+        return None
+    index = {d: i for i, d in enumerate(sessions)}
+    late = [
+        d
+        for d in obs.get_column("day0").unique().to_list()
+        if index.get(d, -1) + hi >= len(sessions)
+    ]
+    if not late:
+        return None
+    a, b = max(definition.model.windows, key=lambda w: w[1])
+    return (
+        f"the window [{a:+d},{b:+d}] of {len(late)} event day(s) ends after the last completed "
+        f"session ({last_completed}): those windows are reported as incomplete, and prices can "
+        "be needed only up to that session; shorten the window if that is not what you meant"
+    )
+
+
+def missing_sentence(
+    missing: pl.DataFrame, *, fetched: bool = False, note: str | None = None
+) -> str:
+    """One sentence naming what is missing and how to add it (``fetched``: a fetch was tried;
+    ``note``: a clause on why, e.g. :func:`past_last_session`)."""
     parts = [
         f"{r['ticker']} ({'no prices at all' if r['absent'] else 'nothing after ' + str(r['from'] - dt.timedelta(days=1))}; needed through {r['to']})"
         for r in missing.iter_rows(named=True)
@@ -165,12 +195,15 @@ def missing_sentence(missing: pl.DataFrame, *, fetched: bool = False) -> str:
             if fetched
             else ", or run without --offline to fetch them"
         )
+        + (f"; note: {note}" if note else "")
     )
 
 
-def raise_if_missing(missing: pl.DataFrame, *, fetched: bool = False) -> None:
+def raise_if_missing(
+    missing: pl.DataFrame, *, fetched: bool = False, note: str | None = None
+) -> None:
     if missing.height:
-        raise MissingDataError(missing_sentence(missing, fetched=fetched))
+        raise MissingDataError(missing_sentence(missing, fetched=fetched, note=note))
 
 
 # -- reproducibility -----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from jobs.services.inputs import (
     day0_moves,
     missing_prices,
     observations,
+    past_last_session,
     raise_if_missing,
     required_spans,
     select_events,
@@ -110,7 +111,11 @@ def run_study(
             selected, obs, required, missing = _plan(
                 db, definition, catalog_ids, sessions, last_completed
             )
-            raise_if_missing(missing, fetched=not offline)
+            raise_if_missing(
+                missing,
+                fetched=not offline,
+                note=past_last_session(obs, definition, sessions, last_completed),
+            )
             inputs = _read(db, definition, selected, obs, required, last_completed)
     run = _compute(definition, inputs, sessions, now)
     if save:

@@ -164,3 +164,32 @@ def test_latest_views_answer_after_the_readme_route(tmp_path: Path, shared_data:
     study_id, registered, n = stdout.splitlines()[1].split(",")
     assert (study_id, registered) == ("seed", "false")
     assert int(n) > 0
+
+
+@pytest.mark.shared_data
+def test_a_window_past_the_last_session_says_so(tmp_path: Path, shared_data: Path) -> None:
+    db = tmp_path / "r.duckdb"
+    code, _, stderr = _run(
+        db,
+        "prices",
+        "import",
+        str(shared_data / "prices_daily.csv"),
+        str(shared_data / "dividends.csv"),
+    )
+    assert code == 0, stderr
+    code, _, stderr = _run(db, "study", "--offline", "--no-save", "--window", "-1:5000")
+    assert code == 1
+    assert "the window [-1,+5000] of" in stderr
+    assert "ends after the last completed session" in stderr
+    assert "shorten the window" in stderr
+
+
+def test_a_benchmark_setting_follows_the_ticker_rule(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["--db", str(tmp_path / "r.duckdb"), "events", "list"],
+        env={"COLUMNS": "200", "REACTION_BENCHMARKS": '["SPY", "x\'; drop"]'},
+    )
+    assert result.exit_code == 1
+    assert "is not a ticker symbol" in result.stderr
+    assert not (tmp_path / "r.duckdb").exists()
