@@ -193,3 +193,41 @@ def test_a_benchmark_setting_follows_the_ticker_rule(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "is not a ticker symbol" in result.stderr
     assert not (tmp_path / "r.duckdb").exists()
+
+
+def test_refused_catalogs_and_sql_leave_the_store_as_it_was(tmp_path: Path) -> None:
+    db = tmp_path / "r.duckdb"
+    code, before, _ = _run(db, "events", "list", "--json")
+    assert code == 0
+    naive = tmp_path / "naive.toml"
+    naive.write_text(
+        '[[event]]\nid = "x"\ntitle = "x"\ncategory = "earnings"\n'
+        'announced = 2025-10-30T16:05:00\ntickers = ["AMZN"]\n'
+    )
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text(
+        '[[event]]\nid = "y"\ntitle = "y"\ncategory = "gossip"\n'
+        'announced = 2025-10-30\ntickers = ["AMZN"]\n'
+    )
+    for path, words in (
+        (
+            naive,
+            "naive.toml: event #1 ('x'): field '(entry)': announced: a datetime needs a UTC offset",
+        ),
+        (unknown, "unknown.toml: event #1 ('y'): field 'category': Input should be 'earnings'"),
+    ):
+        code, _, stderr = _run(db, "events", "import", str(path))
+        assert code == 1
+        assert words in stderr
+    for statement, words in (
+        ("DELETE FROM core.events", "read-only, so DELETE is refused"),
+        ("DROP VIEW events", "read-only"),
+        (f"COPY events TO '{tmp_path / 'leak.csv'}'", "--allow-external"),
+    ):
+        code, _, stderr = _run(db, "sql", statement)
+        assert code == 1
+        assert words in stderr
+    assert not (tmp_path / "leak.csv").exists()
+    code, after, _ = _run(db, "events", "list", "--json")
+    assert code == 0
+    assert json.loads(after) == json.loads(before)
