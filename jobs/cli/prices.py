@@ -80,7 +80,7 @@ def prices_fetch(
         TimeElapsedColumn,
     )
 
-    from events import nyse
+    from events import normalise_ticker_list, nyse
     from jobs.services import ingest
     from storage.sources.yahoo import YahooSource
 
@@ -92,7 +92,7 @@ def prices_fetch(
     last_session = cal.latest_completed_session(dt.datetime.now(dt.UTC))
     end_date = parse_date("--end", end) or last_session
     start_date = parse_date("--start", start)
-    names = [t.upper() for t in tickers] if tickers else tracked
+    names = list(normalise_ticker_list(tickers)) if tickers else tracked
     failures = 0
 
     def report(o: TickerOutcome) -> None:

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import random
 import tempfile
 import threading
@@ -161,6 +162,8 @@ class YahooSource:
         if cache_dir is None:
             cache_dir = tempfile.mkdtemp(prefix="market-reaction-yfinance-")
         self.cache_dir = Path(cache_dir)
+        # yfinance logs its own retries and failures; ours are raised as sentences instead
+        logging.getLogger("yfinance").setLevel(logging.CRITICAL)
 
     def __repr__(self) -> str:
         return (
