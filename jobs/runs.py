@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -116,13 +115,6 @@ def tests_with_df(tests: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("distribution"))
         .alias("distribution")
     )
-
-
-def finite_or_none(value: Any) -> Any:
-    """Plain JSON numbers: NaN and infinities become None."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # -- the stored shape of a study run -------------------------------------------------------------

@@ -58,15 +58,13 @@ from jobs.errors import UsageError
 
 SEED_RULES = ("amzn-events", "earnings-drift")
 
-_Strict = Strict
 
-
-class RuleInfo(_Strict):
+class RuleInfo(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")] = "adhoc"
     title: str = ""
 
 
-class TradeSpec(_Strict):
+class TradeSpec(Strict):
     direction: Direction = "long"
     signal: Literal["ar0", "car01"] = "ar0"
     entry: str = "close:0"
@@ -80,13 +78,13 @@ class TradeSpec(_Strict):
     allow_lookahead: bool = False
 
 
-class SweepSpec(_Strict):
+class SweepSpec(Strict):
     entry_offsets: tuple[int, ...] = tuple(range(20))
     holding_periods: tuple[int, ...] = tuple(range(1, 21))
     min_trades: int = Field(default=30, ge=1)
 
 
-class RuleDefinition(_Strict):
+class RuleDefinition(Strict):
     """A trading rule: which events and tickers, how to trade them, which grid to sweep."""
 
     rule: RuleInfo = RuleInfo()

@@ -75,15 +75,13 @@ from jobs.definitions._common import (
 )
 from jobs.errors import UsageError
 
-_Strict = Strict
 
-
-class StudyInfo(_Strict):
+class StudyInfo(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")] = "adhoc"
     title: str = ""
 
 
-class Selection(_Strict):
+class Selection(Strict):
     events: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -98,7 +96,7 @@ class Selection(_Strict):
         return normalise_ticker_list(v)
 
 
-class Measure(_Strict):
+class Measure(Strict):
     tickers: tuple[str, ...] = ()
     own_tickers: bool = True
 
@@ -116,13 +114,13 @@ class Measure(_Strict):
         return self
 
 
-class Estimation(_Strict):
+class Estimation(Strict):
     start: int = -260
     end: int = -11
     min_obs: int = 120
 
 
-class ModelSpec(_Strict):
+class ModelSpec(Strict):
     name: ModelName = "market_model"
     benchmarks: tuple[str, ...] = ("SPY",)
     estimation: Estimation = Estimation()
@@ -156,7 +154,7 @@ GroupBy = Literal["all", "event", "category", "day0", "ticker", "own"]
 _GROUP_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
 
-class AnswerSpec(_Strict):
+class AnswerSpec(Strict):
     """Which observations the answer section lists, and how a verdict is reached."""
 
     events: tuple[str, ...] = ()
@@ -171,7 +169,7 @@ class AnswerSpec(_Strict):
         return normalise_ticker_list(v)
 
 
-class GroupSpec(_Strict):
+class GroupSpec(Strict):
     """A group of observations with its own cross-event tests, or a family of them (``by``).
 
     The filters (``events``, ``categories``, ``tickers``, ``own``) narrow the study's
@@ -202,7 +200,7 @@ class GroupSpec(_Strict):
         return self
 
 
-class ReportSpec(_Strict):
+class ReportSpec(Strict):
     tests: tuple[str, ...] = TEST_NAMES
     question: str = ""
     main_window: tuple[int, int] | None = None
@@ -219,7 +217,7 @@ class ReportSpec(_Strict):
         return v
 
 
-class StudyDefinition(_Strict):
+class StudyDefinition(Strict):
     """A study: which events, which tickers, which model, which windows and tests."""
 
     study: StudyInfo = StudyInfo()

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from storage.errors import StoreInputError
+from storage.errors import NotFoundError, StoreInputError
 from storage.repos._db import Db
 
 if TYPE_CHECKING:
@@ -68,3 +68,53 @@ def check_json(text: str, *, field: str, key: str) -> None:
         json.loads(text)
     except (TypeError, ValueError) as exc:
         raise StoreInputError(f"{key}: {field} is not JSON text ({exc})") from exc
+
+
+def insert_run(
+    db: Db,
+    table: str,
+    columns: Sequence[str],
+    values: Sequence[object],
+    shaped: Sequence[tuple[str, pl.DataFrame]],
+    *,
+    what: str,
+) -> int:
+    """Insert a run's head row into ``table`` and append its shaped result frames, all or
+    nothing; returns the result rows written."""
+    written = 0
+    with db.atomic(what):
+        db.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            list(values),
+            what=what,
+        )
+        for name, frame in shaped:
+            written += append(db, name, frame, what=what)
+    return written
+
+
+def load_run(
+    db: Db,
+    table: str,
+    columns: Sequence[str],
+    results: Mapping[str, Sequence[str]],
+    run_id: str,
+    *,
+    kind: str,
+) -> dict[str, pl.DataFrame]:
+    """A stored run's rows: ``table`` (its one head row) then each result table of
+    ``results`` (sorted by every column). Raises :class:`NotFoundError` naming ``kind``."""
+    what = f"read {kind} {run_id}"
+    head = db.frame(
+        f"SELECT {', '.join(columns)} FROM {table} WHERE run_id = ?", [run_id], what=what
+    )
+    if head.height == 0:
+        raise NotFoundError(f"no stored {kind} {run_id!r}", what=kind, key=run_id)
+    frames = {table: head}
+    for name, cols in results.items():
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        frames[name] = db.frame(
+            f"SELECT {quoted} FROM {name} WHERE run_id = ? ORDER BY ALL", [run_id], what=what
+        )
+    return frames

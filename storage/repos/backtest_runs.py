@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from storage.errors import NotFoundError, StoreInputError
+from storage.errors import StoreInputError
 from storage.repos._db import Db
-from storage.repos._results import append, check_json, shape
+from storage.repos._results import check_json, insert_run, load_run, shape
 
 if TYPE_CHECKING:
     import polars as pl
@@ -165,18 +165,14 @@ class BacktestRunsRepo:
             )
             for table, frame in results.items()
         ]
-        what = f"store backtest run {run.run_id}"
-        written = 0
-        with self._db.atomic(what):
-            self._db.execute(
-                f"INSERT INTO backtest_runs ({', '.join(RUN_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in RUN_COLUMNS)})",
-                [getattr(run, c) for c in RUN_COLUMNS],
-                what=what,
-            )
-            for table, frame in shaped:
-                written += append(self._db, table, frame, what=what)
-        return written
+        return insert_run(
+            self._db,
+            "backtest_runs",
+            RUN_COLUMNS,
+            [getattr(run, c) for c in RUN_COLUMNS],
+            shaped,
+            what=f"store backtest run {run.run_id}",
+        )
 
     def get(self, run_id: str) -> BacktestRunRecord | None:
         """One run's ``backtest_runs`` row, or ``None``."""
@@ -202,24 +198,9 @@ class BacktestRunsRepo:
     def load_frames(self, run_id: str) -> dict[str, pl.DataFrame]:
         """A stored run's rows: ``backtest_runs`` (one row) then each result table (sorted by
         every column). Raises :class:`NotFoundError`."""
-        what = f"read backtest run {run_id}"
-        head = self._db.frame(
-            f"SELECT {', '.join(RUN_COLUMNS)} FROM backtest_runs WHERE run_id = ?",
-            [run_id],
-            what=what,
+        return load_run(
+            self._db, "backtest_runs", RUN_COLUMNS, RESULT_COLUMNS, run_id, kind="backtest run"
         )
-        if head.height == 0:
-            raise NotFoundError(
-                f"no stored backtest run {run_id!r}", what="backtest run", key=run_id
-            )
-        frames = {"backtest_runs": head}
-        for table, columns in RESULT_COLUMNS.items():
-            frames[table] = self._db.frame(
-                f"SELECT {', '.join(columns)} FROM {table} WHERE run_id = ? ORDER BY ALL",
-                [run_id],
-                what=what,
-            )
-        return frames
 
 
 def _record(r: tuple[Any, ...]) -> BacktestRunRecord:

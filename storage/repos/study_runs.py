@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from storage.errors import NotFoundError, StoreInputError
+from storage.errors import StoreInputError
 from storage.repos._db import Db
-from storage.repos._results import append, check_json, shape
+from storage.repos._results import check_json, insert_run, load_run, shape
 
 if TYPE_CHECKING:
     import polars as pl
@@ -205,21 +205,14 @@ class StudyRunsRepo:
             for bench, frames in results.items()
             for table, frame in frames.items()
         ]
-        what = f"store study run {run.run_id}"
-        written = 0
-        with self._db.atomic(what):
-            self._db.execute(
-                f"INSERT INTO study_runs ({', '.join(RUN_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in RUN_COLUMNS)})",
-                [
-                    list(run.benchmarks) if c == "benchmarks" else getattr(run, c)
-                    for c in RUN_COLUMNS
-                ],
-                what=what,
-            )
-            for table, frame in shaped:
-                written += append(self._db, table, frame, what=what)
-        return written
+        return insert_run(
+            self._db,
+            "study_runs",
+            RUN_COLUMNS,
+            [list(run.benchmarks) if c == "benchmarks" else getattr(run, c) for c in RUN_COLUMNS],
+            shaped,
+            what=f"store study run {run.run_id}",
+        )
 
     def get(self, run_id: str) -> StudyRunRecord | None:
         """One run's ``study_runs`` row, or ``None``."""
@@ -245,19 +238,9 @@ class StudyRunsRepo:
     def load_frames(self, run_id: str) -> dict[str, pl.DataFrame]:
         """A stored run's rows, table by table: ``study_runs`` (one row) then each result table
         (:data:`RESULT_COLUMNS`, sorted by every column). Raises :class:`NotFoundError`."""
-        what = f"read study run {run_id}"
-        head = self._db.frame(
-            f"SELECT {', '.join(RUN_COLUMNS)} FROM study_runs WHERE run_id = ?", [run_id], what=what
+        return load_run(
+            self._db, "study_runs", RUN_COLUMNS, RESULT_COLUMNS, run_id, kind="study run"
         )
-        if head.height == 0:
-            raise NotFoundError(f"no stored study run {run_id!r}", what="study run", key=run_id)
-        frames = {"study_runs": head}
-        for table, columns in RESULT_COLUMNS.items():
-            cols = ", ".join(f'"{c}"' for c in columns)
-            frames[table] = self._db.frame(
-                f"SELECT {cols} FROM {table} WHERE run_id = ? ORDER BY ALL", [run_id], what=what
-            )
-        return frames
 
 
 def _record(r: tuple[Any, ...]) -> StudyRunRecord:
