@@ -130,7 +130,9 @@ def test_the_latest_schema_has_the_old_tables_views_and_columns(tmp_path: Path) 
         assert db.schema_version == LATEST_VERSION
     new = _schema(store.path, view_sql=False)
     for part in ("columns", "tables", "constraints", "sequences", "macros", "views"):
-        assert new[part] == old[part], part
+        # later migrations add tables and views; every old one stays as it was
+        missing = [row for row in old[part] if row not in new[part]]
+        assert not missing, (part, missing[:5])
     assert new["versions"][:6] == old["versions"]
 
 
@@ -200,7 +202,11 @@ def test_a_version_6_store_upgrades_on_write_keeping_rows_and_columns(version6: 
         assert db.schema_version == LATEST_VERSION
         assert db.market.prices().get_column("close").to_list() == [1.5]
         assert db.events.get("e1") is not None
-    assert _view_columns(version6) == columns
+    after = _view_columns(version6)
+    assert set(columns) <= set(after)  # every view column of version 6 is still there
+    # the views added later are the only new ones
+    old_views = {c[0] for c in columns}
+    assert {c for c in after if c[0] in old_views} == set(columns)
     con = duckdb.connect(str(version6), read_only=True)
     assert con.execute("SELECT max(version) FROM core.schema_version").fetchall() == [
         (LATEST_VERSION,)
