@@ -181,12 +181,14 @@ def print_rows(
     from rich.text import Text
 
     n = len(rows) if total is None else total
-    table = Table(caption=f"{n} row(s)" + (f", first {limit} shown" if n > limit else ""))
+    table = Table()
     for i, name in enumerate(columns):
         table.add_column(Text(name), no_wrap=i < len(columns) - 1)
     for row in rows[:limit]:
         table.add_row(*[Text(cell(v)) for v in row])
     out.print(table)
+    # a line of its own: a caption would wrap to the table's width ("row(s" on a 1-column table)
+    out.print(Text(f"{n:,} row(s)" + (f", first {limit:,} shown" if n > limit else "")))
 
 
 def print_frame(frame: pl.DataFrame, limit: int = 200) -> None:

@@ -46,6 +46,9 @@ def test_query_formats(db: Path, tmp_path: Path) -> None:
     assert pl.read_parquet(out).height == 14
     code, stdout, _ = _sql(db, "SELECT event_id FROM events WHERE category = 'layoffs' ORDER BY 1")
     assert "amzn-layoffs-14k" in stdout and "2 row(s)" in stdout
+    # a one-column table still says its row count on one line (it used to wrap to "row(s")
+    code, stdout, _ = _sql(db, "SELECT 1")
+    assert code == 0 and stdout.splitlines()[-1] == "1 row(s)"
 
 
 def test_file_mode(db: Path, tmp_path: Path) -> None:
