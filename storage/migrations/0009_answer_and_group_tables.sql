@@ -1,36 +1,35 @@
 -- the answer and the groups of a study run (issue 11): the rows that answer the study's
 -- question, each group's cross-event tests per window and per event day, and its members.
--- Stored under the run's main benchmark (the first of model.benchmarks).
+-- Stored under the run's main benchmark (the first of model.benchmarks). Like every run result
+-- table since 0010, no primary key: rows are written once per run from frames whose keys are
+-- unique by construction (a test checks the stored keys), and an index would cost more than
+-- the rows (see 0010).
 
 CREATE TABLE answer (
     run_id VARCHAR NOT NULL, benchmark VARCHAR NOT NULL, event_id VARCHAR NOT NULL,
     ticker VARCHAR NOT NULL, day0 DATE, own BOOLEAN, start INTEGER, "end" INTEGER,
     status VARCHAR, car DOUBLE, t DOUBLE, p DOUBLE, q DOUBLE, robust_test VARCHAR,
     robust_stat DOUBLE, robust_p DOUBLE, robust_n INTEGER, confounded_by VARCHAR[],
-    verdict VARCHAR,
-    PRIMARY KEY (run_id, benchmark, event_id, ticker)
+    verdict VARCHAR
 );
 
 CREATE TABLE group_tests (
     run_id VARCHAR NOT NULL, benchmark VARCHAR NOT NULL, group_id VARCHAR NOT NULL,
     label VARCHAR, start INTEGER NOT NULL, "end" INTEGER NOT NULL, test VARCHAR NOT NULL,
     n INTEGER, caar DOUBLE, mean_bhar DOUBLE, stat DOUBLE, p DOUBLE, distribution VARCHAR,
-    df DOUBLE, note VARCHAR,
-    PRIMARY KEY (run_id, benchmark, group_id, start, "end", test)
+    df DOUBLE, note VARCHAR
 );
 
 CREATE TABLE group_daily (
     run_id VARCHAR NOT NULL, benchmark VARCHAR NOT NULL, group_id VARCHAR NOT NULL,
     label VARCHAR, rel_day INTEGER NOT NULL, n INTEGER, aar DOUBLE, caar DOUBLE,
-    test VARCHAR NOT NULL, stat DOUBLE, p DOUBLE, distribution VARCHAR, df DOUBLE, note VARCHAR,
-    PRIMARY KEY (run_id, benchmark, group_id, rel_day, test)
+    test VARCHAR NOT NULL, stat DOUBLE, p DOUBLE, distribution VARCHAR, df DOUBLE, note VARCHAR
 );
 
 CREATE TABLE group_members (
     run_id VARCHAR NOT NULL, benchmark VARCHAR NOT NULL, group_id VARCHAR NOT NULL,
     label VARCHAR, event_id VARCHAR NOT NULL, ticker VARCHAR NOT NULL, day0 DATE, own BOOLEAN,
-    merged_into VARCHAR,
-    PRIMARY KEY (run_id, benchmark, group_id, event_id, ticker)
+    merged_into VARCHAR
 );
 
 CREATE OR REPLACE VIEW main.answer AS

@@ -25,7 +25,7 @@ def shape(
 
     Columns of ``frame`` the table does not have are left out; table columns the frame
     lacks are null; NaN becomes null (a missing statistic, not a number). Key columns
-    must be present and set on every row.
+    must be present, set on every row and unique (the result tables have no key index).
     """
     import polars as pl
 
@@ -47,6 +47,16 @@ def shape(
     nulls = [k for k in keys if shaped.get_column(k).null_count()]
     if nulls:
         raise StoreInputError(f"some {table} rows have no {' / '.join(nulls)}")
+    # the tables have no key index (migration 0010): the key is checked here, once per write
+    varying = [k for k in keys if k not in constants]
+    if varying and shaped.height > 1:
+        repeated = shaped.filter(shaped.select(varying).is_duplicated())
+        if repeated.height:
+            first = {k: repeated.item(0, k) for k in varying}
+            raise StoreInputError(
+                f"{repeated.height} {table} rows share their key ({', '.join(varying)}) with "
+                f"another row, e.g. {first}; each key is stored once"
+            )
     return shaped
 
 

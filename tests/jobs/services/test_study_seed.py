@@ -235,6 +235,23 @@ def test_answer_and_groups_in_sql(store: Store, run: StudyRun) -> None:
     assert latest is not None and latest.row(0) == (1, 1, 1)
 
 
+def test_stored_result_keys_are_unique(store: Store, run: StudyRun) -> None:
+    """The result tables have no key index (migration 0010): the stored keys of a real run
+    are still unique, table by table."""
+    from storage.repos.study_runs import RESULT_KEYS
+
+    for table, keys in RESULT_KEYS.items():
+        cols = ", ".join(f'"{k}"' for k in keys)
+        found = run_sql(
+            store,
+            f"SELECT count(*) AS n, count(DISTINCT ({cols})) AS keys FROM {table} "
+            f"WHERE run_id = '{run.run_id}'",
+        ).frame
+        assert found is not None
+        n, distinct = found.row(0)
+        assert n > 0 and n == distinct, table
+
+
 def _no_nan(value: object) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
