@@ -64,6 +64,22 @@ TestName: TypeAlias = Literal[
 ]
 TEST_NAMES: tuple[TestName, ...] = get_args(TestName)
 
+#: What a study measures around each event (``[measure] measures`` of a study file):
+#: abnormal returns, abnormal log volume (``backtest.measures.volume``) and abnormal
+#: volatility (``backtest.measures.volatility``).
+MeasureName: TypeAlias = Literal["return", "volume", "volatility"]
+MEASURE_NAMES: tuple[MeasureName, ...] = get_args(MeasureName)
+#: The cross-event tests reported for abnormal volume (cross-sectional, standardized,
+#: standardized with the cross-correlation adjustment, rank) and for abnormal volatility
+#: (those whose size holds for squared standardized returns, ``docs/statistics.md``).
+VOLUME_TESTS: tuple[TestName, ...] = ("csect_t", "bmp_t", "kp_bmp_t", "corrado_rank_z")
+VOLATILITY_TESTS: tuple[TestName, ...] = (
+    "csect_t",
+    "bmp_t",
+    "corrado_rank_z",
+    "generalized_sign_z",
+)
+
 # -- event-time trading (backtest.trading)
 
 Direction: TypeAlias = Literal["long", "short", "sign"]
