@@ -69,16 +69,12 @@ TEST_NAMES: tuple[TestName, ...] = get_args(TestName)
 #: volatility (``backtest.measures.volatility``).
 MeasureName: TypeAlias = Literal["return", "volume", "volatility"]
 MEASURE_NAMES: tuple[MeasureName, ...] = get_args(MeasureName)
-#: The cross-event tests reported for abnormal volume (cross-sectional, standardized,
-#: standardized with the cross-correlation adjustment, rank) and for abnormal volatility
-#: (those whose size holds for squared standardized returns, ``docs/statistics.md``).
+#: The cross-event tests reported for abnormal volume: cross-sectional, standardized (BMP),
+#: BMP with the cross-correlation adjustment, and rank (Campbell and Wasley 1996).
 VOLUME_TESTS: tuple[TestName, ...] = ("csect_t", "bmp_t", "kp_bmp_t", "corrado_rank_z")
-VOLATILITY_TESTS: tuple[TestName, ...] = (
-    "csect_t",
-    "bmp_t",
-    "corrado_rank_z",
-    "generalized_sign_z",
-)
+#: ... and for abnormal volatility: the two whose size holds for squared standardized returns
+#: with fat tails (benchmarks/bench_size_power.py --measures; ``docs/statistics.md``).
+VOLATILITY_TESTS: tuple[TestName, ...] = ("bw1985_t", "corrado_rank_z")
 
 # -- event-time trading (backtest.trading)
 

@@ -25,11 +25,13 @@ the estimation variance). Here, in the study's return model (``docs/statistics.m
   variance ratio would (``F(L2, d_i)`` holds only for normal returns).
 
 The cross-event tests are the engine's on ``Σ_W (U − m)`` and on its standardized value, and
-the rank tests rank ``U`` among the ``u`` (so they make no assumption on the distribution).
-Those whose size holds for these skewed values are reported (``backtest.names.VOLATILITY_TESTS``:
-cross-sectional t, BMP, Corrado's rank test and the generalized sign test, whose base rate is
-the estimation share of ``u > m``); the sign and Wilcoxon tests assume a median of zero or a
-symmetric distribution, which ``U − m`` does not have, so they are computed but not reported.
+the rank tests rank ``U`` among the ``u``. Two hold their size with fat-tailed returns
+(Student-t(4) residuals, ``tests/backtest/test_size_power_measures.py``) and are the ones
+reported (``backtest.names.VOLATILITY_TESTS``): Brown and Warner's (1985) portfolio test (the
+group's mean of ``U − m`` against the time series of its estimation-window mean) and Corrado's
+rank test. The cross-sectional t and BMP over-reject (about 20% at 5% for N = 20: the
+cross-section of ``U`` is too skewed), and the sign, Wilcoxon and GRANK tests assume a median
+of zero or symmetry that ``U − m`` does not have; they are in the tests frame but not reported.
 """
 
 from __future__ import annotations
