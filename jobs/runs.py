@@ -32,6 +32,28 @@ def package_version() -> str:
 
 
 @dataclass(frozen=True)
+class MeasureResult:
+    """What one measure beyond returns measured (:mod:`jobs.services.measures`).
+
+    ``frames``: the measure's frames (``volume_daily``, ``volume_windows`` or
+    ``volatility_daily``, ``volatility_windows``; :mod:`backtest.measures`); ``tests``: the
+    engine's cross-event tests of all the study's observations, one row per window and test.
+    """
+
+    name: str
+    frames: dict[str, pl.DataFrame]
+    tests: pl.DataFrame
+
+    @property
+    def daily(self) -> pl.DataFrame:
+        return self.frames[f"{self.name}_daily"]
+
+    @property
+    def windows(self) -> pl.DataFrame:
+        return self.frames[f"{self.name}_windows"]
+
+
+@dataclass(frozen=True)
 class StudyRun:
     """One run of a study: its id, definition, data stamp and one engine result per benchmark.
 
@@ -62,6 +84,9 @@ class StudyRun:
         GroupResult, ...
     ] = ()  # jobs.groups: cross-event tests per group (main benchmark)
     answer: Answer | None = None  # jobs.answer: the rows that answer the study's question
+    #: measures beyond returns (``[measure] measures``), by name (``"volume"``,
+    #: ``"volatility"``), on the main benchmark's observations
+    measures: dict[str, MeasureResult] = field(default_factory=dict)
 
     @property
     def benchmark(self) -> str:
@@ -171,6 +196,12 @@ def result_frames(run: StudyRun, benchmark: str) -> dict[str, pl.DataFrame]:
         "aar": res.aar,
         "tests": tests_with_df(res.tests),
     }
+    if benchmark == run.benchmark:
+        for measured in run.measures.values():
+            frames.update(measured.frames)
+            frames[f"{measured.name}_tests"] = tests_with_df(measured.tests).rename(
+                {"caar": "mean"}
+            )
     out: dict[str, pl.DataFrame] = {}
     for name, frame in frames.items():
         cols = [c for c in TABLE_COLUMNS[name] if c in frame.columns]

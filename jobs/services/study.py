@@ -23,6 +23,7 @@ from jobs.groups import measure_groups, resolve_groups
 from jobs.report.study.notebook import NotebookStudyRun
 from jobs.runs import StudyRun, package_version, result_frames
 from jobs.services import ingest
+from jobs.services.measures import measure_extras
 from jobs.services.inputs import (
     data_stamp,
     day0_moves,
@@ -266,7 +267,17 @@ def _compute(
         engine=engine,
         grouped=True,
     )
-    answer = build_answer(definition, obs, results[main_bench], groups)
+    measures = measure_extras(
+        definition.measure.measures,
+        configs[main_bench],
+        events=engine_events,
+        prices=prices,
+        returns=returns,
+        factors=engine_factors,
+        sessions=session_dates,
+        catalog=inputs.catalog,
+    )
+    answer = build_answer(definition, obs, results[main_bench], groups, measures=measures)
     # -----------------------------------------------------------------------------------------
     stamp, input_hash = data_stamp(prices, actions, factors, obs, definition, inputs.catalog)
     created = now.astimezone(dt.UTC)
@@ -296,6 +307,7 @@ def _compute(
         ),
         groups=groups,
         answer=answer,
+        measures=measures,
     )
 
 

@@ -130,7 +130,10 @@ def test_the_latest_schema_has_the_old_tables_views_and_columns(tmp_path: Path) 
         assert db.schema_version == LATEST_VERSION
     new = _schema(store.path, view_sql=False)
     for part in ("columns", "tables", "constraints", "sequences", "macros", "views"):
-        assert new[part] == old[part], part
+        # later migrations add tables and views; every old one is still there, unchanged
+        have = {repr(x) for x in new[part]}
+        missing = [x for x in old[part] if repr(x) not in have]
+        assert not missing, (part, missing[:5])
     assert new["versions"][:6] == old["versions"]
 
 
@@ -200,7 +203,8 @@ def test_a_version_6_store_upgrades_on_write_keeping_rows_and_columns(version6: 
         assert db.schema_version == LATEST_VERSION
         assert db.market.prices().get_column("close").to_list() == [1.5]
         assert db.events.get("e1") is not None
-    assert _view_columns(version6) == columns
+    after = _view_columns(version6)
+    assert [c for c in after if c in set(columns)] == columns  # later views only add
     con = duckdb.connect(str(version6), read_only=True)
     assert con.execute("SELECT max(version) FROM core.schema_version").fetchall() == [
         (LATEST_VERSION,)

@@ -1,0 +1,2 @@
+-- placeholder on the measures branch for another branch's migration 0009 (drop when merging)
+SELECT 1;
