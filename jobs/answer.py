@@ -112,9 +112,7 @@ class AnswerRow:
 _VALUE_COLUMNS = {"volume": ("av", "cav"), "volatility": ("sar2", "ratio")}
 
 
-def measure_cells(
-    measured: Any, window: tuple[int, int]
-) -> dict[tuple[str, str], MeasureCell]:
+def measure_cells(measured: Any, window: tuple[int, int]) -> dict[tuple[str, str], MeasureCell]:
     """The :class:`MeasureCell` of every observation of a :class:`jobs.runs.MeasureResult`."""
     day_col, win_col = _VALUE_COLUMNS[measured.name]
     day0 = {

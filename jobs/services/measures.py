@@ -45,8 +45,6 @@ def measure_extras(
         out["volume"] = MeasureResult("volume", res.frames, res.tests)
     if "volatility" in measures:
         measure = Volatility(config, get_model(config.model))
-        res = study(
-            measure, events, returns, factors=factors, sessions=sessions, catalog=catalog
-        )
+        res = study(measure, events, returns, factors=factors, sessions=sessions, catalog=catalog)
         out["volatility"] = MeasureResult("volatility", res.frames, res.tests)
     return out
