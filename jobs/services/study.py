@@ -23,7 +23,6 @@ from jobs.groups import measure_groups, resolve_groups
 from jobs.report.study.notebook import NotebookStudyRun
 from jobs.runs import StudyRun, package_version, result_frames
 from jobs.services import ingest
-from jobs.services.measures import measure_extras
 from jobs.services.inputs import (
     data_stamp,
     day0_moves,
@@ -34,6 +33,7 @@ from jobs.services.inputs import (
     required_spans,
     select_events,
 )
+from jobs.services.measures import measure_extras
 from jobs.warnings import study_warnings
 from storage.errors import NotFoundError
 from storage.repos.study_runs import StudyRunRecord
