@@ -59,6 +59,49 @@ def _volatility_cells(cell: MeasureCell | None) -> list[str]:
     ]
 
 
+def _compact_cells(cell: MeasureCell | None, volume: bool, days: int) -> list[str]:
+    if cell is None or cell.status != "ok":
+        return ["–", "–"]
+    if volume:
+        return [
+            multiple(cell.day0),
+            f"{multiple(cell.value, days)} z {num(cell.z, 1)}{stars(cell.p)}",
+        ]
+    return [num(cell.day0, 1), f"{num(cell.value, 1)} z {num(cell.z, 1)}{stars(cell.p)}"]
+
+
+def compact_measures_table(run: StudyRun, *, limit: int | None = FULL_ROWS) -> TextTable | None:
+    """:func:`measures_table` in one line per row (the terminal without --verbose)."""
+    answer = run.answer
+    if answer is None or not run.measures:
+        return None
+    w = window_label(*answer.window)
+    days = answer.window[1] - answer.window[0] + 1
+    header = ["event", "ticker"]
+    if "volume" in run.measures:
+        header += ["vol. 0", f"volume {w}"]
+    if "volatility" in run.measures:
+        header += ["U 0", f"VR {w}"]
+    rows = []
+    for r in shown_rows(answer, limit):
+        row = [r.event_id, r.ticker]
+        if "volume" in run.measures:
+            row += _compact_cells(r.volume, True, days)
+        if "volatility" in run.measures:
+            row += _compact_cells(r.volatility, False, days)
+        rows.append(row)
+    return TextTable(
+        f"Volume and volatility on day 0 and over {w}",
+        header,
+        rows,
+        "vol. ×: volume as a multiple of the usual (geometric mean over the window); U: the squared "
+        "abnormal return over its usual variance, VR: its mean over the window (1 = a usual "
+        "day); z: the window's test (*** p<0.01, ** p<0.05, * p<0.10). --verbose: z and p of "
+        "every cell.",
+        labels=2,
+    )
+
+
 def measures_table(run: StudyRun, *, limit: int | None = FULL_ROWS) -> TextTable | None:
     """The answer's rows with their abnormal volume and volatility (None: neither measured)."""
     answer = run.answer

@@ -28,7 +28,11 @@ from jobs.report.study.answer import (
     report_title,
 )
 from jobs.report.study.markdown import config_lines
-from jobs.report.study.measures import measure_tests_table, measures_table
+from jobs.report.study.measures import (
+    compact_measures_table,
+    measure_tests_table,
+    measures_table,
+)
 from jobs.report.study.tables import detail_tables, stamp_table
 from jobs.warnings import group_warnings
 
@@ -94,7 +98,11 @@ def print_report(
         _say(console, "")
         _say(console, "Question: " + run.answer.question, "bold")
         print_table(console, answer_table(run, limit=None if verbose else ANSWER_ROWS))
-        extra = measures_table(run, limit=None if verbose else ANSWER_ROWS)
+        extra = (
+            measures_table(run, limit=None)
+            if verbose
+            else compact_measures_table(run, limit=ANSWER_ROWS)
+        )
         if extra is not None:
             print_table(console, extra)
     print_warnings(run, console, verbose=verbose)
