@@ -31,20 +31,36 @@ def measure_extras(
     factors: pl.DataFrame | None,
     sessions: Sequence[date],
     catalog: pl.DataFrame,
-) -> dict[str, MeasureResult]:
-    """The selected measures other than ``"return"``, by name (``config``: the main
-    benchmark's :class:`backtest.EventStudyConfig`)."""
-    from backtest.engine import study
-    from backtest.measures import Volatility, Volume
+) -> tuple[Any, dict[str, MeasureResult]]:
+    """The main benchmark's returns result and the selected measures beyond returns.
+
+    ``config`` is the main benchmark's :class:`backtest.EventStudyConfig`. Returns, volume and
+    volatility go through the engine in one pass (:func:`backtest.engine.study_many`: the
+    inputs are placed on the sessions and the confounding found once); the returns result is
+    the :class:`backtest.EventStudyResult` that :func:`backtest.run_event_study` gives.
+    """
+    from backtest import EventStudyResult
+    from backtest.engine import study_many
+    from backtest.measures import Measure, Returns, Volatility, Volume
     from backtest.models import get_model
 
-    out: dict[str, MeasureResult] = {}
+    model = get_model(config.model)
+    chosen: list[Measure] = [Returns(config, model)]
+    values = returns
     if "volume" in measures:
+        chosen.append(Volume(config))
         volume = prices.select("ticker", "date", pl.col("volume").cast(pl.Float64))
-        res = study(Volume(config), events, volume, sessions=sessions, catalog=catalog)
-        out["volume"] = MeasureResult("volume", res.frames, res.tests)
+        values = values.join(volume, on=["ticker", "date"], how="full", coalesce=True)
     if "volatility" in measures:
-        measure = Volatility(config, get_model(config.model))
-        res = study(measure, events, returns, factors=factors, sessions=sessions, catalog=catalog)
-        out["volatility"] = MeasureResult("volatility", res.frames, res.tests)
-    return out
+        chosen.append(Volatility(config, model))
+    outputs = study_many(
+        chosen, events, values, factors=factors, sessions=sessions, catalog=catalog
+    )
+    main = EventStudyResult(
+        config=config, tests=outputs[0].tests, rbar=outputs[0].rbar, **outputs[0].frames
+    )
+    extra = {
+        m.name: MeasureResult(m.name, out.frames, out.tests)
+        for m, out in zip(chosen[1:], outputs[1:], strict=True)
+    }
+    return main, extra

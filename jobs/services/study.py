@@ -21,7 +21,7 @@ from jobs.definitions.study import StudyDefinition
 from jobs.errors import UsageError
 from jobs.groups import measure_groups, resolve_groups
 from jobs.report.study.notebook import NotebookStudyRun
-from jobs.runs import StudyRun, package_version, result_frames
+from jobs.runs import MeasureResult, StudyRun, package_version, result_frames
 from jobs.services import ingest
 from jobs.services.inputs import (
     data_stamp,
@@ -221,6 +221,7 @@ def _compute(
     session_dates = [d for d in sessions if d >= start]
     results: dict[str, Any] = {}
     configs: dict[str, Any] = {}
+    measures: dict[str, MeasureResult] = {}
     for bench in spec.benchmarks:
         config = EventStudyConfig(
             model=spec.name,
@@ -234,6 +235,18 @@ def _compute(
             clean_estimation=spec.clean_estimation,
         )
         configs[bench] = config
+        if bench == spec.benchmarks[0] and len(definition.measure.measures) > 1:
+            results[bench], measures = measure_extras(
+                definition.measure.measures,
+                config,
+                events=engine_events,
+                prices=prices,
+                returns=returns,
+                factors=engine_factors,
+                sessions=session_dates,
+                catalog=inputs.catalog,
+            )
+            continue
         results[bench] = run_event_study(
             engine_events,
             returns,
@@ -266,16 +279,6 @@ def _compute(
         windows=spec.windows,
         engine=engine,
         grouped=True,
-    )
-    measures = measure_extras(
-        definition.measure.measures,
-        configs[main_bench],
-        events=engine_events,
-        prices=prices,
-        returns=returns,
-        factors=engine_factors,
-        sessions=session_dates,
-        catalog=inputs.catalog,
     )
     answer = build_answer(definition, obs, results[main_bench], groups, measures=measures)
     # -----------------------------------------------------------------------------------------
