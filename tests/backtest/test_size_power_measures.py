@@ -44,7 +44,7 @@ TICKERS = [f"S{i:02d}" for i in range(N)]
 
 def _t_unit(rng: np.random.Generator, df: float, shape: tuple[int, ...]) -> np.ndarray:
     """Student-t draws scaled to unit variance."""
-    return rng.standard_t(df, shape) * np.sqrt((df - 2.0) / df)
+    return rng.standard_t(df, shape) * float(np.sqrt((df - 2.0) / df))
 
 
 def volume_panel(groups: int, effect: float, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
