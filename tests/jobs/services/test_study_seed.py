@@ -274,6 +274,9 @@ def test_report_files(run: StudyRun, tmp_path: Path) -> None:
     assert parser.external == []  # self-contained
     cars = pl.read_parquet(tmp_path / "cars.parquet")
     assert cars.height == 2 * 56 * 6
+    for name in ("volume", "volatility"):  # the main benchmark's only
+        assert pl.read_parquet(tmp_path / f"{name}_windows.parquet").height == 56 * 6
+        assert pl.read_csv(tmp_path / f"{name}_daily.csv").height == 56 * 16
 
 
 def test_markdown_snapshot(run: StudyRun) -> None:
