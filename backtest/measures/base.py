@@ -18,12 +18,15 @@ says *what* is measured:
 * :meth:`Measure.frames`: the result frames it contributes (``frame_names``).
 
 Returns (:class:`backtest.measures.returns.Returns`) are the first measure.
-Abnormal volume (Campbell and Wasley 1996: ``ln(volume)`` against its
-estimation-window mean, standardised by its estimation-window standard
-deviation) or abnormal volatility are one module each: a subclass that reads
+Abnormal volume (:mod:`backtest.measures.volume`, Campbell and Wasley 1996:
+``ln(1 + volume)`` against its estimation-window mean, standardised by its
+estimation-window standard deviation) and abnormal volatility
+(:mod:`backtest.measures.volatility`: squared standardized abnormal returns
+against their estimation level) are one module each: a subclass that reads
 ``("volume",)`` (or squares the abnormal returns), picks its model and names
-its frames, run by :func:`backtest.engine.study` with no change to the engine
-core (``tests/backtest/test_measures.py`` does it for log volume).
+its frames, run by :func:`backtest.engine.study` (or several at once by
+:func:`backtest.engine.study_many`) with no change to the engine core
+(``tests/backtest/test_measures.py`` does it for a toy log volume too).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The measures beyond returns of a study (``[measure] measures``): abnormal volume, volatility.
 
-Each runs through the engine core (:func:`backtest.engine.study`) on the study's observations,
-with the main benchmark's configuration (estimation window, windows, clean estimation):
+They run through the engine core with the returns, in one pass
+(:func:`backtest.engine.study_many`), on the study's observations with the main benchmark's
+configuration (estimation window, windows, clean estimation):
 
 * ``volume``: :class:`backtest.measures.Volume` on the stored share volume (the prices'
   ``volume`` column, split-adjusted as stored), its own constant-mean model of ``ln(1 + V)``;
