@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from backtest._typing import STATUSES, IntArray
-from backtest.blocks import Context, measure_all
+from backtest.blocks import Context, measure_all_many
 from backtest.config import EventStudyConfig
 from backtest.crossevent import CrossEventAccumulator
 from backtest.errors import InputSchemaError
@@ -227,26 +227,41 @@ def study_many(
         windows=[*config.windows, config.event_period],
         market_wide=config.market_wide_categories,
     )
+    ctxs, accs = [], []
+    for measure, data, _rows, _pos in located:
+        ctxs.append(
+            Context(
+                layout=layout,
+                data=data,
+                config=config,
+                measure=measure,
+                coverage=coverage,
+                last_data=last_data_index(
+                    data.values, [data.series[n] for n in measure.model.needs]
+                ),
+            )
+        )
+        accs.append(
+            CrossEventAccumulator(
+                config,
+                panel.n_sessions,
+                layout.est_rel.size,
+                layout.ev_rel.size,
+                groups,
+                grank=measure.grank,
+            )
+        )
+    measured_all = measure_all_many(
+        ctxs, [x[2] for x in located], [x[3] for x in located], own, [a.add for a in accs]
+    )
     out = []
-    for measure, data, rows, pos in located:
-        model = measure.model
-        ctx = Context(
-            layout=layout,
-            data=data,
-            config=config,
-            measure=measure,
-            coverage=coverage,
-            last_data=last_data_index(data.values, [data.series[n] for n in model.needs]),
-        )
-        acc = CrossEventAccumulator(
-            config, panel.n_sessions, layout.est_rel.size, layout.ev_rel.size, groups
-        )
-        measured = measure_all(ctx, rows, pos, own, acc.add)
+    for (measure, _data, _rows, _pos), acc, measured in zip(
+        located, accs, measured_all, strict=True
+    ):
         bhar = measured.extra.get("bhar", np.full(measured.car.shape, np.nan))
         tests, rbar = acc.finish(
             measured.car, measured.var_car, measured.dof, bhar, measured.w_code
         )
-        del acc
         frames = measure.frames(ev, layout, measured, conf)
         out.append(StudyOutput(frames=frames, tests=tests, rbar=rbar))
     return out

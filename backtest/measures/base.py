@@ -34,12 +34,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
 
-from backtest._typing import BoolArray, FloatArray
+from backtest._typing import BoolArray, FloatArray, IntArray
 from backtest.config import EventStudyConfig
 from backtest.measured import Layout, Measured
 from backtest.models import ModelFit, ReturnModel
@@ -123,6 +123,9 @@ class Measure(ABC):
     frame_hint: ClassVar[str] = ""
     #: Result frames the measure contributes (:meth:`frames`).
     frame_names: ClassVar[tuple[str, ...]]
+    #: Whether the cross-event tests include GRANK (it keeps every observation's
+    #: standardised estimation values to the end; a measure that does not report it skips it).
+    grank: ClassVar[bool] = True
 
     def __init__(self, config: EventStudyConfig, model: ReturnModel) -> None:
         self.config = config
@@ -150,6 +153,25 @@ class Measure(ABC):
         return self.model.fit(
             dep, self.model.regressors(series), mask, self.config.variance_denominator
         )
+
+    def fit_block(
+        self,
+        y: FloatArray,
+        series: Mapping[str, FloatArray],
+        mask: BoolArray,
+        rows: IntArray,
+        share: dict[str, Any] | None,
+    ) -> ModelFit:
+        """:meth:`estimate` for one block of observations (panel ``rows``).
+
+        ``share`` is what the measures of the same block (:func:`backtest.blocks.measure_all_many`)
+        pass each other: this one records its fit there (key ``fit:<model>:<measure>``), for
+        a measure that needs the same fit (volatility reuses the returns' fit).
+        """
+        fit = self.estimate(y, series, mask)
+        if share is not None:
+            share[f"fit:{self.model.name}:{self.name}"] = (rows, mask, fit)
+        return fit
 
     def abnormal(self, fit: ModelFit, y: FloatArray, series: Mapping[str, FloatArray]) -> Abnormal:
         """Abnormal values ``A = y − o − x'θ̂`` on the event period (``(n, Lp)`` arrays).

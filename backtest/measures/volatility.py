@@ -38,11 +38,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from backtest._typing import BoolArray, FloatArray
+from backtest._typing import BoolArray, FloatArray, IntArray
 from backtest.frames import daily_frame, window_frame
 from backtest.measured import Layout, Measured
 from backtest.measures.base import Abnormal, Measure, MeasureData
@@ -79,6 +80,7 @@ class Volatility(Measure):
     frame = "returns"
     frame_hint = Returns.frame_hint
     frame_names = ("volatility_daily", "volatility_windows")
+    grank = False  # not reported (docs/statistics.md): its tests frame has grank_t null
 
     def prepare(self, panel: Panel) -> MeasureData:
         """The study's returns and model series, as for :class:`Returns`."""
@@ -88,7 +90,28 @@ class Volatility(Measure):
         self, y: FloatArray, series: Mapping[str, FloatArray], mask: BoolArray
     ) -> ModelFit:
         """The return model's fit, then the level and spread of ``u = t²`` on the same days."""
-        ret_fit = super().estimate(y, series, mask)
+        return self._on(super().estimate(y, series, mask), series, mask)
+
+    def fit_block(
+        self,
+        y: FloatArray,
+        series: Mapping[str, FloatArray],
+        mask: BoolArray,
+        rows: IntArray,
+        share: dict[str, Any] | None,
+    ) -> ModelFit:
+        """:meth:`estimate`, reusing the returns' fit of the same block when there is one (the
+        same model, observations and estimation days: the same fit)."""
+        cached = (share or {}).get(f"fit:{self.model.name}:returns")
+        if (
+            cached is not None
+            and np.array_equal(cached[0], rows)
+            and np.array_equal(cached[1], mask)
+        ):
+            return self._on(cached[2], series, mask)
+        return self.estimate(y, series, mask)
+
+    def _on(self, ret_fit: ModelFit, series: Mapping[str, FloatArray], mask: BoolArray) -> ModelFit:
         u = studentized_squares(ret_fit, self.model.regressors(series), mask)
         umask = mask & np.isfinite(u)
         level = fit_linear(u, [], umask, k=1, intercept=True, denominator="L-k")

@@ -45,6 +45,7 @@ class Volume(Measure):
     frame = "volume"
     frame_hint = "volume has one row per ticker and session: ticker, date, volume (shares)"
     frame_names = ("volume_daily", "volume_windows")
+    grank = False  # not reported (docs/statistics.md): its tests frame has grank_t null
 
     def __init__(self, config: EventStudyConfig, model: ReturnModel | None = None) -> None:
         super().__init__(config, model if model is not None else get_model("constant_mean"))

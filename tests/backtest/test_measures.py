@@ -122,7 +122,7 @@ def _panel() -> tuple[pl.DataFrame, pl.DataFrame, list[dt.date]]:
         {
             "event_id": ["e1", "e2", "e3", "e4"],
             "ticker": ["A", "B", "C", "A"],
-            "day0": [days[200], days[200], days[230], days[215]],
+            "day0": [days[200], days[200], days[230], days[150]],  # e4 inside e1's estimation
         }
     )
     return frame, events, days
@@ -145,6 +145,10 @@ def test_study_many_equals_one_study_per_measure() -> None:
             assert got.frames[name].equals(f), (measure.name, name)
         assert got.tests.equals(alone.tests)
         assert got.rbar == alone.rbar
+    # clean estimation: e4's event period (sessions 149..151, the windows span [-1, +1]) left
+    # e1's estimation window (A, sessions 50..189), for every measure alike
+    ret_diag = together[0].frames["diagnostics"].filter(pl.col("event_id") == "e1")
+    assert ret_diag.get_column("n_dropped_clean").item() == 3
 
 
 def test_study_many_needs_one_configuration() -> None:
