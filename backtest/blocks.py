@@ -136,7 +136,7 @@ def measure_block(
     var_ar[~ok] = np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         t_ar = ar / np.sqrt(var_ar)
-    p_ar = t_pvalue(t_ar, dof[:, None])
+    p_ar = t_pvalue(t_ar, dof[:, None]) if measure.daily_p else np.full_like(t_ar, np.nan)
 
     # -- cumulative path from the event period's first day (exact variance)
     path_car = np.cumsum(ar, axis=1)

@@ -123,6 +123,9 @@ class Measure(ABC):
     frame_hint: ClassVar[str] = ""
     #: Result frames the measure contributes (:meth:`frames`).
     frame_names: ClassVar[tuple[str, ...]]
+    #: Whether the single days' p-values are computed (a measure that reports only the days'
+    #: z skips the cost of Student-t tails on every event day; windows always have theirs).
+    daily_p: ClassVar[bool] = True
     #: Whether the cross-event tests include GRANK (it keeps every observation's
     #: standardised estimation values to the end; a measure that does not report it skips it).
     grank: ClassVar[bool] = True

@@ -81,6 +81,7 @@ class Volatility(Measure):
     frame_hint = Returns.frame_hint
     frame_names = ("volatility_daily", "volatility_windows")
     grank = False  # not reported (docs/statistics.md): its tests frame has grank_t null
+    daily_p = False  # the days are reported by their z (the windows have z and p)
 
     def prepare(self, panel: Panel) -> MeasureData:
         """The study's returns and model series, as for :class:`Returns`."""
@@ -140,7 +141,7 @@ class Volatility(Measure):
         """``volatility_daily`` (per event day) and ``volatility_windows`` (per window).
 
         ``volatility_daily``: ``event_id, ticker, rel_day, date, sar2`` (``U``), ``level``
-        (``m``), ``excess`` (``U − m``), ``z, p``. ``volatility_windows``: ``event_id, ticker,
+        (``m``), ``excess`` (``U − m``), ``z``. ``volatility_windows``: ``event_id, ticker,
         start, end, status, ratio`` (``VR``), ``excess`` (``VR − m``), ``z, p, confounded_by``.
         """
         m = measured
@@ -155,7 +156,6 @@ class Volatility(Measure):
                 "level": np.broadcast_to(level[:, None], m.ar.shape),
                 "excess": m.ar,
                 "z": m.t_ar,
-                "p": m.p_ar,
             },
         )
         excess = m.car / L2[None, :]

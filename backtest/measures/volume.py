@@ -46,6 +46,7 @@ class Volume(Measure):
     frame_hint = "volume has one row per ticker and session: ticker, date, volume (shares)"
     frame_names = ("volume_daily", "volume_windows")
     grank = False  # not reported (docs/statistics.md): its tests frame has grank_t null
+    daily_p = False  # the days are reported by their z (the windows have z and p)
 
     def __init__(self, config: EventStudyConfig, model: ReturnModel | None = None) -> None:
         super().__init__(config, model if model is not None else get_model("constant_mean"))
@@ -67,7 +68,7 @@ class Volume(Measure):
         """``volume_daily`` (per event day) and ``volume_windows`` (per window).
 
         ``volume_daily``: ``event_id, ticker, rel_day, date, log_volume`` (``ln(1 + V)``),
-        ``expected`` (``μ̂``), ``av, var_av, z, p``. ``volume_windows``: ``event_id, ticker,
+        ``expected`` (``μ̂``), ``av, var_av, z``. ``volume_windows``: ``event_id, ticker,
         start, end, status, cav, var_cav, z, p, confounded_by``.
         """
         m = measured
@@ -81,7 +82,6 @@ class Volume(Measure):
                 "av": m.ar,
                 "var_av": m.var_ar,
                 "z": m.t_ar,
-                "p": m.p_ar,
             },
         )
         windows = window_frame(

@@ -6,7 +6,7 @@
 CREATE TABLE volume_daily (
     run_id VARCHAR NOT NULL, benchmark VARCHAR NOT NULL, event_id VARCHAR NOT NULL,
     ticker VARCHAR NOT NULL, rel_day INTEGER NOT NULL, date DATE, log_volume DOUBLE,
-    expected DOUBLE, av DOUBLE, var_av DOUBLE, z DOUBLE, p DOUBLE,
+    expected DOUBLE, av DOUBLE, var_av DOUBLE, z DOUBLE,
     PRIMARY KEY (run_id, benchmark, event_id, ticker, rel_day)
 );
 
@@ -28,7 +28,7 @@ CREATE TABLE volume_tests (
 CREATE TABLE volatility_daily (
     run_id VARCHAR NOT NULL, benchmark VARCHAR NOT NULL, event_id VARCHAR NOT NULL,
     ticker VARCHAR NOT NULL, rel_day INTEGER NOT NULL, date DATE, sar2 DOUBLE, level DOUBLE,
-    excess DOUBLE, z DOUBLE, p DOUBLE,
+    excess DOUBLE, z DOUBLE,
     PRIMARY KEY (run_id, benchmark, event_id, ticker, rel_day)
 );
 
@@ -48,7 +48,7 @@ CREATE TABLE volatility_tests (
 );
 
 CREATE OR REPLACE VIEW main.volume_daily AS
-SELECT run_id, benchmark, event_id, ticker, rel_day, date, log_volume, expected, av, var_av, z, p
+SELECT run_id, benchmark, event_id, ticker, rel_day, date, log_volume, expected, av, var_av, z
 FROM core.volume_daily;
 
 CREATE OR REPLACE VIEW main.volume_windows AS
@@ -61,7 +61,7 @@ SELECT run_id, benchmark, start, "end", test, n, mean, stat, p, distribution, no
 FROM core.volume_tests;
 
 CREATE OR REPLACE VIEW main.volatility_daily AS
-SELECT run_id, benchmark, event_id, ticker, rel_day, date, sar2, level, excess, z, p
+SELECT run_id, benchmark, event_id, ticker, rel_day, date, sar2, level, excess, z
 FROM core.volatility_daily;
 
 CREATE OR REPLACE VIEW main.volatility_windows AS

@@ -157,7 +157,6 @@ RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
         "av",
         "var_av",
         "z",
-        "p",
     ),
     "volume_windows": (
         "run_id",
@@ -185,7 +184,6 @@ RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
         "level",
         "excess",
         "z",
-        "p",
     ),
     "volatility_windows": (
         "run_id",

@@ -69,8 +69,8 @@ def outputs(shared_data: Path) -> dict[str, StudyOutput]:
 
 #: golden column -> engine column, per measure and table
 DAILY = {
-    "volume": {"value": "log_volume", "excess": "av", "var": "var_av", "z": "z", "p": "p"},
-    "volatility": {"value": "sar2", "excess": "excess", "z": "z", "p": "p"},
+    "volume": {"value": "log_volume", "excess": "av", "var": "var_av", "z": "z"},
+    "volatility": {"value": "sar2", "excess": "excess", "z": "z"},
 }
 WINDOWS = {
     "volume": {"sum": "cav", "var_sum": "var_cav", "z": "z", "p": "p"},
