@@ -11,8 +11,9 @@ codes"). Nothing here depends on what is measured: that is the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -45,8 +46,19 @@ class Context:
     last_data: IntArray  # per panel row: last session with a computable abnormal value
 
 
-def measure_block(ctx: Context, rows: IntArray, pos: IntArray, own_pos: IntArray) -> Block:
-    """Measure the observations at panel ``rows`` with day 0 at session ``pos``."""
+def measure_block(
+    ctx: Context,
+    rows: IntArray,
+    pos: IntArray,
+    own_pos: IntArray,
+    share: dict[str, Any] | None = None,
+) -> Block:
+    """Measure the observations at panel ``rows`` with day 0 at session ``pos``.
+
+    ``share``: what the measures of one :func:`measure_all_many` block may reuse from each
+    other (the clean-estimation days of the same rows; a measure's fit,
+    :meth:`backtest.measures.base.Measure.fit_block`).
+    """
     data, config, measure = ctx.data, ctx.config, ctx.measure
     model = measure.model
     T = ctx.layout.n_sessions
@@ -73,7 +85,15 @@ def measure_block(ctx: Context, rows: IntArray, pos: IntArray, own_pos: IntArray
     else:
         bench_ok = np.ones_like(has_tick)
     if ctx.coverage is not None:
-        clean = clean_days(ctx.coverage, rows, est_index, est_valid, own_pos, config.event_period)
+        cached = share.get("clean") if share is not None else None
+        if cached is not None and np.array_equal(cached[0], rows):
+            clean = cached[1]
+        else:
+            clean = clean_days(
+                ctx.coverage, rows, est_index, est_valid, own_pos, config.event_period
+            )
+            if share is not None:
+                share["clean"] = (rows, clean)
     else:
         clean = np.zeros_like(has_tick)
     have = has_tick & regs_ok
@@ -96,7 +116,7 @@ def measure_block(ctx: Context, rows: IntArray, pos: IntArray, own_pos: IntArray
         code[short & (code == OK)] = CODE["no_factors"]
 
     fit_mask = mask & (code == OK)[:, None]
-    fit = measure.estimate(y_est, s_est, fit_mask)
+    fit = measure.fit_block(y_est, s_est, fit_mask, rows, share)
     code[(code == OK) & (fit.singular | fit.zero_variance)] = ZERO
     measurable = (code == OK) | ((code == ZERO) & ~fit.singular & (fit.n > 0))
     ok = code == OK
@@ -116,7 +136,7 @@ def measure_block(ctx: Context, rows: IntArray, pos: IntArray, own_pos: IntArray
     var_ar[~ok] = np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         t_ar = ar / np.sqrt(var_ar)
-    p_ar = t_pvalue(t_ar, dof[:, None])
+    p_ar = t_pvalue(t_ar, dof[:, None]) if measure.daily_p else np.full_like(t_ar, np.nan)
 
     # -- cumulative path from the event period's first day (exact variance)
     path_car = np.cumsum(ar, axis=1)
@@ -191,16 +211,38 @@ def measure_all(
     group's observations are in consecutive blocks, see
     :class:`backtest.crossevent.CalendarSums`); the result is in the study's order.
     """
-    parts: dict[str, list[np.ndarray]] = {}
-    n = rows.shape[0]
-    grouped = ctx.layout.groups.labels is not None
-    order = np.argsort(ctx.layout.groups.codes, kind="stable") if grouped else np.arange(n)
+    return measure_all_many([ctx], [rows], [pos], own_pos, [add])[0]
+
+
+def measure_all_many(
+    ctxs: Sequence[Context],
+    rows: Sequence[IntArray],
+    pos: Sequence[IntArray],
+    own_pos: IntArray,
+    adds: Sequence[Callable[[Block, IntArray], None]],
+) -> list[Measured]:
+    """:func:`measure_all` for several measures of the same observations, block by block.
+
+    Each block is measured by every measure in turn, so that they can share work
+    (``share`` of :func:`measure_block`); each measure's result is what
+    :func:`measure_all` alone gives.
+    """
+    parts: list[dict[str, list[np.ndarray]]] = [{} for _ in ctxs]
+    n = own_pos.shape[0]
+    layout = ctxs[0].layout
+    grouped = layout.groups.labels is not None
+    order = np.argsort(layout.groups.codes, kind="stable") if grouped else np.arange(n)
     for start in range(0, max(n, 1), BLOCK):  # blocks of observations, not single ones
         index = order[start : start + BLOCK]
-        block = measure_block(ctx, rows[index], pos[index], own_pos[index])
-        if n:
-            add(block, index)
-        for name, value in Measured.slim(block).items():
-            parts.setdefault(name, []).append(value)
-    measured = Measured.stack(parts)
-    return measured.take(np.argsort(order)) if grouped else measured
+        share: dict[str, Any] = {}
+        for k, ctx in enumerate(ctxs):
+            block = measure_block(ctx, rows[k][index], pos[k][index], own_pos[index], share)
+            if n:
+                adds[k](block, index)
+            for name, value in Measured.slim(block).items():
+                parts[k].setdefault(name, []).append(value)
+    out = []
+    for part in parts:
+        measured = Measured.stack(part)
+        out.append(measured.take(np.argsort(order)) if grouped else measured)
+    return out

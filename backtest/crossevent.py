@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from backtest._typing import STATUS_CODE, BoolArray, FloatArray, IntArray
+from backtest._typing import STATUS_CODE, BoolArray, FloatArray, IntArray, TestName
 from backtest.config import EventStudyConfig
 from backtest.groups import Groups, RowGroups, Segments, weighted_count
 from backtest.measured import Block
@@ -132,6 +132,10 @@ class CrossEventAccumulator:
         Lengths ``Le`` of the estimation window and ``Lp`` of the event period.
     groups
         The group of every observation (one group when the study has none).
+    grank
+        Whether to compute GRANK (its ranks keep the standardised estimation values of
+        every observation until :meth:`finish`); without it ``grank_t`` is null with a
+        note (:attr:`backtest.measures.base.Measure.grank`).
 
     Notes
     -----
@@ -147,8 +151,10 @@ class CrossEventAccumulator:
         n_est: int,
         n_event: int,
         groups: Groups,
+        grank: bool = True,
     ) -> None:
         W, G = len(config.windows), groups.n_groups
+        self.grank = grank
         self.config = config
         self.groups = groups
         self.T = max(n_sessions, 1)
@@ -198,7 +204,7 @@ class CrossEventAccumulator:
         # Kolari–Pynnönen u_i: demeaned, unit-norm residuals on the calendar
         u, _ = unit_residuals(E0, mask, L)
         # GRANK: ranks among the estimation values (those of e/s: s > 0), scaled
-        rs = np.where(mask, est_ranks / (L + 2.0)[:, None], 0.0)
+        rs = np.where(mask, est_ranks / (L + 2.0)[:, None], 0.0) if self.grank else E0[:, :0]
         del est_ranks
         where = block.est_index[idx]
         u_on = u[mask]
@@ -224,7 +230,8 @@ class CrossEventAccumulator:
             self.e_cnt[j, rows.groups] += e_cnt
             self.u_sum[j, rows.groups] += u_sum
             self.u_cnt[j, rows.groups] += u_cnt
-            self.g_rsum[j, rows.groups] += r_sum
+            if self.grank:
+                self.g_rsum[j, rows.groups] += r_sum
             if G == 1:
                 r_tot = calendar
                 if out.size:
@@ -239,6 +246,8 @@ class CrossEventAccumulator:
             self.g_pos[j] += weighted_count(g[sel], weights=n_pos[sel], minlength=G)
             self.g_est[j] += weighted_count(g[sel], weights=L[sel], minlength=G)
         # GRANK needs sd(SCAR) of the whole window sample: keep the standardised residuals
+        if not self.grank:
+            return
         self.g_index.append(index[idx])
         self.g_z.append(resid / np.sqrt(fit.s2[idx])[:, None])
         self.g_L.append(L)
@@ -292,7 +301,9 @@ class CrossEventAccumulator:
                 generalized_sign_z(c, self.g_pos[j], self.g_est[j], seg),
                 sign_z(c, seg),
                 wilcoxon_w(c, seg),
-                self._grank(j, valid, car[:, j], var_car[:, j], seg),
+                self._grank(j, valid, car[:, j], var_car[:, j], seg)
+                if self.grank
+                else _not_computed("grank_t", G, "GRANK is not computed for this measure"),
                 skew_adj_t(bh, bseg),
             ]
             mean_bhar = bseg.mean(bh)
@@ -374,6 +385,17 @@ class CrossEventAccumulator:
         u = u_event[valid]
         spread = (np.isnan(sd), "zero cross-sectional spread of SCAR", False)
         return grank_t(u, seg, ubar, cnt, undefined=[spread])
+
+
+def _not_computed(test: TestName, G: int, note: str) -> Outcomes:
+    return Outcomes(
+        test=test,
+        stat=np.full(G, np.nan),
+        p=np.full(G, np.nan),
+        distribution=["t"] * G,
+        df=np.full(G, -1, dtype=np.int64),
+        note=[note] * G,
+    )
 
 
 def _minus(total: FloatArray, at: IntArray, part: FloatArray) -> FloatArray:

@@ -17,8 +17,8 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from backtest._typing import STATUSES
-from backtest.blocks import Context, measure_all
+from backtest._typing import STATUSES, IntArray
+from backtest.blocks import Context, measure_all_many
 from backtest.config import EventStudyConfig
 from backtest.crossevent import CrossEventAccumulator
 from backtest.errors import InputSchemaError
@@ -32,13 +32,13 @@ from backtest.inputs import (
     session_days,
 )
 from backtest.measured import Layout
-from backtest.measures import Measure, Returns
+from backtest.measures import Measure, MeasureData, Returns
 from backtest.models import get_model
 from backtest.panel import build_panel, last_data_index, locate
 from backtest.result import EventStudyResult
 from backtest.windows import catalog_positions, clean_coverage, confounders, own_catalog_position
 
-__all__ = ["STATUSES", "StudyOutput", "run_event_study", "study"]
+__all__ = ["STATUSES", "StudyOutput", "run_event_study", "study", "study_many"]
 
 
 def run_event_study(
@@ -137,31 +137,62 @@ def study(
     (``measure.frame_names``), the cross-event tests (``skew_adj_t`` is null for a
     measure without ``bhar``) and r̄.
     """
-    config, model = measure.config, measure.model
+    return study_many(
+        [measure], events, values, factors=factors, sessions=sessions, catalog=catalog
+    )[0]
+
+
+def study_many(
+    measures: Sequence[Measure],
+    events: pl.DataFrame,
+    values: pl.DataFrame,
+    *,
+    factors: pl.DataFrame | None = None,
+    sessions: Sequence[date] | pl.Series | None = None,
+    catalog: pl.DataFrame | None = None,
+) -> list[StudyOutput]:
+    """:func:`study` of several measures on the same events and configuration, in one pass.
+
+    The inputs are read, placed on the sessions and located once, and the confounding lists
+    computed once; each measure is then measured and tested on its own, exactly as
+    :func:`study` alone would (``values`` holds the columns every measure ``reads``, e.g.
+    ``ret`` and ``volume``; a missing value is null or NaN). The measures must share one
+    configuration (windows, estimation window, benchmark, clean estimation); their models
+    may differ (abnormal volume has its own).
+    """
+    if not measures:
+        return []
+    config = measures[0].config
+    if any(m.config != config for m in measures[1:]):
+        raise ValueError("study_many: every measure must have the same EventStudyConfig")
+    reads = tuple(dict.fromkeys(c for m in measures for c in m.reads))
+    name = measures[0].frame if len(measures) == 1 else "values"
+    hint = measures[0].frame_hint if len(measures) == 1 else ""
     ev = normalise_events(events)
-    name = measure.frame
-    vals = normalise_values(values, name, measure.reads, hint=measure.frame_hint)
+    vals = normalise_values(values, name, reads, hint=hint)
+    factor_columns = tuple(dict.fromkeys(c for m in measures for c in m.model.factor_columns))
     fac = None
-    if model.needs_factors:
-        if factors is None:
+    for m in measures:
+        if m.model.needs_factors and factors is None:
             raise InputSchemaError(
-                f"model {model.name!r} needs the factors frame (date, "
-                f"{', '.join(model.factor_columns)} as fractions); pass factors=...",
+                f"model {m.model.name!r} needs the factors frame (date, "
+                f"{', '.join(m.model.factor_columns)} as fractions); pass factors=...",
                 frame="factors",
             )
-        fac = normalise_factors(factors, model.factor_columns, model.name)
+    if factor_columns and factors is not None:
+        model_name = next(m.model.name for m in measures if m.model.needs_factors)
+        fac = normalise_factors(factors, factor_columns, model_name)
     days = session_days(sessions, vals)
     cat = catalog_positions(normalise_catalog(catalog, ev), days)
     panel = build_panel(
         vals,
         name,
         days,
-        measure.reads,
+        reads,
         benchmark=config.benchmark,
-        series=series_on_sessions(fac, days, model.factor_columns) if fac is not None else None,
+        series=series_on_sessions(fac, days, factor_columns) if fac is not None else None,
     )
     del vals  # the panel holds the values now
-    data = measure.prepare(panel)
     p0, p1 = config.event_period
     groups = Groups.of(ev.get_column("group") if "group" in ev.columns else None, ev.height)
     layout = Layout(
@@ -171,37 +202,66 @@ def study(
         windows=config.windows,
         groups=groups,
     )
-    ctx = Context(
-        layout=layout,
-        data=data,
-        config=config,
-        measure=measure,
-        coverage=clean_coverage(
+    coverage = (
+        clean_coverage(
             cat,
             panel_tickers=panel.tickers,
             n_sessions=panel.n_sessions,
             event_period=config.event_period,
         )
         if config.clean_estimation
-        else None,
-        last_data=last_data_index(data.values, [data.series[n] for n in model.needs]),
+        else None
     )
-    has_data = np.asarray(np.isfinite(data.values).any(axis=1), dtype=bool)
-    rows, pos = locate(panel.tickers, has_data, days, ev)
     own = own_catalog_position(ev, cat)
-    acc = CrossEventAccumulator(
-        config, panel.n_sessions, layout.est_rel.size, layout.ev_rel.size, groups
-    )
-    measured = measure_all(ctx, rows, pos, own, acc.add)
-    bhar = measured.extra.get("bhar", np.full(measured.car.shape, np.nan))
-    tests, rbar = acc.finish(measured.car, measured.var_car, measured.dof, bhar, measured.w_code)
-    del acc
+    located: list[tuple[Measure, MeasureData, IntArray, IntArray]] = []
+    for measure in measures:
+        data = measure.prepare(panel)
+        has_data = np.asarray(np.isfinite(data.values).any(axis=1), dtype=bool)
+        rows, pos = locate(panel.tickers, has_data, days, ev)
+        located.append((measure, data, rows, pos))
     conf = confounders(
         ev,
-        pos,
+        located[0][3],  # day 0's session does not depend on the measure
         cat,
         n_sessions=panel.n_sessions,
         windows=[*config.windows, config.event_period],
         market_wide=config.market_wide_categories,
     )
-    return StudyOutput(frames=measure.frames(ev, layout, measured, conf), tests=tests, rbar=rbar)
+    ctxs, accs = [], []
+    for measure, data, _rows, _pos in located:
+        ctxs.append(
+            Context(
+                layout=layout,
+                data=data,
+                config=config,
+                measure=measure,
+                coverage=coverage,
+                last_data=last_data_index(
+                    data.values, [data.series[n] for n in measure.model.needs]
+                ),
+            )
+        )
+        accs.append(
+            CrossEventAccumulator(
+                config,
+                panel.n_sessions,
+                layout.est_rel.size,
+                layout.ev_rel.size,
+                groups,
+                grank=measure.grank,
+            )
+        )
+    measured_all = measure_all_many(
+        ctxs, [x[2] for x in located], [x[3] for x in located], own, [a.add for a in accs]
+    )
+    out = []
+    for (measure, _data, _rows, _pos), acc, measured in zip(
+        located, accs, measured_all, strict=True
+    ):
+        bhar = measured.extra.get("bhar", np.full(measured.car.shape, np.nan))
+        tests, rbar = acc.finish(
+            measured.car, measured.var_car, measured.dof, bhar, measured.w_code
+        )
+        frames = measure.frames(ev, layout, measured, conf)
+        out.append(StudyOutput(frames=frames, tests=tests, rbar=rbar))
+    return out

@@ -64,6 +64,18 @@ TestName: TypeAlias = Literal[
 ]
 TEST_NAMES: tuple[TestName, ...] = get_args(TestName)
 
+#: What a study measures around each event (``[measure] measures`` of a study file):
+#: abnormal returns, abnormal log volume (``backtest.measures.volume``) and abnormal
+#: volatility (``backtest.measures.volatility``).
+MeasureName: TypeAlias = Literal["return", "volume", "volatility"]
+MEASURE_NAMES: tuple[MeasureName, ...] = get_args(MeasureName)
+#: The cross-event tests reported for abnormal volume: cross-sectional, standardized (BMP),
+#: BMP with the cross-correlation adjustment, and rank (Campbell and Wasley 1996).
+VOLUME_TESTS: tuple[TestName, ...] = ("csect_t", "bmp_t", "kp_bmp_t", "corrado_rank_z")
+#: ... and for abnormal volatility: the two whose size holds for squared standardized returns
+#: with fat tails (benchmarks/bench_size_power.py --measures; ``docs/statistics.md``).
+VOLATILITY_TESTS: tuple[TestName, ...] = ("bw1985_t", "corrado_rank_z")
+
 # -- event-time trading (backtest.trading)
 
 Direction: TypeAlias = Literal["long", "short", "sign"]

@@ -14,12 +14,24 @@ as the last line, one JSON object::
 ``seconds`` is the wall time of ``run_event_study`` alone (data in memory, scipy
 already imported); ``peak_mb`` the peak resident set size of the process.
 
+``--measures`` adds abnormal volume and volatility (synthetic log-normal volume beside the
+returns) and times, in the same process and in alternating pairs (``--pairs``, default 3),
+the returns-only engine against returns, volume and volatility in one pass
+(``backtest.engine.study_many``, as a study with ``measures = ["return", "volume",
+"volatility"]`` runs them); the JSON line gains ``returns_seconds`` and ``measures_seconds``
+(medians), ``measures_cost`` (the median over pairs of the measures' extra time over the
+returns-only time: the two measures' cost in units of the returns engine), ``total_ratio``
+(all three over returns only), and the same in CPU time of the process
+(``returns_cpu_seconds``, ``measures_cpu_seconds``, ``measures_cost_cpu``), which a shared,
+busy machine distorts less than wall time.
+
 Data folder: ``REACTION_DATA_DIR``, else ``../shared/data`` beside the repository.
-Run: ``.venv/bin/python benchmarks/bench_engine.py``.
+Run: ``.venv/bin/python benchmarks/bench_engine.py [--measures [--pairs 3]]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import datetime as dt
 import gc
@@ -118,7 +130,62 @@ def profile(
         print(f"{indent}{name:<22} {ct:7.3f}  ({fname})")
 
 
+def synthetic_volume(returns: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """``returns`` with a ``volume`` column: ``ln V = μ_i + 0.4 e``, μ_i uniform in [13, 17]."""
+    mu = {t: rng.uniform(13.0, 17.0) for t in returns.get_column("ticker").unique().sort()}
+    level = returns.get_column("ticker").replace_strict(mu, return_dtype=pl.Float64)
+    noise = rng.standard_normal(returns.height)
+    return returns.with_columns(pl.Series("volume", np.exp(level.to_numpy() + 0.4 * noise)))
+
+
+def time_measures(
+    events: pl.DataFrame,
+    values: pl.DataFrame,
+    config: EventStudyConfig,
+    sessions: list[dt.date],
+    pairs: int,
+) -> dict[str, float]:
+    """Alternating timings of returns only and returns + volume + volatility (one pass)."""
+    from backtest.engine import study_many
+    from backtest.measures import Returns, Volatility, Volume
+    from backtest.models import get_model
+
+    model = get_model(config.model)
+    returns = values.select("ticker", "date", "ret")
+    only, both, only_cpu, both_cpu = [], [], [], []
+    for _ in range(pairs):
+        gc.collect()
+        c0, t0 = time.process_time(), time.perf_counter()
+        run_event_study(events, returns, config, sessions=sessions)
+        only.append(time.perf_counter() - t0)
+        only_cpu.append(time.process_time() - c0)
+        gc.collect()
+        c0, t0 = time.process_time(), time.perf_counter()
+        measures = [Returns(config, model), Volume(config), Volatility(config, model)]
+        study_many(measures, events, values, sessions=sessions)
+        both.append(time.perf_counter() - t0)
+        both_cpu.append(time.process_time() - c0)
+
+    def median_cost(a: list[float], b: list[float]) -> float:
+        return round(float(np.median([(y - x) / x for x, y in zip(a, b, strict=True)])), 3)
+
+    return {
+        "returns_seconds": round(float(np.median(only)), 3),
+        "measures_seconds": round(float(np.median(both)), 3),
+        "measures_cost": median_cost(only, both),
+        "total_ratio": round(median_cost(only, both) + 1.0, 3),
+        "returns_cpu_seconds": round(float(np.median(only_cpu)), 3),
+        "measures_cpu_seconds": round(float(np.median(both_cpu)), 3),
+        "measures_cost_cpu": median_cost(only_cpu, both_cpu),
+        "pairs": pairs,
+    }
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--measures", action="store_true", help="time volume and volatility too")
+    parser.add_argument("--pairs", type=int, default=3, help="alternating timing pairs")
+    args = parser.parse_args()
     folder = data_dir()
     sessions = xnys_sessions()
     events = load_events(folder / "earnings_dates.csv", sessions)
@@ -160,6 +227,9 @@ def main() -> None:
         "events_per_s": round(events.height / seconds),
         "peak_mb": round(peak_mb, 1),
     }
+    if args.measures:
+        values = synthetic_volume(returns, rng)
+        out.update(time_measures(events, values, config, session_list, args.pairs))
     print(json.dumps(out))
 
 

@@ -11,6 +11,10 @@ share its day 0), the other catalog events inside the window, and a plain verdic
 * ``confounded by ...``: another event of the ticker (or a market-wide one) falls in the
   window, so the move cannot be put down to this news whatever its q;
 * ``not measured (...)``: the observation has no CAR (its status says why).
+
+When the study measures them (``[measure] measures``), each row also carries the abnormal
+volume and volatility of its observation (:class:`MeasureCell`): day 0's and the main window's
+value with its z and p. They inform the reading of a row, not its verdict.
 """
 
 from __future__ import annotations
@@ -66,6 +70,24 @@ class RobustEvidence:
 
 
 @dataclass(frozen=True)
+class MeasureCell:
+    """One observation's abnormal volume or volatility on day 0 and over the answer's window.
+
+    Volume: ``day0`` is the abnormal log volume ``AV_0`` (``exp`` of it: the day's volume as a
+    multiple of the usual), ``value`` the window's ``CAV``; volatility: ``day0`` is ``U_0``
+    (the squared standardized AR), ``value`` the window's variance ratio ``VR``
+    (``docs/statistics.md``). ``z``, ``p``: their tests; None where not computed.
+    """
+
+    status: str
+    day0: float | None
+    day0_z: float | None
+    value: float | None
+    z: float | None
+    p: float | None
+
+
+@dataclass(frozen=True)
 class AnswerRow:
     event_id: str
     ticker: str
@@ -82,6 +104,35 @@ class AnswerRow:
     confounded_by: tuple[str, ...]
     verdict: str
     verdict_code: VerdictCode
+    volume: MeasureCell | None = None  # when the study measures "volume"
+    volatility: MeasureCell | None = None  # when the study measures "volatility"
+
+
+#: the value column of each measure's daily and window frames (backtest.measures)
+_VALUE_COLUMNS = {"volume": ("av", "cav"), "volatility": ("sar2", "ratio")}
+
+
+def measure_cells(measured: Any, window: tuple[int, int]) -> dict[tuple[str, str], MeasureCell]:
+    """The :class:`MeasureCell` of every observation of a :class:`jobs.runs.MeasureResult`."""
+    day_col, win_col = _VALUE_COLUMNS[measured.name]
+    day0 = {
+        (r["event_id"], r["ticker"]): r
+        for r in measured.daily.filter(pl.col("rel_day") == 0).iter_rows(named=True)
+    }
+    win = measured.windows.filter((pl.col("start") == window[0]) & (pl.col("end") == window[1]))
+    out = {}
+    for r in win.iter_rows(named=True):
+        key = (r["event_id"], r["ticker"])
+        d = day0.get(key, {})
+        out[key] = MeasureCell(
+            status=r["status"],
+            day0=d.get(day_col),
+            day0_z=d.get("z"),
+            value=r[win_col],
+            z=r["z"],
+            p=r["p"],
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -202,9 +253,13 @@ def build_answer(
     observations: pl.DataFrame,
     main: Any,
     groups: Sequence[GroupResult],
+    *,
+    measures: Mapping[str, Any] | None = None,
 ) -> Answer:
-    """The answer rows over the main window of ``main`` (the main benchmark's result)."""
+    """The answer rows over the main window of ``main`` (the main benchmark's result);
+    ``measures``: the study's :class:`jobs.runs.MeasureResult` by name, shown beside each row."""
     window = definition.main_window
+    cells = {name: measure_cells(m, window) for name, m in (measures or {}).items()}
     spec = definition.report.answer
     picked, fallback = answer_observations(definition, observations)
     car = main.car.filter((pl.col("start") == window[0]) & (pl.col("end") == window[1])).select(
@@ -223,6 +278,7 @@ def build_answer(
     out = []
     for r, q in zip(records, qs, strict=True):
         event_id = r["event_id"]
+        key = (event_id, r["ticker"])
         evidence = robust.get(event_id)
         if evidence is None:
             n_event = n_by_event.get(event_id, 0)
@@ -261,6 +317,8 @@ def build_answer(
                 confounded_by=conf,
                 verdict=verdict,
                 verdict_code=code,
+                volume=cells["volume"].get(key) if "volume" in cells else None,
+                volatility=cells["volatility"].get(key) if "volatility" in cells else None,
             )
         )
     order = {"beyond_noise": 0, "confounded": 1, "noise": 1, "not_measured": 2}

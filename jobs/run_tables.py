@@ -177,6 +177,11 @@ def result_frames(run: StudyRun, benchmark: str) -> dict[str, pl.DataFrame]:
     }
     if benchmark == run.benchmark:
         frames |= {name: f for name, f in report_tables(run).items() if f.width}
+        for measured in run.measures.values():
+            frames.update(measured.frames)
+            frames[f"{measured.name}_tests"] = tests_with_df(measured.tests).rename(
+                {"caar": "mean"}
+            )
     return {name: _shaped(f, name, run.run_id, benchmark) for name, f in frames.items()}
 
 

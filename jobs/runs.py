@@ -30,6 +30,28 @@ def package_version() -> str:
 
 
 @dataclass(frozen=True)
+class MeasureResult:
+    """What one measure beyond returns measured (:mod:`jobs.services.measures`).
+
+    ``frames``: the measure's frames (``volume_daily``, ``volume_windows`` or
+    ``volatility_daily``, ``volatility_windows``; :mod:`backtest.measures`); ``tests``: the
+    engine's cross-event tests of all the study's observations, one row per window and test.
+    """
+
+    name: str
+    frames: dict[str, pl.DataFrame]
+    tests: pl.DataFrame
+
+    @property
+    def daily(self) -> pl.DataFrame:
+        return self.frames[f"{self.name}_daily"]
+
+    @property
+    def windows(self) -> pl.DataFrame:
+        return self.frames[f"{self.name}_windows"]
+
+
+@dataclass(frozen=True)
 class StudyRun:
     """One run of a study: its id, definition, data stamp and one engine result per benchmark.
 
@@ -60,6 +82,9 @@ class StudyRun:
         GroupResult, ...
     ] = ()  # jobs.groups: cross-event tests per group (main benchmark)
     answer: Answer | None = None  # jobs.answer: the rows that answer the study's question
+    #: measures beyond returns (``[measure] measures``), by name (``"volume"``,
+    #: ``"volatility"``), on the main benchmark's observations
+    measures: dict[str, MeasureResult] = field(default_factory=dict)
     #: the run as stored, once shaped (:func:`jobs.run_tables.stored_tables` fills it)
     stored: dict[str, dict[str, pl.DataFrame]] = field(
         default_factory=dict, repr=False, compare=False

@@ -18,12 +18,15 @@ says *what* is measured:
 * :meth:`Measure.frames`: the result frames it contributes (``frame_names``).
 
 Returns (:class:`backtest.measures.returns.Returns`) are the first measure.
-Abnormal volume (Campbell and Wasley 1996: ``ln(volume)`` against its
-estimation-window mean, standardised by its estimation-window standard
-deviation) or abnormal volatility are one module each: a subclass that reads
+Abnormal volume (:mod:`backtest.measures.volume`, Campbell and Wasley 1996:
+``ln(1 + volume)`` against its estimation-window mean, standardised by its
+estimation-window standard deviation) and abnormal volatility
+(:mod:`backtest.measures.volatility`: squared standardized abnormal returns
+against their estimation level) are one module each: a subclass that reads
 ``("volume",)`` (or squares the abnormal returns), picks its model and names
-its frames, run by :func:`backtest.engine.study` with no change to the engine
-core (``tests/backtest/test_measures.py`` does it for log volume).
+its frames, run by :func:`backtest.engine.study` (or several at once by
+:func:`backtest.engine.study_many`) with no change to the engine core
+(``tests/backtest/test_measures.py`` does it for a toy log volume too).
 """
 
 from __future__ import annotations
@@ -31,12 +34,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
 
-from backtest._typing import BoolArray, FloatArray
+from backtest._typing import BoolArray, FloatArray, IntArray
 from backtest.config import EventStudyConfig
 from backtest.measured import Layout, Measured
 from backtest.models import ModelFit, ReturnModel
@@ -120,6 +123,12 @@ class Measure(ABC):
     frame_hint: ClassVar[str] = ""
     #: Result frames the measure contributes (:meth:`frames`).
     frame_names: ClassVar[tuple[str, ...]]
+    #: Whether the single days' p-values are computed (a measure that reports only the days'
+    #: z skips the cost of Student-t tails on every event day; windows always have theirs).
+    daily_p: ClassVar[bool] = True
+    #: Whether the cross-event tests include GRANK (it keeps every observation's
+    #: standardised estimation values to the end; a measure that does not report it skips it).
+    grank: ClassVar[bool] = True
 
     def __init__(self, config: EventStudyConfig, model: ReturnModel) -> None:
         self.config = config
@@ -147,6 +156,25 @@ class Measure(ABC):
         return self.model.fit(
             dep, self.model.regressors(series), mask, self.config.variance_denominator
         )
+
+    def fit_block(
+        self,
+        y: FloatArray,
+        series: Mapping[str, FloatArray],
+        mask: BoolArray,
+        rows: IntArray,
+        share: dict[str, Any] | None,
+    ) -> ModelFit:
+        """:meth:`estimate` for one block of observations (panel ``rows``).
+
+        ``share`` is what the measures of the same block (:func:`backtest.blocks.measure_all_many`)
+        pass each other: this one records its fit there (key ``fit:<model>:<measure>``), for
+        a measure that needs the same fit (volatility reuses the returns' fit).
+        """
+        fit = self.estimate(y, series, mask)
+        if share is not None:
+            share[f"fit:{self.model.name}:{self.name}"] = (rows, mask, fit)
+        return fit
 
     def abnormal(self, fit: ModelFit, y: FloatArray, series: Mapping[str, FloatArray]) -> Abnormal:
         """Abnormal values ``A = y − o − x'θ̂`` on the event period (``(n, Lp)`` arrays).

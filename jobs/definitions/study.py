@@ -15,9 +15,14 @@ A study file::
     to = 2025-12-31               # day 0 on or before
     catalog = "my-events.toml"    # every event of a catalog file (loaded into the store)
 
-    [measure]                     # which tickers to measure per event
+    [measure]                     # which tickers to measure per event, and what
     tickers = ["AMZN", "NVDA", "MSFT"]   # a fixed list, for every event
     own_tickers = true            # plus the event's own tickers (the default)
+    measures = ["return", "volume", "volatility"]   # default ["return"]; "return" is always
+                                  # measured; "volume": abnormal log volume (Campbell and
+                                  # Wasley 1996), "volatility": squared standardized abnormal
+                                  # returns against their estimation level (Beaver's U and the
+                                  # variance ratio), both on the main benchmark's observations
 
     [model]
     name = "market_model"         # market_adjusted, constant_mean, market_model, capm, ff3, carhart4, ff5
@@ -67,7 +72,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from backtest import DEFAULT_WINDOWS, TEST_NAMES
-from backtest.names import ModelName, ReturnKind, VarianceDenominator
+from backtest.names import MeasureName, ModelName, ReturnKind, VarianceDenominator
 from events import normalise_ticker_list
 from jobs.definitions._common import (
     ADHOC_SUFFIX,
@@ -102,11 +107,22 @@ class Selection(Strict):
 class Measure(Strict):
     tickers: tuple[str, ...] = ()
     own_tickers: bool = True
+    measures: tuple[MeasureName, ...] = ("return",)
 
     @field_validator("tickers", mode="after")
     @classmethod
     def _tickers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return normalise_ticker_list(v)
+
+    @field_validator("measures", mode="after")
+    @classmethod
+    def _measures(cls, v: tuple[MeasureName, ...]) -> tuple[MeasureName, ...]:
+        if "return" not in v:
+            raise ValueError(
+                'measures must include "return" (the answer and the tests are built on '
+                'abnormal returns), e.g. measures = ["return", "volume"]'
+            )
+        return tuple(dict.fromkeys(v))
 
     @model_validator(mode="after")
     def _something(self) -> Measure:

@@ -22,7 +22,7 @@ from jobs.errors import UsageError
 from jobs.groups import measure_groups, resolve_groups
 from jobs.report.study.notebook import NotebookStudyRun
 from jobs.run_tables import stored_tables
-from jobs.runs import StudyRun, package_version
+from jobs.runs import MeasureResult, StudyRun, package_version
 from jobs.services import ingest
 from jobs.services.inputs import (
     data_stamp,
@@ -34,6 +34,7 @@ from jobs.services.inputs import (
     required_spans,
     select_events,
 )
+from jobs.services.measures import measure_extras
 from jobs.warnings import study_warnings
 from storage.errors import NotFoundError
 from storage.repos.study_runs import StudyRunRecord
@@ -221,6 +222,7 @@ def _compute(
     session_dates = [d for d in sessions if d >= start]
     results: dict[str, Any] = {}
     configs: dict[str, Any] = {}
+    measures: dict[str, MeasureResult] = {}
     for bench in spec.benchmarks:
         config = EventStudyConfig(
             model=spec.name,
@@ -234,6 +236,18 @@ def _compute(
             clean_estimation=spec.clean_estimation,
         )
         configs[bench] = config
+        if bench == spec.benchmarks[0] and len(definition.measure.measures) > 1:
+            results[bench], measures = measure_extras(
+                definition.measure.measures,
+                config,
+                events=engine_events,
+                prices=prices,
+                returns=returns,
+                factors=engine_factors,
+                sessions=session_dates,
+                catalog=inputs.catalog,
+            )
+            continue
         results[bench] = run_event_study(
             engine_events,
             returns,
@@ -267,7 +281,7 @@ def _compute(
         engine=engine,
         grouped=True,
     )
-    answer = build_answer(definition, obs, results[main_bench], groups)
+    answer = build_answer(definition, obs, results[main_bench], groups, measures=measures)
     # -----------------------------------------------------------------------------------------
     stamp, input_hash = data_stamp(prices, actions, factors, obs, definition, inputs.catalog)
     created = now.astimezone(dt.UTC)
@@ -297,6 +311,7 @@ def _compute(
         ),
         groups=groups,
         answer=answer,
+        measures=measures,
     )
 
 

@@ -16,10 +16,19 @@ answer              answer row (main benchmark only)                   event_id,
 group_tests         group, window and test (main benchmark only)       group_id, start, end, test
 group_daily         group, event day and test (main benchmark only)    group_id, rel_day, test
 group_members       group and observation, merged ones included        group_id, event_id, ticker
+volume_daily        event, ticker and event day: abnormal log volume   event_id, ticker, rel_day
+volume_windows      event, ticker and window: cumulated, its z         event_id, ticker, start, end
+volume_tests        window and cross-event test of abnormal volume     start, end, test
+volatility_daily    event, ticker and event day: U = SAR²              event_id, ticker, rel_day
+volatility_windows  event, ticker and window: variance ratio, its z    event_id, ticker, start, end
+volatility_tests    window and cross-event test of abnormal volatility start, end, test
 ==================  ================================================  =========================
 
 (every key also starts with ``run_id, benchmark``). See ``docs/sql.md`` for the meaning of
 each column.
+
+The volume and volatility tables hold rows only for runs that measure them (``[measure]
+measures``), for the run's main benchmark.
 """
 
 from __future__ import annotations
@@ -51,6 +60,22 @@ RUN_COLUMNS = (
     "n_observations",
     "n_ok",
     "registered",
+)
+
+#: Columns of the cross-event tests of a measure beyond returns (``mean``: the mean over the
+#: observations of the window's cumulated abnormal value).
+MEASURE_TEST_COLUMNS = (
+    "run_id",
+    "benchmark",
+    "start",
+    "end",
+    "test",
+    "n",
+    "mean",
+    "stat",
+    "p",
+    "distribution",
+    "note",
 )
 
 #: Every result table's columns, in table order (``run_id, benchmark`` first).
@@ -189,6 +214,61 @@ RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
         "own",
         "merged_into",
     ),
+    "volume_daily": (
+        "run_id",
+        "benchmark",
+        "event_id",
+        "ticker",
+        "rel_day",
+        "date",
+        "log_volume",
+        "expected",
+        "av",
+        "var_av",
+        "z",
+    ),
+    "volume_windows": (
+        "run_id",
+        "benchmark",
+        "event_id",
+        "ticker",
+        "start",
+        "end",
+        "status",
+        "cav",
+        "var_cav",
+        "z",
+        "p",
+        "confounded_by",
+    ),
+    "volume_tests": MEASURE_TEST_COLUMNS,
+    "volatility_daily": (
+        "run_id",
+        "benchmark",
+        "event_id",
+        "ticker",
+        "rel_day",
+        "date",
+        "sar2",
+        "level",
+        "excess",
+        "z",
+    ),
+    "volatility_windows": (
+        "run_id",
+        "benchmark",
+        "event_id",
+        "ticker",
+        "start",
+        "end",
+        "status",
+        "ratio",
+        "excess",
+        "z",
+        "p",
+        "confounded_by",
+    ),
+    "volatility_tests": MEASURE_TEST_COLUMNS,
 }
 
 #: Each result table's primary key.
@@ -203,6 +283,12 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "group_tests": ("run_id", "benchmark", "group_id", "start", "end", "test"),
     "group_daily": ("run_id", "benchmark", "group_id", "rel_day", "test"),
     "group_members": ("run_id", "benchmark", "group_id", "event_id", "ticker"),
+    "volume_daily": ("run_id", "benchmark", "event_id", "ticker", "rel_day"),
+    "volume_windows": ("run_id", "benchmark", "event_id", "ticker", "start", "end"),
+    "volume_tests": ("run_id", "benchmark", "start", "end", "test"),
+    "volatility_daily": ("run_id", "benchmark", "event_id", "ticker", "rel_day"),
+    "volatility_windows": ("run_id", "benchmark", "event_id", "ticker", "start", "end"),
+    "volatility_tests": ("run_id", "benchmark", "start", "end", "test"),
 }
 
 

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
     from jobs.runs import StudyRun
 
-#: The engine's frames (every benchmark), one CSV and one Parquet file each.
+#: The engine's frames (every benchmark), one CSV and one Parquet file each; a study that
+#: measures volume or volatility adds volume_daily, volume_windows, volatility_daily and
+#: volatility_windows (its main benchmark).
 EXPORTS = ("abnormal_returns", "cars", "tests", "event_diagnostics", "aar")
 #: The report's own tables: the answer, and each group's tests per window and per day.
 REPORT_EXPORTS = ("answer", "group_tests", "group_daily", "group_members")
@@ -73,6 +75,10 @@ def _fill(run: StudyRun, folder: Path, *, html: bool, progress: Progress) -> lis
         if parts:
             frame = pl.concat(parts, how="vertical_relaxed")
             names += [p.name for p in _write_frame(frame, folder / name)]
+    main = frames[run.benchmark]
+    for measured in run.measures.values():  # the main benchmark's volume_* / volatility_*
+        for name in (f"{measured.name}_daily", f"{measured.name}_windows"):
+            names += [p.name for p in _write_frame(main[name], folder / name)]
     return names
 
 

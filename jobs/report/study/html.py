@@ -29,6 +29,7 @@ from jobs.report.study.answer import (
 )
 from jobs.report.study.chartdata import chart_data, daily_series, informative_events
 from jobs.report.study.markdown import DETAIL_LINES, config_lines
+from jobs.report.study.measures import measure_tests_table, measures_table
 from jobs.report.study.svgcharts import daily_svg, event_svg
 from jobs.report.study.tables import detail_tables, stamp_table
 from jobs.report.text import table_html
@@ -134,6 +135,9 @@ def html_report(run: StudyRun, *, progress: Progress | None = None) -> str:
         parts.append(
             f"<div class='tables answer'>{table_html(answer_table(run, limit=FULL_ROWS))}</div>"
         )
+        extra = measures_table(run, limit=FULL_ROWS)
+        if extra is not None:
+            parts.append(f"<div class='tables measures'>{table_html(extra)}</div>")
     parts.append(_warnings(run))
     if run.groups:
         parts.append("<h2>Groups</h2>")
@@ -149,6 +153,10 @@ def html_report(run: StudyRun, *, progress: Progress | None = None) -> str:
             parts.append(_group_chart(run, group))
             parts.append(f"<div class='tables'>{table_html(group_tests_table(run, group))}")
             parts.append(f"{table_html(daily_table(run, group))}</div></details>")
+    tests_table = measure_tests_table(run)
+    if tests_table is not None:
+        parts.append("<h2>Volume and volatility</h2>")
+        parts.append(f"<div class='tables measures'>{table_html(tests_table)}</div>")
     events = chart_events(run)
     parts.append("<h2>Events</h2>")
     data = chart_data(run, events)

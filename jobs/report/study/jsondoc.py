@@ -34,10 +34,51 @@ FULL_DATA = (
 )
 
 
+#: each measure beyond returns: its key in ``events[]`` and its daily and window value columns
+MEASURE_KEYS = {
+    "volume": ("abnormal_volume", "av", "cav"),
+    "volatility": ("abnormal_volatility", "sar2", "ratio"),
+}
+
+
+def _measure_entries(
+    run: StudyRun, shown: pl.DataFrame | None
+) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+    """Per measure key, per (event, ticker): ``{"daily": [...], "windows": [...]}``."""
+    out: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    for name, measured in run.measures.items():
+        key, day_col, win_col = MEASURE_KEYS[name]
+        daily, windows = measured.daily, measured.windows
+        if shown is not None:
+            daily = daily.join(shown, on=["event_id", "ticker"], how="semi")
+            windows = windows.join(shown, on=["event_id", "ticker"], how="semi")
+        entries: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in daily.sort("event_id", "ticker", "rel_day").iter_rows(named=True):
+            e = entries.setdefault((r["event_id"], r["ticker"]), {"daily": [], "windows": []})
+            e["daily"].append(
+                {"rel_day": r["rel_day"], "date": r["date"], "value": r[day_col], "z": r["z"]}
+            )
+        for r in windows.sort("event_id", "ticker", "start", "end").iter_rows(named=True):
+            e = entries.setdefault((r["event_id"], r["ticker"]), {"daily": [], "windows": []})
+            e["windows"].append(
+                {
+                    "start": r["start"],
+                    "end": r["end"],
+                    "status": r["status"],
+                    "value": r[win_col],
+                    "stat": r["z"],
+                    "p": r["p"],
+                }
+            )
+        out[key] = entries
+    return out
+
+
 def _events(
     run: StudyRun, benchmark: str, shown: pl.DataFrame | None = None
 ) -> list[dict[str, Any]]:
     res = run.results[benchmark]
+    measures = _measure_entries(run, shown) if benchmark == run.benchmark else {}
     ar, car, diagnostics = res.ar, res.car, res.diagnostics
     if shown is not None:
         ar = ar.join(shown, on=["event_id", "ticker"], how="semi")
@@ -101,8 +142,52 @@ def _events(
                     }
                     for r in (c.iter_rows(named=True) if c.height else [])
                 ],
+                **{
+                    k: entries.get(key, {"daily": [], "windows": []})
+                    for k, entries in measures.items()
+                },
             }
         )
+    return out
+
+
+def _cell(cell: Any) -> dict[str, Any] | None:
+    if cell is None:
+        return None
+    return {
+        "status": cell.status,
+        "day0": cell.day0,
+        "day0_z": cell.day0_z,
+        "value": cell.value,
+        "stat": cell.z,
+        "p": cell.p,
+    }
+
+
+def _measure_aggregate(run: StudyRun) -> dict[str, list[dict[str, Any]]]:
+    """Per measure key: the cross-event tests per window, as ``aggregate``."""
+    from jobs.run_tables import tests_with_df
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, measured in run.measures.items():
+        tests = tests_with_df(measured.tests).sort("start", "end", "test")
+        windows = []
+        for (start, end), group in tests.group_by(["start", "end"], maintain_order=True):
+            first = group.row(0, named=True)
+            windows.append(
+                {
+                    "start": start,
+                    "end": end,
+                    "n": first.get("n"),
+                    "mean": first.get("caar"),
+                    "tests": {
+                        r["test"]: _test_entry(r)
+                        for r in group.iter_rows(named=True)
+                        if r["test"] != "skew_adj_t"
+                    },
+                }
+            )
+        out[MEASURE_KEYS[name][0]] = windows
     return out
 
 
@@ -164,6 +249,10 @@ def _answer(run: StudyRun) -> list[dict[str, Any]]:
             "confounded_by": list(r.confounded_by),
             "verdict": r.verdict,
             "verdict_code": r.verdict_code,
+            **({"abnormal_volume": _cell(r.volume)} if "volume" in run.measures else {}),
+            **(
+                {"abnormal_volatility": _cell(r.volatility)} if "volatility" in run.measures else {}
+            ),
         }
         for r in shown_rows(run.answer, JSON_ROWS)
     ]
@@ -266,6 +355,8 @@ def json_document(run: StudyRun) -> dict[str, Any]:
         "groups": _groups(run),
         "events": _events(run, main, shown),
         "aggregate": _aggregate(run, main),
+        "measures": list(run.definition.measure.measures),
+        "measure_aggregate": _measure_aggregate(run),
         "other_benchmarks": {
             b: {"events": _events(run, b, shown), "aggregate": _aggregate(run, b)}
             for b in run.results

@@ -21,6 +21,7 @@ from jobs.report.study.answer import (
     measured_line,
     report_title,
 )
+from jobs.report.study.measures import measure_tests_table, measures_table
 from jobs.report.study.tables import detail_tables, stamp_table
 from jobs.report.text import md_escape, table_html, table_markdown
 from jobs.warnings import group_warnings
@@ -73,12 +74,18 @@ def markdown_report(run: StudyRun) -> str:
     if run.answer is not None:
         parts += [f"**Question:** {md_escape(run.answer.question)}", ""]
         parts += [table_markdown(answer_table(run, limit=FULL_ROWS)), ""]
+        extra = measures_table(run, limit=FULL_ROWS)
+        if extra is not None:
+            parts += [table_markdown(extra), ""]
     parts += warning_lines(run)
     if run.groups:
         parts += ["## Groups", "", table_markdown(groups_table(run, limit=FULL_ROWS)), ""]
         for group in full_groups(run):
             parts += [table_markdown(group_tests_table(run, group)), ""]
             parts += [table_markdown(daily_table(run, group)), ""]
+    tests_table = measure_tests_table(run)
+    if tests_table is not None:
+        parts += ["## Volume and volatility", "", table_markdown(tests_table), ""]
     parts += ["## Observations", ""]
     for table in detail_tables(run, limit=FULL_ROWS):
         parts += [table_markdown(table), ""]
@@ -90,5 +97,8 @@ def markdown_report(run: StudyRun) -> str:
 def html_tables(run: StudyRun) -> str:
     """The answer and the per-observation tables as HTML (Jupyter's rich display)."""
     tables = [answer_table(run)] if run.answer is not None else []
+    extra = measures_table(run)
+    if extra is not None:
+        tables.append(extra)
     tables += detail_tables(run, compact=True, limit=FULL_ROWS)
     return "".join(table_html(table) for table in tables)

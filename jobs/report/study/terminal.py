@@ -28,6 +28,11 @@ from jobs.report.study.answer import (
     report_title,
 )
 from jobs.report.study.markdown import config_lines
+from jobs.report.study.measures import (
+    compact_measures_table,
+    measure_tests_table,
+    measures_table,
+)
 from jobs.report.study.tables import detail_tables, stamp_table
 from jobs.warnings import group_warnings
 
@@ -93,6 +98,13 @@ def print_report(
         _say(console, "")
         _say(console, "Question: " + run.answer.question, "bold")
         print_table(console, answer_table(run, limit=None if verbose else ANSWER_ROWS))
+        extra = (
+            measures_table(run, limit=None)
+            if verbose
+            else compact_measures_table(run, limit=ANSWER_ROWS)
+        )
+        if extra is not None:
+            print_table(console, extra)
     print_warnings(run, console, verbose=verbose)
     if run.groups:
         tests = None if verbose else [t for t in KEY_TESTS if t in run.definition.report.tests]
@@ -101,6 +113,9 @@ def print_report(
         )
         print_table(console, table)
     if verbose:
+        tests_table = measure_tests_table(run)
+        if tests_table is not None:
+            print_table(console, tests_table)
         for group in full_groups(run):
             print_table(console, group_tests_table(run, group))
             print_table(console, daily_table(run, group))

@@ -31,6 +31,15 @@ def test_seed_study_definition() -> None:
     assert d.model.windows == ((0, 0), (-1, 1), (0, 1), (-2, 2), (-5, 5), (0, 10))
     assert d.measure.tickers == ("AMZN", "NVDA", "MSFT")
     assert d.report.tests == TEST_NAMES
+    assert d.measure.measures == ("return", "volume", "volatility")
+
+
+def test_measures_default_to_returns_and_repeat_once(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text("[study]\nid = 'x'\n")
+    assert load_study(path).measure.measures == ("return",)
+    path.write_text('[measure]\nmeasures = ["volume", "return", "volume"]\n')
+    assert load_study(path).measure.measures == ("volume", "return")
 
 
 @pytest.mark.parametrize(
@@ -43,8 +52,20 @@ def test_seed_study_definition() -> None:
         ("[measure]\nown_tickers = false\n", r"needs a tickers list"),
         ('[select]\nevent = ["x"]\n', r"field 'select.event'"),
         ("[model\n", r"is not valid TOML"),
+        ('[measure]\nmeasures = ["volume"]\n', r'measures must include "return"'),
+        ('[measure]\nmeasures = ["turnover"]\n', r"field 'measure.measures"),
     ],
-    ids=["model", "window", "benchmarks", "test-name", "nothing-measured", "typo", "toml"],
+    ids=[
+        "model",
+        "window",
+        "benchmarks",
+        "test-name",
+        "nothing-measured",
+        "typo",
+        "toml",
+        "no-return",
+        "unknown-measure",
+    ],
 )
 def test_invalid_study_files(tmp_path: Path, toml: str, match: str) -> None:
     path = tmp_path / "s.toml"

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from jobs.report.layout import fit, print_table
 from jobs.report.study.answer import answer_table, groups_table
+from jobs.report.study.measures import compact_measures_table, measures_table
 from jobs.report.study.tables import per_event_table
 from jobs.report.study.terminal import print_report
 from jobs.report.text import TextTable
@@ -93,6 +94,14 @@ def test_seed_report_at_every_width(seed_run: StudyRun, width: int, verbose: boo
         groups_table(seed_run, tests=None if verbose else ["csect_t"], limit=12, titles=verbose),
         width,
     )
+    # the seed study measures volume and volatility: their table is whole too
+    measures = (
+        measures_table(seed_run, limit=None)
+        if verbose
+        else compact_measures_table(seed_run, limit=20)
+    )
+    assert measures is not None
+    _assert_whole(text, measures, width)
     if verbose:
         _assert_whole(text, per_event_table(seed_run, compact=True, limit=200), width)
     # the answer comes before any warning; the output is short without --verbose

@@ -344,6 +344,9 @@ def test_report_files(run: StudyRun, tmp_path: Path) -> None:
     assert parser.external == []  # self-contained
     cars = pl.read_parquet(tmp_path / "cars.parquet")
     assert cars.height == 2 * 56 * 6
+    for name in ("volume", "volatility"):  # the main benchmark's only
+        assert pl.read_parquet(tmp_path / f"{name}_windows.parquet").height == 56 * 6
+        assert pl.read_csv(tmp_path / f"{name}_daily.csv").height == 56 * 16
 
 
 def test_markdown_snapshot(run: StudyRun) -> None:
@@ -364,3 +367,82 @@ def test_notebook_surface(run: StudyRun) -> None:
     assert isinstance(run.plot(), Figure)
     assert isinstance(run.plot("openai-aws"), Figure)
     assert "benchmark SPY" in run.summary()
+
+
+# -- abnormal volume and volatility (the seed study measures them) -------------------------------
+
+
+def _day0(frame: pl.DataFrame, event_id: str, ticker: str) -> dict[str, object]:
+    return frame.filter(
+        (pl.col("event_id") == event_id) & (pl.col("ticker") == ticker) & (pl.col("rel_day") == 0)
+    ).row(0, named=True)
+
+
+@pytest.mark.parametrize(
+    ("event_id", "day0", "shares"),
+    [("amzn-q3", "2025-10-31", 166_340_800), ("openai-aws", "2025-11-03", 95_997_800)],
+)
+def test_amazon_volume_on_its_news(
+    run: StudyRun, shared_data: Path, event_id: str, day0: str, shares: int
+) -> None:
+    """Day 0's volume against the geometric mean of the 250 sessions [-260, -11] before it,
+    counted straight from the CSV (the engine leaves a few of them out: other events' windows)."""
+    with (shared_data / "prices_daily.csv").open() as fh:
+        amzn = [
+            (r["date"], float(r["volume"])) for r in csv.DictReader(fh) if r["ticker"] == "AMZN"
+        ]
+    dates = [d for d, _ in amzn]
+    i0 = dates.index(day0)
+    assert amzn[i0][1] == shares
+    usual = math.exp(sum(math.log1p(v) for _, v in amzn[i0 - 260 : i0 - 10]) / 250)
+    day = _day0(run.measures["volume"].daily, event_id, "AMZN")
+    assert str(day["date"]) == day0
+    assert day["log_volume"] == pytest.approx(math.log1p(shares), rel=1e-12)
+    got = math.exp(float(day["av"]))  # type: ignore[arg-type]
+    assert got == pytest.approx(shares / usual, rel=0.05)  # about 4x on 10-31, 2.4x on 11-03
+    assert float(day["z"]) > 2.0  # type: ignore[arg-type]
+
+
+def test_volatility_is_the_squared_standardized_abnormal_return(run: StudyRun) -> None:
+    ar = run.main.ar
+    for event_id in ("amzn-q3", "openai-aws"):
+        r = _day0(ar, event_id, "AMZN")
+        u = _day0(run.measures["volatility"].daily, event_id, "AMZN")
+        expected = float(r["ar"]) ** 2 / float(r["var_ar"])  # type: ignore[arg-type]
+        assert u["sar2"] == pytest.approx(expected, rel=1e-10)
+    # the earnings day's move is about 6.7 residual standard deviations: U about 44
+    assert 30 < float(_day0(run.measures["volatility"].daily, "amzn-q3", "AMZN")["sar2"]) < 60  # type: ignore[arg-type]
+
+
+def test_measures_in_the_answer_the_json_and_the_store(store: Store, run: StudyRun) -> None:
+    assert run.definition.measure.measures == ("return", "volume", "volatility")
+    row = next(r for r in run.answer.rows if (r.event_id, r.ticker) == ("amzn-q3", "AMZN"))  # type: ignore[union-attr]
+    assert row.volume is not None and row.volatility is not None
+    assert row.volume.status == "ok" and row.volume.z is not None and row.volume.z > 3
+    assert row.volatility.value is not None and row.volatility.value > 5
+    doc = json.loads(json.dumps(json_document(run), allow_nan=False))
+    entry = next(e for e in doc["events"] if (e["event_id"], e["ticker"]) == ("openai-aws", "AMZN"))
+    for key in ("abnormal_volume", "abnormal_volatility"):
+        assert set(entry[key]) == {"daily", "windows"}
+        assert len(entry[key]["daily"]) == 16 and len(entry[key]["windows"]) == 6
+        assert {"rel_day", "date", "value", "z"} <= set(entry[key]["daily"][0])
+        assert {"start", "end", "value", "stat", "p"} <= set(entry[key]["windows"][0])
+    assert doc["measures"] == ["return", "volume", "volatility"]
+    # QQQ's events (another benchmark) carry no measures: they are measured on the main one
+    assert "abnormal_volume" not in doc["other_benchmarks"]["QQQ"]["events"][0]
+    frames = load_run_frames(store, run.run_id)
+    for table in ("volume_daily", "volatility_daily"):
+        assert frames[table].height == 56 * 16
+        assert set(frames[table].get_column("benchmark")) == {"SPY"}
+    for table in ("volume_windows", "volatility_windows"):
+        assert frames[table].height == 56 * 6
+    assert frames["volume_tests"].height == 6 * len(TEST_NAMES)
+    stored = run_sql(
+        store,
+        f"SELECT z FROM volume_daily WHERE run_id = '{run.run_id}' AND event_id = 'amzn-q3' "
+        "AND ticker = 'AMZN' AND rel_day = 0",
+    ).frame
+    assert stored is not None
+    assert stored.item() == pytest.approx(
+        _day0(run.measures["volume"].daily, "amzn-q3", "AMZN")["z"]
+    )
