@@ -44,7 +44,7 @@ from typing import Literal, TypeAlias
 import numpy as np
 import polars as pl
 
-from backtest._typing import FloatArray
+from backtest._typing import BoolArray, FloatArray
 from backtest.errors import ConfigError
 from backtest.inputs import require_columns, session_days
 from backtest.panel import build_panel, gather, locate
@@ -183,7 +183,7 @@ def infer_timing(
     )
     n = events.height
     if n == 0:
-        return _frame(events, {}, n)
+        return _empty(events)
     tickers = sorted({*events.get_column("ticker").unique().to_list(), market})
     days = session_days(sessions, prices)
     panel = build_panel(
@@ -202,9 +202,8 @@ def infer_timing(
         m_gap = gap[m]
         ret = ret - ret[m][None, :]
         gap = gap - np.where(np.isfinite(m_gap), m_gap, 0.0)[None, :]
-    rows, d0 = locate(
-        panel.tickers, panel.present.any(axis=1), days, events.rename({"session": "day0"})
-    )
+    has_data: BoolArray = np.asarray(panel.present.any(axis=1), dtype=bool)
+    rows, d0 = locate(panel.tickers, has_data, days, events.rename({"session": "day0"}))
     offsets = np.arange(cfg.est_start, 2, dtype=np.int64)
     index = d0[:, None] + offsets[None, :]
     valid = (rows[:, None] >= 0) & (d0[:, None] >= 0) & (index >= 0) & (index < days.shape[0])
@@ -236,39 +235,33 @@ def infer_timing(
     decision = np.where(
         decided, np.where(score > 0, "after_close", "during_session"), "undetermined"
     )
-    cols: dict[str, object] = {
-        "decision": decision,
-        "abnormal_volume_0": zv[:, d_col],
-        "abnormal_volume_1": zv[:, p_col],
-        "abs_ar_0": np.abs(zr[:, d_col]),
-        "abs_ar_1": np.abs(zr[:, p_col]),
-        "gap_1": zg[:, p_col],
-        "score": score,
-        "confidence": confidence,
-        "n_est": n_est,
-        "reason": reason,
+    nan = np.nan
+    floats: dict[str, FloatArray] = {
+        "abnormal_volume_0": np.where(ok, zv[:, d_col], nan),
+        "abnormal_volume_1": np.where(ok, zv[:, p_col], nan),
+        "abs_ar_0": np.where(ok, np.abs(zr[:, d_col]), nan),
+        "abs_ar_1": np.where(ok, np.abs(zr[:, p_col]), nan),
+        "gap_1": np.where(ok, zg[:, p_col], nan),
+        "score": np.where(ok, score, nan),
+        "confidence": np.where(ok, confidence, nan),
     }
-    for name in ("abnormal_volume_0", "abnormal_volume_1", "abs_ar_0", "abs_ar_1", "gap_1"):
-        arr = np.asarray(cols[name], dtype=np.float64)
-        cols[name] = np.where(ok, arr, np.nan)
-    for name in ("score", "confidence"):
-        arr = np.asarray(cols[name], dtype=np.float64)
-        cols[name] = np.where(ok, arr, np.nan)
-    return _frame(events, cols, n)
-
-
-def _frame(events: pl.DataFrame, cols: dict[str, object], n: int) -> pl.DataFrame:
     base = events.select("event_id", "ticker", pl.col("session").cast(pl.Date))
-    if n == 0:
-        return base.with_columns(
+    return base.with_columns(
+        pl.Series("decision", decision.tolist(), dtype=pl.String),
+        *[pl.Series(c, v, dtype=pl.Float64).fill_nan(None) for c, v in floats.items()],
+        pl.Series("n_est", n_est, dtype=pl.Float64).cast(pl.Int64),
+        pl.Series("reason", reason.tolist(), dtype=pl.String),
+    ).select(TIMING_COLUMNS)
+
+
+def _empty(events: pl.DataFrame) -> pl.DataFrame:
+    return (
+        events.select("event_id", "ticker", pl.col("session").cast(pl.Date))
+        .with_columns(
             pl.lit(None, pl.String).alias("decision"),
             *[pl.lit(None, pl.Float64).alias(c) for c in TIMING_COLUMNS[4:11]],
             pl.lit(None, pl.Int64).alias("n_est"),
             pl.lit(None, pl.String).alias("reason"),
-        ).select(TIMING_COLUMNS)
-    return base.with_columns(
-        pl.Series("decision", cols["decision"], dtype=pl.String),
-        *[pl.Series(c, cols[c], dtype=pl.Float64).fill_nan(None) for c in TIMING_COLUMNS[4:11]],
-        pl.Series("n_est", cols["n_est"], dtype=pl.Float64).cast(pl.Int64),
-        pl.Series("reason", cols["reason"], dtype=pl.String),
-    ).select(TIMING_COLUMNS)
+        )
+        .select(TIMING_COLUMNS)
+    )
