@@ -130,7 +130,13 @@ def test_the_latest_schema_has_the_old_tables_views_and_columns(tmp_path: Path) 
         assert db.schema_version == LATEST_VERSION
     new = _schema(store.path, view_sql=False)
     for part in ("columns", "tables", "constraints", "sequences", "macros", "views"):
-        assert new[part] == old[part], part
+        # later migrations add tables, views and columns (0011: the timing evidence columns
+        # and event_aliases); every old one is still there, at its old position
+        # (a table's or view's column count grows with its columns: compared column by column)
+        key = {"tables": 3, "views": 2}.get(part)
+        have = [item[:key] if key else item for item in new[part]]
+        missing = [item for item in old[part] if (item[:key] if key else item) not in have]
+        assert missing == [], part
     assert new["versions"][:6] == old["versions"]
 
 
@@ -200,7 +206,8 @@ def test_a_version_6_store_upgrades_on_write_keeping_rows_and_columns(version6: 
         assert db.schema_version == LATEST_VERSION
         assert db.market.prices().get_column("close").to_list() == [1.5]
         assert db.events.get("e1") is not None
-    assert _view_columns(version6) == columns
+    after = set(_view_columns(version6))
+    assert [c for c in columns if c not in after] == []  # every public column is kept
     con = duckdb.connect(str(version6), read_only=True)
     assert con.execute("SELECT max(version) FROM core.schema_version").fetchall() == [
         (LATEST_VERSION,)
