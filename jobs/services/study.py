@@ -33,6 +33,7 @@ from jobs.services.inputs import (
     required_spans,
     select_events,
 )
+from jobs.services.timing import policy_catalog, policy_events
 from jobs.warnings import study_warnings
 from storage.errors import NotFoundError
 from storage.repos.study_runs import StudyRunRecord
@@ -131,7 +132,8 @@ def _plan(
     last_completed: dt.date,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The selected events, the observations, the spans they need and what is missing."""
-    selected = select_events(definition, db.events.frame(), catalog_ids)
+    events = policy_events(db.events.frame(), definition.model.timing_policy)
+    selected = select_events(definition, events, catalog_ids)
     if selected.height == 0:
         raise UsageError(
             f"study {definition.study.id!r} selects no events; check its [select] filters "
@@ -167,8 +169,17 @@ def _read(
         prices=db.market.prices(tickers, start=start, end=last_completed),
         actions=db.market.actions(tickers, start=start, end=last_completed),
         factors=factors,
-        catalog=db.events.catalog().select("event_id", "ticker", "day0", "category"),
+        catalog=_catalog(db, definition),
     )
+
+
+def _catalog(db: OpenStore, definition: StudyDefinition) -> pl.DataFrame:
+    """Every catalog event x ticker, dated by the study's timing policy."""
+    catalog = db.events.catalog().select("event_id", "ticker", "day0", "category")
+    if definition.model.timing_policy == "infer":
+        return catalog
+    events = policy_events(db.events.frame(), definition.model.timing_policy)
+    return policy_catalog(catalog, events)
 
 
 def _fetch_missing(

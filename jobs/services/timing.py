@@ -166,3 +166,41 @@ def infer_stored(
         no_prices=no_prices,
         closed_day=closed,
     )
+
+
+# -- a study's timing policy -------------------------------------------------------------------
+
+
+def policy_events(events: pl.DataFrame, policy: str) -> pl.DataFrame:
+    """Stored events (``event_id, timing, announced_date, day0, day0_rule, ...``) dated as a
+    study's ``timing_policy`` says.
+
+    ``infer``: as stored (an inferred day 0 where the inference decided, else the dated
+    session). ``assume`` and ``two_day``: the dated session for every date-only event, i.e.
+    an event inferred after the close goes back to its dated session with timing ``unknown``
+    (``two_day`` then measures the window [0, +1], see ``StudyDefinition``). Events with a
+    stated time are never changed.
+    """
+    if policy == "infer":
+        return events
+    moved = pl.col("day0_rule") == "inferred_next_session"
+    unstated = pl.col("timing").is_in(["inferred_after_close", "inferred_during_session"])
+    return events.with_columns(
+        pl.when(moved).then(pl.col("announced_date")).otherwise(pl.col("day0")).alias("day0"),
+        pl.when(unstated).then(pl.lit("unknown")).otherwise(pl.col("timing")).alias("timing"),
+        pl.when(unstated)
+        .then(pl.lit("assumed_same_session"))
+        .otherwise(pl.col("day0_rule"))
+        .alias("day0_rule"),
+    )
+
+
+def policy_catalog(catalog: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """The engine's catalog (``event_id, ticker, day0, category, ...``) with the day 0s of
+    ``events`` (:func:`policy_events` output), so confounders are dated like the events."""
+    day0 = events.select("event_id", pl.col("day0").alias("_day0"))
+    return (
+        catalog.join(day0, on="event_id", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("_day0", "day0").alias("day0"))
+        .drop("_day0")
+    )
