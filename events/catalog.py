@@ -154,14 +154,12 @@ def read_event_csv(
         raise CatalogFileError(
             f"category {category!r} is not one of {', '.join(CATEGORIES)}", path=str(p)
         )
+    if timing is not None and timing not in TIMINGS:
+        raise CatalogFileError(f"timing {timing!r} is not one of {', '.join(TIMINGS)}", path=str(p))
     try:
         handle = p.open(newline="", encoding="utf-8")
     except OSError as exc:
         raise CatalogFileError(f"cannot read {p}: {exc.strerror or exc}", path=str(p)) from exc
-    if timing is not None and timing not in TIMINGS:
-        raise CatalogFileError(
-            f"timing {timing!r} is not one of {', '.join(TIMINGS)}", path=str(p)
-        )
     tag_tuple = tuple(tags)
     with handle:
         reader = csv.reader(handle)

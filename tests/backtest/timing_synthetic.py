@@ -29,9 +29,17 @@ def synthetic_market(
     """``prices`` (ticker, date, open, close, volume; SPY included), ``events`` (event_id,
     ticker, session, truth) and the sessions."""
     rng = np.random.default_rng(seed)
-    sessions = [d.date() for d in np.arange("2020-01-01", "2022-12-31", dtype="datetime64[D]")
-                .astype("datetime64[D]").astype(object)
-                if isinstance(d, dt.date) and d.weekday() < 5][:n_sessions] if False else []
+    sessions = (
+        [
+            d.date()
+            for d in np.arange("2020-01-01", "2022-12-31", dtype="datetime64[D]")
+            .astype("datetime64[D]")
+            .astype(object)
+            if isinstance(d, dt.date) and d.weekday() < 5
+        ][:n_sessions]
+        if False
+        else []
+    )
     day = dt.date(2020, 1, 1)
     while len(sessions) < n_sessions:
         if day.weekday() < 5:
@@ -70,8 +78,12 @@ def synthetic_market(
                 else:
                     intra[t0] += jump
             events.append(
-                {"event_id": f"{ticker.lower()}-{j}", "ticker": ticker,
-                 "session": sessions[t0], "truth": kind}
+                {
+                    "event_id": f"{ticker.lower()}-{j}",
+                    "ticker": ticker,
+                    "session": sessions[t0],
+                    "truth": kind,
+                }
             )
         frames.append(_bars(ticker, gap, intra, lv, sessions))
     prices = pl.concat(frames)
@@ -79,7 +91,10 @@ def synthetic_market(
 
 
 def _bars(
-    ticker: str, gap: np.ndarray, intra: np.ndarray, log_volume: np.ndarray,
+    ticker: str,
+    gap: np.ndarray,
+    intra: np.ndarray,
+    log_volume: np.ndarray,
     sessions: list[dt.date],
 ) -> pl.DataFrame:
     log_close = 4.0 + np.cumsum(gap + intra)
