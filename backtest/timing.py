@@ -224,12 +224,12 @@ def infer_timing(
     reason = np.full(n, "", dtype=object)
     reason[rows < 0] = "no prices for the ticker"
     reason[(rows >= 0) & (d0 < 0)] = "the dated day is not a session"
+    short = (reason == "") & (n_est < cfg.min_obs)
+    reason[short] = f"fewer than {cfg.min_obs} estimation sessions"
     ok = reason == ""
     missing = ok & ~(np.isfinite(zv[:, d_col]) & np.isfinite(zv[:, p_col]))
     missing |= ok & ~(np.isfinite(zr[:, d_col]) & np.isfinite(zr[:, p_col]))
     reason[missing] = "no price or volume on day 0 or day +1"
-    short = (reason == "") & (n_est < cfg.min_obs)
-    reason[short] = f"fewer than {cfg.min_obs} estimation sessions"
     ok = reason == ""
     decided = ok & (confidence >= cfg.min_confidence)
     decision = np.where(
