@@ -183,7 +183,7 @@ def test_what_cannot_be_inferred_says_why() -> None:
 
 
 def test_bad_inputs_and_parameters_are_named() -> None:
-    with pytest.raises(InputSchemaError, match="prices frame lacks column.*volume"):
+    with pytest.raises(InputSchemaError, match=r"prices frame lacks column.*volume"):
         infer_timing(
             pl.DataFrame({"event_id": ["e"], "ticker": ["A"], "session": [dt.date(2024, 1, 2)]}),
             pl.DataFrame(
@@ -192,7 +192,7 @@ def test_bad_inputs_and_parameters_are_named() -> None:
         )
     with pytest.raises(ConfigError, match=r"estimation window \[-10, -20\]"):
         TimingConfig(est_start=-10, est_end=-20)
-    with pytest.raises(ConfigError, match="min_confidence 1.2"):
+    with pytest.raises(ConfigError, match=r"min_confidence 1\.2"):
         TimingConfig(min_confidence=1.2)
     with pytest.raises(ConfigError, match="min_obs 5"):
         TimingConfig(min_obs=5)
