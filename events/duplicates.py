@@ -17,7 +17,7 @@ Pure: no store, no clock.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -81,13 +81,14 @@ def link_duplicates(
     stored: Iterable[KnownEvent],
     calendar: SessionCalendar,
     *,
-    known_aliases: Iterable[str] = (),
+    known_aliases: Mapping[str, str] | None = None,
     tolerance: int = 1,
 ) -> Linked:
     """Split ``incoming`` into events to store and links to events already there.
 
     An incoming event whose id is already stored is an update (never a duplicate of itself);
-    one whose id is a known alias stays linked (dropped). Incoming events are also checked
+    one whose id is a known alias (``known_aliases``: alias -> event) stays linked to its
+    event. Incoming events are also checked
     against each other, in order.
     """
     sessions = calendar.sessions
@@ -111,12 +112,14 @@ def link_duplicates(
     for k in stored:
         add(k)
     stored_ids = set(by_id)
-    aliases = set(known_aliases)
+    incoming_ids = {r.event.id for r in incoming}
+    aliases = dict(known_aliases or {})
     keep: dict[str, ResolvedEvent] = {}
     links: list[Link] = []
     for r in incoming:
         ev = r.event
-        if ev.id in aliases:
+        if ev.id in aliases and aliases[ev.id] not in incoming_ids:
+            links.append(Link(ev.id, aliases[ev.id], ev.tickers[0], ev.category, r.day0))
             continue
         mine = KnownEvent(ev.id, ev.tickers[0], ev.category, r.day0, ev.timing)
         if ev.id in by_id:  # an update of a stored event (or a repeated id): no duplicate

@@ -143,7 +143,7 @@ def import_events(
             if r[1]  # an event without tickers cannot be matched
         ],
         cal,
-        known_aliases=[a.alias_id for a in db.events.aliases()],
+        known_aliases={a.alias_id: a.event_id for a in db.events.aliases()},
     )
     with db.transaction():
         db.events.delete(linked.replaced)

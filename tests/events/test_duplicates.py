@@ -92,10 +92,11 @@ def test_updates_known_aliases_and_duplicates_within_one_file() -> None:
     alias = _ev("old-alias", D(2025, 5, 28))
     first = _ev("nvda-earnings-2025-08-27", D(2025, 8, 27))
     again = _ev("nvda-earnings-2025-08-28", D(2025, 8, 28))  # filed again the next day
-    out = _link([same_id, alias, first, again], [SEED_NVDA], aliases=("old-alias",))
+    out = _link([same_id, alias, first, again], [SEED_NVDA], aliases={"old-alias": "x-old"})
     assert [r.event.id for r in out.keep] == ["nvda-q3fy26", "nvda-earnings-2025-08-27"]
     assert [(lk.alias_id, lk.event_id) for lk in out.links] == [
-        ("nvda-earnings-2025-08-28", "nvda-earnings-2025-08-27")
+        ("old-alias", "x-old"),  # a known alias is linked again (the summary says so)
+        ("nvda-earnings-2025-08-28", "nvda-earnings-2025-08-27"),
     ]
 
 
