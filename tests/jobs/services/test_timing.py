@@ -207,3 +207,40 @@ def test_infer_runs_when_prices_arrive_later(
     assert amzn is not None and amzn.timing_evidence is not None
     assert (amzn.timing, amzn.day0) == ("inferred_after_close", dt.date(2025, 10, 31))
     assert amzn.timing_evidence.abnormal_volume_1 > amzn.timing_evidence.abnormal_volume_0  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("policy", "day0", "windows"),
+    [
+        # AMZN filed its Q2 8-K on Thursday 2025-07-31, after the close: inferred day 0 = 08-01
+        ("infer", dt.date(2025, 8, 1), [(0, 0)]),
+        ("assume", dt.date(2025, 7, 31), [(0, 0)]),
+        ("two_day", dt.date(2025, 7, 31), [(0, 0), (0, 1)]),
+    ],
+)
+def test_a_study_dates_date_only_events_by_its_timing_policy(
+    imported: tuple[Store, StudyRun, StudyRun, ingest.EventImport, InferenceSummary],
+    policy: str,
+    day0: dt.date,
+    windows: list[tuple[int, int]],
+) -> None:
+    from jobs.definitions.study import parse_study
+
+    store = imported[0]
+    with store.open() as db:
+        stored = db.events.get("amzn-earnings-2025-07-31")
+    assert stored is not None and stored.timing == "inferred_after_close"
+    definition = parse_study(
+        {
+            "study": {"id": f"policy-{policy}"},
+            "select": {"events": ["amzn-earnings-2025-07-31", "amzn-q3"]},
+            "model": {"benchmarks": ["SPY"], "windows": [[0, 0]], "timing_policy": policy},
+        },
+        source="test",
+    )
+    run = run_study(store, definition, now=NOW, offline=True, save=False)
+    days = dict(run.observations.select("event_id", "day0").iter_rows())
+    assert days["amzn-earnings-2025-07-31"] == day0
+    assert days["amzn-q3"] == dt.date(2025, 10, 31)  # a stated time: the same under every policy
+    assert [tuple(w) for w in definition.model.windows] == windows
+    assert definition.main_window == ((0, 1) if policy == "two_day" else (0, 0))
