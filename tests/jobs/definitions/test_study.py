@@ -188,5 +188,5 @@ def test_timing_policy_default_keeps_the_canonical_form() -> None:
 
 
 def test_an_unknown_timing_policy_is_named() -> None:
-    with pytest.raises(UsageError, match="s.toml: field 'model.timing_policy'"):
+    with pytest.raises(UsageError, match=r"s\.toml: field 'model\.timing_policy'"):
         parse_study({"model": {"timing_policy": "guess"}}, source="s.toml")
