@@ -131,12 +131,25 @@ def study_warnings(
     if events.height:
         assumed = events.filter(pl.col("timing_assumed")).select(
             "event_id",
-            pl.format(
-                "assumed timing: {} has no known time of day; day 0 = {} is assumed ({})",
-                "event_id",
-                "day0",
-                "day0_rule",
-            ).alias("text"),
+            pl.when(pl.col("day0_rule").str.starts_with("inferred_"))
+            .then(
+                pl.format(
+                    "assumed timing: {} has no known time of day; day 0 = {} is inferred from "
+                    "the prices ({}, docs/timing.md)",
+                    "event_id",
+                    "day0",
+                    "day0_rule",
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "assumed timing: {} has no known time of day; day 0 = {} is assumed ({})",
+                    "event_id",
+                    "day0",
+                    "day0_rule",
+                )
+            )
+            .alias("text"),
         )
         out.extend(
             StudyWarning("assumed_timing", text, event_id)

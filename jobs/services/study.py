@@ -133,7 +133,7 @@ def _plan(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The selected events, the observations, the spans they need and what is missing."""
     events = policy_events(db.events.frame(), definition.model.timing_policy)
-    selected = select_events(definition, events, catalog_ids)
+    selected = select_events(_resolve_aliases(db, definition), events, catalog_ids)
     if selected.height == 0:
         raise UsageError(
             f"study {definition.study.id!r} selects no events; check its [select] filters "
@@ -142,6 +142,18 @@ def _plan(
     obs = observations(definition, selected)
     required = required_spans(obs, definition, sessions, last_completed)
     return selected, obs, required, missing_prices(required, db.market.coverage())
+
+
+def _resolve_aliases(db: OpenStore, definition: StudyDefinition) -> StudyDefinition:
+    """``select.events`` with ids of linked duplicates replaced by the events they are."""
+    wanted = definition.select.events
+    aliases = {a.alias_id: a.event_id for a in db.events.aliases()} if wanted else {}
+    if not any(e in aliases for e in wanted):
+        return definition
+    ids = tuple(dict.fromkeys(aliases.get(e, e) for e in wanted))
+    return definition.model_copy(
+        update={"select": definition.select.model_copy(update={"events": ids})}
+    )
 
 
 def _read(

@@ -244,3 +244,22 @@ def test_a_study_dates_date_only_events_by_its_timing_policy(
     assert days["amzn-q3"] == dt.date(2025, 10, 31)  # a stated time: the same under every policy
     assert [tuple(w) for w in definition.model.windows] == windows
     assert definition.main_window == ((0, 1) if policy == "two_day" else (0, 0))
+
+
+def test_a_study_naming_a_duplicate_counts_the_announcement_once(
+    imported: tuple[Store, StudyRun, StudyRun, ingest.EventImport, InferenceSummary],
+) -> None:
+    from jobs.definitions.study import parse_study
+
+    definition = parse_study(
+        {
+            "study": {"id": "alias"},
+            "select": {"events": ["nvda-earnings-2025-11-19", "nvda-q3fy26"]},
+            "model": {"benchmarks": ["SPY"], "windows": [[0, 1]]},
+        },
+        source="test",
+    )
+    run = run_study(imported[0], definition, now=NOW, offline=True, save=False)
+    assert run.observations.select("event_id", "ticker", "day0").rows() == [
+        ("nvda-q3fy26", "NVDA", dt.date(2025, 11, 20))
+    ]
