@@ -17,9 +17,10 @@ Pure: no store, no clock.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -32,9 +33,8 @@ if TYPE_CHECKING:
     from events.model import ResolvedEvent
 
 
-@dataclass(frozen=True)
-class KnownEvent:
-    """A stored event as duplicate detection sees it."""
+class KnownEvent(NamedTuple):
+    """A stored event as duplicate detection sees it (a tuple: tens of thousands are made)."""
 
     event_id: str
     ticker: str  # primary
@@ -93,7 +93,8 @@ def link_duplicates(
     """
     sessions = calendar.sessions
 
-    def pos(day: dt.date) -> int:
+    @functools.cache
+    def pos(day: dt.date) -> int:  # a few thousand distinct dates: looked up once each
         return int(np.searchsorted(sessions, np.datetime64(day, "D")))
 
     # (ticker, category) -> sorted [(session position, event id)]; the events by id
