@@ -92,10 +92,11 @@ def run_study(
             from events import load_catalog
 
             catalog_events = load_catalog(definition.select.catalog)
-            ingest.store_events(
+            done = ingest.import_events(
                 db, catalog_events, catalog=str(definition.select.catalog), calendar=cal
             )
-            catalog_ids = [e.id for e in catalog_events]
+            linked = dict(done.links)  # a duplicate of a stored event: that event
+            catalog_ids = list(dict.fromkeys(linked.get(e.id, e.id) for e in catalog_events))
         with db.transaction():
             selected, obs, required, missing = _plan(
                 db, definition, catalog_ids, sessions, last_completed

@@ -263,3 +263,34 @@ def test_a_study_naming_a_duplicate_counts_the_announcement_once(
     assert run.observations.select("event_id", "ticker", "day0").rows() == [
         ("nvda-q3fy26", "NVDA", dt.date(2025, 11, 20))
     ]
+
+
+def test_a_study_catalog_with_a_duplicate_measures_the_stored_event(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    from jobs.definitions.study import parse_study
+
+    store = _store(tmp_path / "c.duckdb", shared_data)
+    catalog = tmp_path / "mine.toml"
+    catalog.write_text(
+        '[[event]]\nid = "my-amzn-q3"\ntitle = "Amazon Q3 (my list)"\ncategory = "earnings"\n'
+        'announced = 2025-10-30\ntickers = ["AMZN"]\n',
+        encoding="utf-8",
+    )
+    definition = parse_study(
+        {
+            "study": {"id": "mine"},
+            "select": {"catalog": str(catalog)},
+            "model": {"benchmarks": ["SPY"], "windows": [[0, 1]]},
+        },
+        source="test",
+    )
+    run = run_study(store, definition, now=NOW, offline=True, save=False)
+    # the date-only entry is the seed's amzn-q3 (after the close on 10-30): measured once, as it
+    assert run.observations.select("event_id", "day0").rows() == [
+        ("amzn-q3", dt.date(2025, 10, 31))
+    ]
+    with store.open() as db:
+        assert [(a.alias_id, a.event_id) for a in db.events.aliases()] == [
+            ("my-amzn-q3", "amzn-q3")
+        ]
