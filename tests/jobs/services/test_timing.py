@@ -244,6 +244,11 @@ def test_a_study_dates_date_only_events_by_its_timing_policy(
     assert days["amzn-q3"] == dt.date(2025, 10, 31)  # a stated time: the same under every policy
     assert [tuple(w) for w in definition.model.windows] == windows
     assert definition.main_window == ((0, 1) if policy == "two_day" else (0, 0))
+    texts = [w.text for w in run.warnings if w.code == "assumed_timing"]
+    said = f"amzn-earnings-2025-07-31 has no known time of day; day 0 = {day0} is " + (
+        "inferred from the prices" if policy == "infer" else "assumed (assumed_same_session)"
+    )
+    assert any(said in t for t in texts), texts
 
 
 def test_a_study_naming_a_duplicate_counts_the_announcement_once(
