@@ -14,6 +14,9 @@ aware timestamp                        first session whose close is later than t
                                        itself counts as after the close
 date only, timing unknown              that date if it is a session, else the next;
                                        marked as assumed (``assumed_*``)
+date only, timing inferred from the    ``inferred_after_close``: the next session;
+prices (``backtest.timing``)           ``inferred_during_session``: that session
+                                       (``inferred_*``; still marked as assumed)
 =====================================  =========================================
 
 The calendar is exchange-calendars' ``XNYS`` from 1990-01-02 to 2035-12-31,
@@ -244,6 +247,12 @@ def resolve_many(events: Sequence[Event], calendar: SessionCalendar) -> list[Res
         elif ev.timing == "unknown":
             idx = int(on_or_after[k])
             rule = "assumed_same_session" if is_session[k] else "assumed_next_session"
+            assumed = True
+        elif ev.timing in ("inferred_after_close", "inferred_during_session"):
+            # an inference is only made for a session date; on a closed day it means nothing
+            after = ev.timing == "inferred_after_close" and bool(is_session[k])
+            idx = int(strictly_after[k] if after else on_or_after[k])
+            rule = "inferred_next_session" if after else "inferred_same_session"
             assumed = True
         elif not is_session[k]:
             idx, rule, assumed = int(on_or_after[k]), "next_session_closed_day", False

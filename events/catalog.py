@@ -12,9 +12,9 @@ A catalog file is TOML with one ``[[event]]`` table per event::
     source = "CNBC; Reuters"
     tags = ["seed"]
 
-Bulk lists are CSV with a header ``ticker,date[,timing]`` (``filing_date`` is
-accepted for ``date``, as in SEC-derived earnings lists). Each row becomes an
-event ``<ticker>-<category>-<date>`` (lower case).
+Bulk lists are CSV with a header ``ticker,date[,timing]``; the date column may also be
+called ``event_date``, ``filing_date`` (as in SEC-derived earnings lists) or ``announced``.
+Each row becomes an event ``<ticker>-<category>-<date>`` (lower case).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from events.model import CATEGORIES, TIMINGS, Event
 from events.tickers import normalise_ticker
 
 SEED_CATALOG = "seed-events.toml"
+#: The names a bulk CSV's date column may have, in the order they are looked for.
+DATE_COLUMNS: tuple[str, ...] = ("date", "event_date", "filing_date", "announced")
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9._-]")
 
 
@@ -139,9 +141,11 @@ def read_event_csv(
     category: str = "earnings",
     title_template: str = "{ticker} {category} {date}",
     tags: Iterable[str] = (),
+    timing: str | None = None,
 ) -> list[Event]:
-    """Events from a bulk CSV list ``ticker,date[,timing]``.
+    """Events from a bulk CSV list ``ticker,date[,timing]`` (date: any of :data:`DATE_COLUMNS`).
 
+    ``timing`` is given to every row whose own ``timing`` cell is empty (a stated cell wins).
     Validation is done per row with plain Python (fast enough for tens of thousands of
     rows); the error names the file, the line and the column.
     """
@@ -150,6 +154,8 @@ def read_event_csv(
         raise CatalogFileError(
             f"category {category!r} is not one of {', '.join(CATEGORIES)}", path=str(p)
         )
+    if timing is not None and timing not in TIMINGS:
+        raise CatalogFileError(f"timing {timing!r} is not one of {', '.join(TIMINGS)}", path=str(p))
     try:
         handle = p.open(newline="", encoding="utf-8")
     except OSError as exc:
@@ -159,13 +165,14 @@ def read_event_csv(
         reader = csv.reader(handle)
         header = [h.strip().lower() for h in next(reader, [])]
         cols = {name: i for i, name in enumerate(header)}
-        date_col = cols.get("date", cols.get("filing_date"))
-        if "ticker" not in cols or date_col is None:
+        date_name = next((c for c in DATE_COLUMNS if c in cols), None)
+        if "ticker" not in cols or date_name is None:
             raise CatalogFileError(
-                f"{p}: header {header} must contain 'ticker' and 'date' (or 'filing_date'), "
-                "optionally 'timing'",
+                f"{p}: header {header} must contain 'ticker' and a date column "
+                f"({', '.join(repr(c) for c in DATE_COLUMNS)}), optionally 'timing'",
                 path=str(p),
             )
+        date_col = cols[date_name]
         t_col, tm_col = cols["ticker"], cols.get("timing")
         events: list[Event] = []
         seen: set[str] = set()
@@ -187,15 +194,15 @@ def read_event_csv(
                 day = dt.date.fromisoformat(raw_date)
             except ValueError as exc:
                 raise EventValidationError(
-                    f"{where}: column 'date': {raw_date!r} is not a date (use YYYY-MM-DD)",
+                    f"{where}: column {date_name!r}: {raw_date!r} is not a date (use YYYY-MM-DD)",
                     source=str(p),
                     entry=f"line {line}",
-                    field="date",
+                    field=date_name,
                 ) from exc
-            timing = _cell(row, tm_col) or "unknown"
-            if timing not in TIMINGS:
+            row_timing = _cell(row, tm_col) or timing or "unknown"
+            if row_timing not in TIMINGS:
                 raise EventValidationError(
-                    f"{where}: column 'timing': {timing!r} is not one of {', '.join(TIMINGS)}",
+                    f"{where}: column 'timing': {row_timing!r} is not one of {', '.join(TIMINGS)}",
                     source=str(p),
                     entry=f"line {line}",
                     field="timing",
@@ -210,7 +217,7 @@ def read_event_csv(
                     title=title_template.format(ticker=ticker, category=category, date=day),
                     category=category,
                     announced=day,
-                    timing=timing,
+                    timing=row_timing,
                     tickers=(ticker,),
                     source=f"imported from {p.name}",
                     tags=tag_tuple,

@@ -111,6 +111,11 @@ class Event(BaseModel):
 
     @model_validator(mode="after")
     def _timing_agrees(self) -> Event:
+        if isinstance(self.announced, dt.datetime) and self.timing.startswith("inferred_"):
+            raise ValueError(
+                f"timing: {self.timing!r} is inferred from prices for events whose time of day "
+                "is unknown, but this event's announcement time is given; leave timing out"
+            )
         if isinstance(self.announced, dt.datetime) and self.timing != "unknown":
             derived = timing_of(self.announced)
             # An early close (13:00) can turn an "intraday" clock time into after_close;
@@ -150,6 +155,8 @@ Day0Rule = Literal[
     "timestamp",
     "assumed_same_session",
     "assumed_next_session",
+    "inferred_same_session",
+    "inferred_next_session",
 ]
 
 

@@ -15,7 +15,19 @@ Category = Literal[
     "macro",
     "other",
 ]
-Timing = Literal["before_open", "intraday", "after_close", "unknown"]
+Timing = Literal[
+    "before_open",
+    "intraday",
+    "after_close",
+    "unknown",
+    "inferred_after_close",
+    "inferred_during_session",
+]
+#: The timings a catalog states (the clock, or ``unknown``); the ``inferred_*`` ones are only
+#: ever set by the timing inference (``backtest.timing``) for events stated as ``unknown``.
+STATED_TIMINGS: tuple[str, ...] = ("before_open", "intraday", "after_close", "unknown")
+#: The timings whose time of day nobody stated: inference may (re)decide them.
+UNSTATED_TIMINGS: tuple[str, ...] = ("unknown", "inferred_after_close", "inferred_during_session")
 
 CATEGORIES: tuple[str, ...] = get_args(Category)
 TIMINGS: tuple[str, ...] = get_args(Timing)

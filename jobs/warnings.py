@@ -131,12 +131,25 @@ def study_warnings(
     if events.height:
         assumed = events.filter(pl.col("timing_assumed")).select(
             "event_id",
-            pl.format(
-                "assumed timing: {} has no known time of day; day 0 = {} is assumed ({})",
-                "event_id",
-                "day0",
-                "day0_rule",
-            ).alias("text"),
+            pl.when(pl.col("day0_rule").str.starts_with("inferred_"))
+            .then(
+                pl.format(
+                    "assumed timing: {} has no known time of day; day 0 = {} is inferred from "
+                    "the prices ({}, docs/timing.md)",
+                    "event_id",
+                    "day0",
+                    "day0_rule",
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "assumed timing: {} has no known time of day; day 0 = {} is assumed ({})",
+                    "event_id",
+                    "day0",
+                    "day0_rule",
+                )
+            )
+            .alias("text"),
         )
         out.extend(
             StudyWarning("assumed_timing", text, event_id)
@@ -286,9 +299,17 @@ def group_warnings(
             headline, lines = _confounded_lines(items, main_window, list(focus))
         elif code == "assumed_timing":
             named = ", ".join(w.event_id or "" for w in items[:3])
+            inferred = sum("inferred from the prices" in w.text for w in items)
+            how = (
+                "day 0 assumed"
+                if not inferred
+                else "day 0 inferred from the prices"
+                if inferred == len(items)
+                else f"day 0 assumed ({inferred} inferred from the prices)"
+            )
             headline = (
                 f"assumed timing: {_plural(len(items), 'event')} without a known time of day, "
-                f"day 0 assumed (e.g. {named}{', ...' if len(items) > 3 else ''})"
+                f"{how} (e.g. {named}{', ...' if len(items) > 3 else ''})"
                 if len(items) > 1
                 else items[0].text
             )

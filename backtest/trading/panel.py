@@ -37,9 +37,18 @@ EARLIEST_ENTRY: dict[str, str] = {
     "after_close": "open:0",
     "intraday": "close:0",
     "unknown": "close:0",
+    "inferred_after_close": "open:0",
+    "inferred_during_session": "close:0",
 }
 #: The same as price-point keys (``2·k + point``).
-EARLIEST_KEY: dict[str, int] = {"before_open": 0, "after_close": 0, "intraday": 1, "unknown": 1}
+EARLIEST_KEY: dict[str, int] = {
+    "before_open": 0,
+    "after_close": 0,
+    "intraday": 1,
+    "unknown": 1,
+    "inferred_after_close": 0,
+    "inferred_during_session": 1,
+}
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,16 @@ def _root(
         Path | None, typer.Option("--config", help="TOML settings file (env REACTION_CONFIG).")
     ] = None,
     debug: Annotated[bool, flag("--debug", help="Show tracebacks.")] = False,
+    no_seed: Annotated[
+        bool,
+        flag(
+            "--no-seed",
+            help="Never load the seed catalog into the store (env REACTION_SEED=false).",
+        ),
+    ] = False,
 ) -> None:
     """market-reaction: how did prices react to events, and is it more than noise?"""
-    ctx.obj = CliContext(db=db, config=config, debug=debug)
+    ctx.obj = CliContext(db=db, config=config, debug=debug, no_seed=no_seed)
 
 
 status.register(app)

@@ -51,6 +51,7 @@ class CliContext:
     db: Path | None = None
     config: Path | None = None
     debug: bool = False
+    no_seed: bool = False
     _settings: Settings | None = field(default=None, repr=False)
 
     @property
@@ -58,7 +59,9 @@ class CliContext:
         if self._settings is None:
             from jobs.settings import load_settings
 
-            self._settings = load_settings(self.config, db=self.db)
+            self._settings = load_settings(
+                self.config, db=self.db, seed=False if self.no_seed else None
+            )
         return self._settings
 
     def store(self) -> Store:

@@ -48,6 +48,7 @@ from jobs.definitions._common import (
     with_selection,
 )
 from jobs.definitions.study import (
+    DEFAULT_TIMING_POLICY,
     Measure,
     ModelSpec,
     Selection,
@@ -95,7 +96,12 @@ class RuleDefinition(Strict):
     model: ModelSpec = ModelSpec()
 
     def canonical_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        """A stable JSON form (sorted keys); ``model.timing_policy`` at its default is left
+        out, as for studies, so unchanged rules keep their hash."""
+        data = self.model_dump(mode="json", by_alias=True)
+        if data["model"].get("timing_policy") == DEFAULT_TIMING_POLICY:
+            del data["model"]["timing_policy"]
+        return json.dumps(data, sort_keys=True)
 
     def as_study(self) -> StudyDefinition:
         """The event study that supplies betas and signals (market model on the rule's benchmark)."""

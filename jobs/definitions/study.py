@@ -32,6 +32,9 @@ A study file::
     variance_denominator = "L-k"  # or "L-1"
     return_kind = "simple"        # or "log"
     clean_estimation = true
+    timing_policy = "infer"       # date-only events: "infer" (day 0 as inferred from the
+                                  # prices when it was, docs/timing.md), "assume" (the dated
+                                  # session), "two_day" (the dated session, main window [0, +1])
 
     [report]
     tests = ["bmp_t", "kp_bmp_t"] # which tests to show (default: all)
@@ -139,6 +142,12 @@ class Estimation(Strict):
     min_obs: int = 120
 
 
+#: How a study dates events without a stated time of day (docs/timing.md).
+TimingPolicy = Literal["assume", "infer", "two_day"]
+TIMING_POLICIES: tuple[str, ...] = ("assume", "infer", "two_day")
+DEFAULT_TIMING_POLICY: TimingPolicy = "infer"
+
+
 class ModelSpec(Strict):
     name: ModelName = "market_model"
     benchmarks: tuple[str, ...] = ("SPY",)
@@ -147,6 +156,7 @@ class ModelSpec(Strict):
     variance_denominator: VarianceDenominator = "L-k"
     return_kind: ReturnKind = "simple"
     clean_estimation: bool = True
+    timing_policy: TimingPolicy = DEFAULT_TIMING_POLICY
 
     @field_validator("benchmarks", mode="after")
     @classmethod
@@ -260,17 +270,39 @@ class StudyDefinition(Strict):
             )
         return self
 
+    @model_validator(mode="before")
+    @classmethod
+    def _two_day_window(cls, data: Any) -> Any:
+        # two_day: the announcement window [0, +1] is always measured
+        model = data.get("model") if isinstance(data, dict) else None
+        if not isinstance(model, dict) or model.get("timing_policy") != "two_day":
+            return data
+        windows = [tuple(w) for w in model.get("windows", DEFAULT_WINDOWS)]
+        if (0, 1) in windows:
+            return data
+        return {**data, "model": {**model, "windows": [*windows, (0, 1)]}}
+
     @property
     def main_window(self) -> tuple[int, int]:
-        """The answer's window: ``report.main_window``, else [-1, +1] if measured, else the first."""
+        """The answer's window: ``report.main_window``, else [0, +1] under the ``two_day``
+        timing policy, else [-1, +1] if measured, else the first."""
         if self.report.main_window is not None:
             return (int(self.report.main_window[0]), int(self.report.main_window[1]))
         windows = [(int(a), int(b)) for a, b in self.model.windows]
+        if self.model.timing_policy == "two_day":
+            return (0, 1)
         return (-1, 1) if (-1, 1) in windows else windows[0]
 
     def canonical_json(self) -> str:
-        """A stable JSON form (sorted keys): what is stored with each run and hashed."""
-        return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        """A stable JSON form (sorted keys): what is stored with each run and hashed.
+
+        ``model.timing_policy`` at its default is left out, so a study that does not set it
+        keeps the hash it had before the option existed.
+        """
+        data = self.model_dump(mode="json", by_alias=True)
+        if data["model"].get("timing_policy") == DEFAULT_TIMING_POLICY:
+            del data["model"]["timing_policy"]
+        return json.dumps(data, sort_keys=True)
 
     def with_overrides(
         self,

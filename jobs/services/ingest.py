@@ -87,6 +87,98 @@ def event_records(resolved: Sequence[ResolvedEvent], catalog: str) -> list[Event
     ]
 
 
+@dataclass(frozen=True)
+class EventImport:
+    """What importing events did: the upsert counts and the duplicates linked to stored
+    events (:mod:`events.duplicates`): ``links`` as ``(alias, kept event)`` pairs, and the
+    stored date-only events that a new event with a stated time replaced."""
+
+    counts: UpsertCounts
+    links: tuple[tuple[str, str], ...] = ()
+    replaced: tuple[str, ...] = ()
+
+    def sentence(self) -> str:
+        """The duplicates part of an import summary ('' when there were none)."""
+        if not self.links:
+            return ""
+        shown = ", ".join(f"{a} = {b}" for a, b in self.links[:3])
+        more = f", ... ({len(self.links) - 3} more)" if len(self.links) > 3 else ""
+        replaced = (
+            f"; {len(self.replaced)} stored date-only event(s) replaced by one with a time"
+            if self.replaced
+            else ""
+        )
+        return (
+            f"{len(self.links)} duplicate(s) of stored events linked as aliases, not stored "
+            f"again ({shown}{more}){replaced}"
+        )
+
+
+def import_events(
+    db: OpenStore,
+    events: Sequence[Event],
+    *,
+    catalog: str,
+    calendar: SessionCalendar | None = None,
+) -> EventImport:
+    """Resolve day 0, link duplicates of stored events (:func:`events.duplicates.link_duplicates`:
+    same ticker and category, one side date-only, day 0 within one session) and upsert the
+    rest (all or nothing), logging the load. A date-only event already inferred keeps its
+    inferred timing when it comes again without one."""
+    from events import nyse, resolve_many
+    from events.duplicates import KnownEvent, link_duplicates
+    from storage.repos.events import AliasRecord
+
+    cal = calendar or nyse()
+    started = db.now()
+    stored = db.events.frame().select("event_id", "tickers", "category", "day0", "timing")
+    timing_of = dict(zip(stored["event_id"], stored["timing"], strict=True))
+    events = [_keep_inferred(e, timing_of.get(e.id)) for e in events]
+    resolved = resolve_many(events, cal)
+    linked = link_duplicates(
+        resolved,
+        [
+            KnownEvent(r[0], r[1][0], r[2], r[3], r[4])
+            for r in stored.iter_rows()
+            if r[1]  # an event without tickers cannot be matched
+        ],
+        cal,
+        known_aliases={a.alias_id: a.event_id for a in db.events.aliases()},
+    )
+    with db.transaction():
+        db.events.delete(linked.replaced)
+        counts = db.events.upsert(event_records(linked.keep, catalog))
+        db.events.add_aliases(
+            [
+                AliasRecord(
+                    alias_id=lk.alias_id,
+                    event_id=lk.event_id,
+                    ticker=lk.ticker,
+                    category=lk.category,
+                    day0=lk.day0,
+                    catalog=catalog,
+                )
+                for lk in linked.links
+            ]
+        )
+        db.loads.record(kind="events", target=catalog, started_at=started, counts=counts)
+    return EventImport(
+        counts,
+        tuple((lk.alias_id, lk.event_id) for lk in linked.links),
+        tuple(linked.replaced),
+    )
+
+
+def _keep_inferred(event: Event, stored_timing: str | None) -> Event:
+    if (
+        event.timing == "unknown"
+        and event.announced_at is None
+        and stored_timing in ("inferred_after_close", "inferred_during_session")
+    ):
+        return event.model_copy(update={"timing": stored_timing})
+    return event
+
+
 def store_events(
     db: OpenStore,
     events: Sequence[Event],
@@ -94,15 +186,8 @@ def store_events(
     catalog: str,
     calendar: SessionCalendar | None = None,
 ) -> UpsertCounts:
-    """Resolve day 0 and upsert events (all or nothing), logging the load."""
-    from events import nyse, resolve_many
-
-    started = db.now()
-    resolved = resolve_many(events, calendar or nyse())
-    with db.transaction():
-        counts = db.events.upsert(event_records(resolved, catalog))
-        db.loads.record(kind="events", target=catalog, started_at=started, counts=counts)
-    return counts
+    """:func:`import_events`, returning the upsert counts."""
+    return import_events(db, events, catalog=catalog, calendar=calendar).counts
 
 
 # -- price files -----------------------------------------------------------------------

@@ -35,6 +35,7 @@ from jobs.services.inputs import (
     select_events,
 )
 from jobs.services.measures import measure_extras
+from jobs.services.timing import policy_catalog, policy_events
 from jobs.warnings import study_warnings
 from storage.errors import NotFoundError
 from storage.repos.study_runs import StudyRunRecord
@@ -93,10 +94,11 @@ def run_study(
             from events import load_catalog
 
             catalog_events = load_catalog(definition.select.catalog)
-            ingest.store_events(
+            done = ingest.import_events(
                 db, catalog_events, catalog=str(definition.select.catalog), calendar=cal
             )
-            catalog_ids = [e.id for e in catalog_events]
+            linked = dict(done.links)  # a duplicate of a stored event: that event
+            catalog_ids = list(dict.fromkeys(linked.get(e.id, e.id) for e in catalog_events))
         with db.transaction():
             selected, obs, required, missing = _plan(
                 db, definition, catalog_ids, sessions, last_completed
@@ -133,7 +135,8 @@ def _plan(
     last_completed: dt.date,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The selected events, the observations, the spans they need and what is missing."""
-    selected = select_events(definition, db.events.frame(), catalog_ids)
+    events = policy_events(db.events.frame(), definition.model.timing_policy)
+    selected = select_events(_resolve_aliases(db, definition), events, catalog_ids)
     if selected.height == 0:
         raise UsageError(
             f"study {definition.study.id!r} selects no events; check its [select] filters "
@@ -142,6 +145,18 @@ def _plan(
     obs = observations(definition, selected)
     required = required_spans(obs, definition, sessions, last_completed)
     return selected, obs, required, missing_prices(required, db.market.coverage())
+
+
+def _resolve_aliases(db: OpenStore, definition: StudyDefinition) -> StudyDefinition:
+    """``select.events`` with ids of linked duplicates replaced by the events they are."""
+    wanted = definition.select.events
+    aliases = {a.alias_id: a.event_id for a in db.events.aliases()} if wanted else {}
+    if not any(e in aliases for e in wanted):
+        return definition
+    ids = tuple(dict.fromkeys(aliases.get(e, e) for e in wanted))
+    return definition.model_copy(
+        update={"select": definition.select.model_copy(update={"events": ids})}
+    )
 
 
 def _read(
@@ -169,8 +184,17 @@ def _read(
         prices=db.market.prices(tickers, start=start, end=last_completed),
         actions=db.market.actions(tickers, start=start, end=last_completed),
         factors=factors,
-        catalog=db.events.catalog().select("event_id", "ticker", "day0", "category"),
+        catalog=_catalog(db, definition),
     )
+
+
+def _catalog(db: OpenStore, definition: StudyDefinition) -> pl.DataFrame:
+    """Every catalog event x ticker, dated by the study's timing policy."""
+    catalog = db.events.catalog().select("event_id", "ticker", "day0", "category")
+    if definition.model.timing_policy == "infer":
+        return catalog
+    events = policy_events(db.events.frame(), definition.model.timing_policy)
+    return policy_catalog(catalog, events)
 
 
 def _fetch_missing(

@@ -58,10 +58,36 @@ class EventRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TimingEvidence:
+    """What the timing inference found for a date-only event (``backtest.timing``).
+
+    ``decision`` is ``after_close``, ``during_session`` or ``undetermined``; ``session`` the
+    dated session it was run on; the z values are robust z-scores against the estimation
+    window (log volume, |market-adjusted return|, the overnight gap into day +1); ``score``
+    the contrast D and ``confidence`` its empirical rank; ``reason`` why nothing could be
+    computed (no prices, ...).
+    """
+
+    decision: str
+    session: dt.date | None
+    abnormal_volume_0: float | None
+    abnormal_volume_1: float | None
+    abs_ar_0: float | None
+    abs_ar_1: float | None
+    gap_1: float | None
+    score: float | None
+    confidence: float | None
+    n_est: int | None
+    reason: str | None
+    inferred_at: dt.datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class StoredEvent(EventRecord):
     """An event read back from the store, with the time it was last written."""
 
     updated_at: dt.datetime
+    timing_evidence: TimingEvidence | None = None
 
     def __post_init__(self) -> None:
         pass  # what the store holds is shown as it is; records are checked on the way in
@@ -85,14 +111,48 @@ EVENT_COLUMNS = (
 )
 EVENTS = Table("events", ("event_id",), EVENT_COLUMNS[1:], ("updated_at",))
 
+#: The evidence columns of ``core.events`` (migration 0011), in TimingEvidence field order.
+EVIDENCE_COLUMNS = (
+    "timing_decision",
+    "timing_session",
+    "timing_av0",
+    "timing_av1",
+    "timing_abs_ar0",
+    "timing_abs_ar1",
+    "timing_gap1",
+    "timing_score",
+    "timing_confidence",
+    "timing_n_est",
+    "timing_reason",
+    "timing_inferred_at",
+)
+
 # The event rows as read back: the table's columns, then the ticker list taken from
-# event_tickers (ordered by position) as the last column.
-_SELECT = (
+# event_tickers (ordered by position), then the timing evidence (nulls on an older store).
+_SELECT_HEAD = (
     "SELECT e.event_id, e.title, e.category, e.announced_date, e.announced_at, e.timing, "
     "e.day0, e.day0_rule, e.timing_assumed, e.source, e.tags, e.catalog, e.updated_at, "
     "coalesce((SELECT list(t.ticker ORDER BY t.position) FROM event_tickers t "
-    "WHERE t.event_id = e.event_id), []::VARCHAR[]) AS tickers FROM events e"
+    "WHERE t.event_id = e.event_id), []::VARCHAR[]) AS tickers"
 )
+_EVIDENCE = ", " + ", ".join(f"e.{c}" for c in EVIDENCE_COLUMNS)
+_NO_EVIDENCE = ", " + ", ".join(f"NULL AS {c}" for c in EVIDENCE_COLUMNS)
+#: ``core.event_aliases`` columns, in table order.
+ALIAS_COLUMNS = ("alias_id", "event_id", "ticker", "category", "day0", "catalog", "linked_at")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AliasRecord:
+    """``alias_id`` is the same announcement as the stored event ``event_id``."""
+
+    alias_id: str
+    event_id: str
+    ticker: str
+    category: str
+    day0: dt.date
+    catalog: str
+
+
 _ORDER = " ORDER BY e.day0, e.event_id"
 
 
@@ -101,6 +161,25 @@ class EventsRepo:
 
     def __init__(self, db: Db) -> None:
         self._db = db
+        self._evidence: bool | None = None
+
+    def has_timing_columns(self) -> bool:
+        """Whether the store has the timing evidence and alias tables (schema 0011 or later)."""
+        if self._evidence is None:
+            self._evidence = bool(
+                self._db.value(
+                    "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                    "'core' AND table_name = 'events' AND column_name = 'timing_decision'",
+                    what="read the events schema",
+                )
+            )
+        return self._evidence
+
+    def _select(self, evidence: bool = True) -> str:
+        if not evidence:
+            return _SELECT_HEAD + " FROM events e"
+        tail = _EVIDENCE if self.has_timing_columns() else _NO_EVIDENCE
+        return _SELECT_HEAD + tail + " FROM events e"
 
     def upsert(self, records: Sequence[EventRecord]) -> UpsertCounts:
         """Insert or update events and replace their ticker lists (all or nothing).
@@ -147,7 +226,98 @@ class EventsRepo:
                     "INSERT INTO event_tickers SELECT event_id, ticker, position FROM _event_tickers",
                     what=what,
                 )
+            if self.has_timing_columns():  # a stated time replaces what was inferred
+                self._db.execute(
+                    "UPDATE events SET "
+                    + ", ".join(f"{c} = NULL" for c in EVIDENCE_COLUMNS)
+                    + " WHERE timing_decision IS NOT NULL AND timing NOT IN "
+                    "('unknown', 'inferred_after_close', 'inferred_during_session')",
+                    what=what,
+                )
         return counts
+
+    def set_timing(self, frame: pl.DataFrame) -> int:
+        """Record timing inferences: ``event_id, timing, day0, day0_rule`` and the evidence
+        (:data:`EVIDENCE_COLUMNS`) per row; only events whose timing is not stated change.
+        Returns how many rows changed."""
+        what = "store the timing evidence"
+        self._db.require_write(what)
+        if not self.has_timing_columns():
+            raise StoreInputError("the store predates timing inference: open it for writing")
+        need = ("event_id", "timing", "day0", "day0_rule", *EVIDENCE_COLUMNS)
+        missing = [c for c in need if c not in frame.columns]
+        if missing:
+            raise StoreInputError(f"the timing rows lack the column(s) {', '.join(missing)}")
+        if frame.height == 0:
+            return 0
+        sets = ", ".join(f"{c} = s.{c}" for c in need[1:])
+        with self._db.atomic(what), self._db.registered("_timing", frame.select(need), what=what):
+            changed = int(
+                self._db.value(
+                    "SELECT count(*) FROM _timing s JOIN events e USING (event_id) WHERE "
+                    "e.timing IN ('unknown', 'inferred_after_close', 'inferred_during_session')",
+                    what=what,
+                )
+            )
+            self._db.execute(
+                f"UPDATE events e SET {sets}, updated_at = ? FROM _timing s "
+                "WHERE e.event_id = s.event_id AND e.timing IN "
+                "('unknown', 'inferred_after_close', 'inferred_during_session')",
+                [self._db.clock()],
+                what=what,
+            )
+        return changed
+
+    def delete(self, event_ids: Sequence[str]) -> None:
+        """Remove events (and their ticker lists), e.g. a date-only event that a new event
+        with a stated time replaces."""
+        if not event_ids:
+            return
+        what = "remove events"
+        with self._db.atomic(what):
+            for table in ("event_tickers", "events"):
+                self._db.execute(
+                    f"DELETE FROM {table} WHERE event_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [list(event_ids)],
+                    what=what,
+                )
+
+    def add_aliases(self, records: Sequence[AliasRecord]) -> None:
+        """Record duplicates as aliases of stored events; an alias pointing at a replaced
+        event is moved to the event that replaced it."""
+        if not records:
+            return
+        what = "store event aliases"
+        rows = [
+            [r.alias_id, r.event_id, r.ticker, r.category, r.day0, r.catalog, self._db.clock()]
+            for r in records
+        ]
+        with self._db.atomic(what):
+            self._db.executemany(
+                "INSERT OR REPLACE INTO event_aliases VALUES (?, ?, ?, ?, ?, ?, ?)", rows, what=what
+            )
+            self._db.executemany(
+                "UPDATE event_aliases SET event_id = ? WHERE event_id = ?",
+                [[r.event_id, r.alias_id] for r in records],
+                what=what,
+            )
+
+    def aliases(self) -> builtins.list[AliasRecord]:
+        """Every alias, ordered by the event it points at, then its id (none on an older
+        store)."""
+        if not self.has_timing_columns():
+            return []
+        rows = self._db.rows(
+            "SELECT alias_id, event_id, ticker, category, day0, catalog FROM event_aliases "
+            "ORDER BY event_id, alias_id",
+            what="list event aliases",
+        )
+        return [
+            AliasRecord(
+                alias_id=r[0], event_id=r[1], ticker=r[2], category=r[3], day0=r[4], catalog=r[5]
+            )
+            for r in rows
+        ]
 
     def list(
         self,
@@ -161,7 +331,7 @@ class EventsRepo:
         ``tickers`` keeps events naming one of them (upper-cased) in their ticker list.
         """
         where, params = _filters(categories, tickers, event_ids)
-        rows = self._db.rows(_SELECT + where + _ORDER, params, what="list events")
+        rows = self._db.rows(self._select() + where + _ORDER, params, what="list events")
         return [_stored(r) for r in rows]
 
     def get(self, event_id: str) -> StoredEvent | None:
@@ -179,12 +349,15 @@ class EventsRepo:
         categories: Sequence[str] | None = None,
         tickers: Sequence[str] | None = None,
         event_ids: Sequence[str] | None = None,
+        evidence: bool = False,
     ) -> pl.DataFrame:
         """:meth:`list` as a polars frame: ``event_id, title, category, announced_date,
         announced_at, timing, day0, day0_rule, timing_assumed, source, tags, catalog,
-        updated_at, tickers``."""
+        updated_at, tickers``, and with ``evidence`` the timing evidence
+        (:data:`EVIDENCE_COLUMNS`)."""
         where, params = _filters(categories, tickers, event_ids)
-        return self._db.frame(_SELECT + where + _ORDER, params, what="read events")
+        sql = self._select(evidence) + where + _ORDER
+        return self._db.frame(sql, params, what="read events")
 
     def catalog(self) -> pl.DataFrame:
         """One row per (event, ticker): ``event_id, ticker, position, day0, category``,
@@ -270,4 +443,20 @@ def _stored(r: tuple[Any, ...]) -> StoredEvent:
         catalog=r[11],
         updated_at=r[12],
         tickers=tuple(r[13]),
+        timing_evidence=None
+        if r[14] is None
+        else TimingEvidence(
+            decision=r[14],
+            session=r[15],
+            abnormal_volume_0=r[16],
+            abnormal_volume_1=r[17],
+            abs_ar_0=r[18],
+            abs_ar_1=r[19],
+            gap_1=r[20],
+            score=r[21],
+            confidence=r[22],
+            n_est=r[23],
+            reason=r[24],
+            inferred_at=r[25],
+        ),
     )

@@ -195,3 +195,25 @@ def test_latest_completed_session() -> None:
 def test_outside_calendar_is_named() -> None:
     with pytest.raises(CalendarError, match=r"event 'x': announced 1980-01-02, outside the XNYS"):
         resolve_day0(_event(D(1980, 1, 2), "before_open"), nyse())
+
+
+@pytest.mark.parametrize(
+    ("announced", "timing", "day0", "rule"),
+    [
+        # Thursday 2025-10-30 after the close: the reaction is on Friday 10-31
+        (D(2025, 10, 30), "inferred_after_close", D(2025, 10, 31), "inferred_next_session"),
+        # Friday 2025-10-31 after the close: the next session is Monday 11-03
+        (D(2025, 10, 31), "inferred_after_close", D(2025, 11, 3), "inferred_next_session"),
+        # Wednesday 2025-11-26 after the close: Thanksgiving 11-27 is closed, so 11-28
+        (D(2025, 11, 26), "inferred_after_close", D(2025, 11, 28), "inferred_next_session"),
+        (D(2025, 10, 30), "inferred_during_session", D(2025, 10, 30), "inferred_same_session"),
+    ],
+)
+def test_inferred_timings(announced: dt.date, timing: str, day0: dt.date, rule: str) -> None:
+    r = resolve_day0(_event(announced, timing), nyse())
+    assert (r.day0, r.rule, r.assumed) == (day0, rule, True)
+
+
+def test_an_inferred_timing_needs_a_date_only_event() -> None:
+    with pytest.raises(ValueError, match="inferred from prices for events whose time of day"):
+        _event("2025-10-30T16:05:00-04:00", "inferred_after_close")

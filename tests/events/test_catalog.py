@@ -132,8 +132,37 @@ def test_event_csv(tmp_path: Path) -> None:
 def test_event_csv_errors(tmp_path: Path, text: str, match: str) -> None:
     with pytest.raises(EventValidationError, match=match):
         read_event_csv(_write(tmp_path, text, "e.csv"))
-    with pytest.raises(CatalogFileError, match="must contain 'ticker' and 'date'"):
+    with pytest.raises(
+        CatalogFileError,
+        match=r"must contain 'ticker' and a date column \('date', 'event_date', 'filing_date', "
+        r"'announced'\)",
+    ):
         read_event_csv(_write(tmp_path, "symbol,day\nA,2020-01-01\n", "h.csv"))
+
+
+@pytest.mark.parametrize("column", ["date", "event_date", "filing_date", "announced", "Event_Date"])
+def test_event_csv_date_column_names(tmp_path: Path, column: str) -> None:
+    events = read_event_csv(_write(tmp_path, f"ticker,{column}\nAMZN,2025-10-30\n", "d.csv"))
+    assert [(e.id, e.announced) for e in events] == [
+        ("amzn-earnings-2025-10-30", dt.date(2025, 10, 30))
+    ]
+
+
+def test_event_csv_bad_date_names_its_column(tmp_path: Path) -> None:
+    with pytest.raises(EventValidationError, match="line 2: column 'filing_date': '10/30/2025'"):
+        read_event_csv(_write(tmp_path, "ticker,filing_date\nAMZN,10/30/2025\n", "d.csv"))
+
+
+def test_event_csv_file_wide_timing_fills_only_empty_cells(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path, "ticker,date,timing\nmsft,2025-10-29,before_open\nAMZN,2025-10-30,\n", "t.csv"
+    )
+    events = read_event_csv(path, timing="after_close")
+    assert [e.timing for e in events] == ["before_open", "after_close"]
+    no_column = _write(tmp_path, "ticker,date\nAMZN,2025-10-30\n", "u.csv")
+    assert [e.timing for e in read_event_csv(no_column, timing="intraday")] == ["intraday"]
+    with pytest.raises(CatalogFileError, match="timing 'evening' is not one of"):
+        read_event_csv(no_column, timing="evening")
 
 
 @pytest.mark.shared_data

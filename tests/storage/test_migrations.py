@@ -142,8 +142,13 @@ def test_the_latest_schema_has_the_old_tables_views_and_columns(tmp_path: Path) 
         return rows
 
     for part in ("columns", "tables", "constraints", "sequences", "macros", "views"):
-        # later migrations add tables and views; every old one stays as it was
-        missing = [row for row in without_keys(part, old[part]) if row not in new[part]]
+        # later migrations add tables, views and columns (0012: the timing evidence columns
+        # on core.events, and event_aliases); every old one stays as it was, at its old
+        # position (a table's column count grows with its columns: compared column by column)
+        key = {"tables": 2, "views": 2}.get(part)
+        rows = without_keys(part, old[part])
+        have = [row[:key] if key else row for row in new[part]]
+        missing = [row for row in rows if (row[:key] if key else row) not in have]
         assert not missing, (part, missing[:5])
     assert new["versions"][:6] == old["versions"]
 

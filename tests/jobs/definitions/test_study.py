@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jobs.cli import app
-from jobs.definitions.study import TEST_NAMES, load_study, seed_study
+from jobs.definitions.study import TEST_NAMES, load_study, parse_study, seed_study
 from jobs.errors import MissingDataError, UsageError
 from jobs.services.inputs import missing_prices, observations, required_spans, select_events
 from storage.store import Store
@@ -193,3 +193,21 @@ def test_unreachable_source_stops_after_two_tickers(tmp_path: Path) -> None:
     ):
         run_study(store, seed_study(), now=dt.datetime(2026, 6, 1, tzinfo=dt.UTC), source=source)
     assert len(source.calls) == 2
+
+
+def test_timing_policy_default_keeps_the_canonical_form() -> None:
+    seed = seed_study()
+    assert seed.model.timing_policy == "infer"
+    assert "timing_policy" not in seed.canonical_json()  # older runs keep their hash
+    assumed = parse_study({"model": {"timing_policy": "assume"}}, source="s.toml")
+    assert '"timing_policy": "assume"' in assumed.canonical_json()
+    two_day = parse_study(
+        {"model": {"timing_policy": "two_day", "windows": [[-1, 1], [0, 1]]}}, source="s.toml"
+    )
+    assert two_day.model.windows == ((-1, 1), (0, 1))  # [0, +1] is not added twice
+    assert two_day.main_window == (0, 1)
+
+
+def test_an_unknown_timing_policy_is_named() -> None:
+    with pytest.raises(UsageError, match=r"s\.toml: field 'model\.timing_policy'"):
+        parse_study({"model": {"timing_policy": "guess"}}, source="s.toml")
