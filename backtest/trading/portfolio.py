@@ -54,11 +54,11 @@ class PortfolioRule(BaseModel):
     allocation
         ``"equal_weight"``: the equity split equally across the open positions,
         rebalanced whenever one opens or closes; ``"fixed_notional"``: each trade
-        opens with ``notional`` of stock (less if the equity left is smaller), the
+        opens with ``notional_per_trade`` of stock (less if the equity left is smaller), the
         rest stays in cash.
     initial_capital
         Cash at the start (currency, > 0).
-    notional
+    notional_per_trade
         Stock notional per trade under ``fixed_notional`` (currency, > 0).
     """
 
@@ -66,7 +66,7 @@ class PortfolioRule(BaseModel):
 
     allocation: Allocation = "equal_weight"
     initial_capital: float = 100_000.0
-    notional: float = 10_000.0
+    notional_per_trade: float = 10_000.0
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -77,7 +77,7 @@ class PortfolioRule(BaseModel):
             msg = str(err["msg"]).removeprefix("Value error, ")
             raise TradingError(f"invalid PortfolioRule: {field}: {msg}", field=field) from exc
 
-    @field_validator("initial_capital", "notional", mode="after")
+    @field_validator("initial_capital", "notional_per_trade", mode="after")
     @classmethod
     def _positive(cls, v: float) -> float:
         if not math.isfinite(v) or v <= 0:
@@ -88,7 +88,7 @@ class PortfolioRule(BaseModel):
         if self.allocation == "equal_weight":
             how = "equal weight across open positions, rebalanced when one opens or closes"
         else:
-            how = f"fixed notional {self.notional:,.0f} per trade, the rest in cash"
+            how = f"fixed notional {self.notional_per_trade:,.0f} per trade, the rest in cash"
         return f"{how}; initial capital {self.initial_capital:,.0f}"
 
 
@@ -173,7 +173,7 @@ def build_portfolio(
         panel.values["cumdiv"],
         allocation=rule.allocation,
         initial_capital=rule.initial_capital,
-        notional=rule.notional,
+        notional=rule.notional_per_trade,
         cost_bps=cost_bps,
         fee=fee,
     )
