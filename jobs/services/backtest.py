@@ -149,11 +149,19 @@ def run_backtest(
 
 
 def save_backtest(store: Store, run: BacktestRun) -> None:
-    """Store a backtest run with its rule, data stamp, trades, statistics and sweep."""
+    """Store a backtest run with its rule, data stamp, trades, statistics, portfolio daily
+    series (``backtest_portfolio``: ``book`` = ``portfolio`` or ``benchmark``) and sweep."""
     res = run.result
     frames = {"trades": res.trades, "backtest_stats": res.stats}
     if run.sweep is not None:
         frames["sweep_cells"] = run.sweep.cells
+    books = [
+        book.daily.with_columns(pl.lit(name).alias("book"))
+        for name, book in (("portfolio", res.portfolio), ("benchmark", res.benchmark_portfolio))
+        if book is not None
+    ]
+    if books:
+        frames["backtest_portfolio"] = pl.concat(books)
     record = BacktestRunRecord(
         run_id=run.run_id,
         rule_id=run.definition.rule.id,

@@ -130,7 +130,9 @@ def test_the_latest_schema_has_the_old_tables_views_and_columns(tmp_path: Path) 
         assert db.schema_version == LATEST_VERSION
     new = _schema(store.path, view_sql=False)
     for part in ("columns", "tables", "constraints", "sequences", "macros", "views"):
-        assert new[part] == old[part], part
+        # every old object is still there, unchanged; later migrations may add new ones
+        missing = [item for item in old[part] if item not in new[part]]
+        assert missing == [], part
     assert new["versions"][:6] == old["versions"]
 
 
@@ -200,7 +202,8 @@ def test_a_version_6_store_upgrades_on_write_keeping_rows_and_columns(version6: 
         assert db.schema_version == LATEST_VERSION
         assert db.market.prices().get_column("close").to_list() == [1.5]
         assert db.events.get("e1") is not None
-    assert _view_columns(version6) == columns
+    after = _view_columns(version6)
+    assert [c for c in columns if c not in after] == []  # nothing lost; new views may be added
     con = duckdb.connect(str(version6), read_only=True)
     assert con.execute("SELECT max(version) FROM core.schema_version").fetchall() == [
         (LATEST_VERSION,)

@@ -58,7 +58,6 @@ def portfolio_table(run: BacktestRun) -> TextTable | None:
     rows = []
     for name, b in books:
         st = b.stats
-        d = b.daily
         rows.append(
             [
                 name,

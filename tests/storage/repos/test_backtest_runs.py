@@ -73,7 +73,13 @@ def test_insert_and_load(db: OpenStore) -> None:
     assert n == 6
     assert db.backtest_runs.get("amzn-1") == _run()
     frames = db.backtest_runs.load_frames("amzn-1")
-    assert list(frames) == ["backtest_runs", "trades", "backtest_stats", "sweep_cells"]
+    assert list(frames) == [
+        "backtest_runs",
+        "trades",
+        "backtest_stats",
+        "sweep_cells",
+        "backtest_portfolio",
+    ]
     trades = frames["trades"]
     assert trades.columns == list(RESULT_COLUMNS["trades"])
     assert trades.select("event_id", "status", "net", "hedged").rows() == [
