@@ -24,7 +24,9 @@ initial capital), with ``m = periods_per_year`` (252) and ``D`` rows::
 
 Sharpe (1966, 1994) and Sortino & Price (1994) as usually annualised with √m; the
 risk-free rate is taken as 0 (cash earns nothing in the book). ``None`` where a
-statistic is undefined (fewer than two rows, zero volatility, no down day).
+statistic is undefined (fewer than two rows, zero volatility, no down day), and the
+annualised ones (``ann_return, ann_vol, sharpe, sortino, turnover``) below
+:data:`MIN_SESSIONS_ANNUALISED` rows (:attr:`Portfolio.note` says so).
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ from backtest.trading.book import Positions, point_prices, simulate
 from backtest.trading.stats import max_drawdown
 
 PERIODS_PER_YEAR = 252
+#: Fewest sessions for the annualised statistics (a month): scaling a few days' returns to a
+#: year (``(1 + r)^(252/D)``, ``√252``) gives numbers such as +1,286% a year from three days.
+MIN_SESSIONS_ANNUALISED = 21
 
 
 class PortfolioRule(BaseModel):
@@ -123,6 +128,17 @@ class Portfolio:
 
     def stat(self, name: str) -> float | None:
         return self.stats[name]
+
+    @property
+    def note(self) -> str | None:
+        """Why the annualised statistics are null, or ``None``."""
+        n = self.daily.height
+        if 0 < n < MIN_SESSIONS_ANNUALISED:
+            return (
+                f"{n} session(s) < {MIN_SESSIONS_ANNUALISED}: no annualised return, volatility, "
+                "Sharpe, Sortino or turnover (a few days scaled to a year mean nothing)"
+            )
+        return None
 
 
 STAT_NAMES = (
@@ -229,6 +245,9 @@ def portfolio_stats(
         "max_drawdown": max_drawdown(equity / initial),
         "turnover": float(turnover.mean()) * m,
     }
+    if D < MIN_SESSIONS_ANNUALISED:
+        for k in ("ann_return", "ann_vol", "sharpe", "sortino", "turnover"):
+            out[k] = None
     return {k: (v if v is not None and math.isfinite(v) else None) for k, v in out.items()}
 
 

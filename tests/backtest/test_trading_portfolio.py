@@ -437,3 +437,20 @@ def test_a_sign_position_before_a_scheduled_event_is_refused() -> None:
     bad = ev.with_columns(pl.lit("yes").alias("scheduled"))
     with pytest.raises(InputSchemaError, match=r"events\.scheduled must be a boolean"):
         run_trades(bad, prices, TradeRule(), n_boot=0)
+
+
+def test_no_annualised_figures_from_a_few_sessions() -> None:
+    prices = random_prices(["AAA", "SPY"], seed=6)
+    short = run_trades(events([("a", "AAA", 3)]), prices, TradeRule(exit="close:+5"), n_boot=0)
+    assert short.portfolio is not None and short.portfolio.daily.height == 6
+    assert {k for k, v in short.portfolio.stats.items() if v is None} == {
+        "ann_return",
+        "ann_vol",
+        "sharpe",
+        "sortino",
+        "turnover",
+    }
+    assert "6 session(s) < 21" in str(short.portfolio.note)
+    long = run_trades(events([("a", "AAA", 3)]), prices, TradeRule(exit="close:+20"), n_boot=0)
+    assert long.portfolio is not None and long.portfolio.note is None
+    assert long.portfolio.stats["sharpe"] is not None

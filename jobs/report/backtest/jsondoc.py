@@ -33,6 +33,7 @@ def portfolio_document(book: Any) -> dict[str, Any] | None:
         "n_positions": book.n_positions,
         "n_unfunded": book.n_unfunded,
         "ruined": book.ruined,
+        "note": book.note,
     }
 
 

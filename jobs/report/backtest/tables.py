@@ -83,6 +83,8 @@ def portfolio_table(run: BacktestRun) -> TextTable | None:
             f"The portfolio's gross exposure averages {num(gross)}× its equity, with "
             f"{num(open_, 1)} positions open on average."
         )
+    if first.note:
+        extra.append(first.note + ".")
     if first.n_unfunded:
         extra.append(f"{first.n_unfunded} trade(s) could not be funded (no equity left).")
     if first.ruined:
