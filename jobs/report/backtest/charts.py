@@ -58,8 +58,10 @@ def portfolio_figure(run: BacktestRun) -> Figure | None:
             lw=1.0,
         )
     axes[0].axhline(1.0, color="grey", lw=0.8)
-    axes[0].set_yscale("log")
-    axes[0].set_ylabel("equity (start = 1, log)")
+    wide = float(eq.max()) / max(float(eq.min()), 1e-12) > 4.0
+    if wide:  # decades of compounding read better on a log scale
+        axes[0].set_yscale("log")
+    axes[0].set_ylabel("equity (start = 1, log)" if wide else "equity (start = 1)")
     axes[0].set_title(f"Portfolio: {book.rule.describe()}", fontsize=9)
     axes[0].legend(fontsize=8)
     peak = np.maximum.accumulate(np.concatenate([[1.0], eq]))[1:]
@@ -70,6 +72,7 @@ def portfolio_figure(run: BacktestRun) -> Figure | None:
     axes[2].axhline(0.0, color="grey", lw=0.6)
     axes[2].set_ylabel("exposure (× equity)")
     axes[2].legend(fontsize=7, loc="upper left")
+    fig.autofmt_xdate(rotation=30)
     for ax in axes:
         ax.grid(alpha=0.3)
     return fig
