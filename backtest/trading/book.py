@@ -165,8 +165,8 @@ def simulate(
                 alloc = equity / members.size
                 opened_notional[entering] = alloc
                 q[members] = pos.side[members] * alloc / P[pos.asset[members]]
-                if pos.hedge_asset >= 0:
-                    ph = P[pos.hedge_asset]
+                ph = P[pos.hedge_asset] if pos.hedge_asset >= 0 else 0.0
+                if ph > 0:  # 0: no benchmark price yet, so no hedged position is open
                     qh[members] = -pos.side[members] * pos.hedge[members] * alloc / ph
         else:
             used = float(np.abs(q[is_open] * P[pos.asset[is_open]]).sum())
@@ -179,7 +179,7 @@ def simulate(
                 used += size
                 n_legs += int(legs[i])
                 q[i] = pos.side[i] * size / P[pos.asset[i]]
-                if pos.hedge_asset >= 0:
+                if pos.hedge_asset >= 0 and pos.hedge[i] != 0:
                     qh[i] = -pos.side[i] * pos.hedge[i] * size / P[pos.hedge_asset]
         new_Q: FloatArray = np.bincount(pos.asset, weights=q, minlength=A).astype(np.float64)
         if pos.hedge_asset >= 0:

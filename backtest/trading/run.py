@@ -158,7 +158,7 @@ def run_trades(
         2 * entry[:, 0] + (rule.entry.point == "close"),
         2 * exit_[:, 0] + (rule.exit.point == "close"),
     )
-    book, bench_book = _portfolios(panel, ev, ok, s, h, keys, rule, portfolio)
+    book, bench_book = _portfolios(panel, ev, ok, np.isfinite(Rb), s, h, keys, rule, portfolio)
     return trade_result(rule, trades, n_overlap, n_boot, seed, book, bench_book)
 
 
@@ -166,13 +166,15 @@ def _portfolios(
     panel: Panel,
     ev: EventArrays,
     ok: BoolArray,
+    bench_ok: BoolArray,
     s: FloatArray,
     h: FloatArray,
     keys: tuple[IntArray, IntArray],
     rule: TradeRule,
     prule: PortfolioRule,
 ) -> tuple[Portfolio, Portfolio | None]:
-    """The ``ok`` trades in the book, and the same rule applied to the benchmark."""
+    """The ``ok`` trades in the book, and the same rule applied to the benchmark (over the
+    ``ok`` trades whose entry and exit the benchmark has prices for)."""
     idx = np.flatnonzero(ok)
     entry, exit_ = keys[0][idx], keys[1][idx]
     book = build_portfolio(
@@ -188,14 +190,15 @@ def _portfolios(
     )
     if panel.benchmark_row < 0:
         return book, None
+    idx = np.flatnonzero(ok & bench_ok)
     bench = build_portfolio(
         prule,
         panel,
         asset=np.full(idx.shape[0], panel.benchmark_row, dtype=np.int64),
         side=np.ones(idx.shape[0]),
         hedge=np.zeros(idx.shape[0]),
-        entry=entry,
-        exit_=exit_,
+        entry=keys[0][idx],
+        exit_=keys[1][idx],
         cost_bps=rule.cost_bps,
         fee=rule.fee,
     )

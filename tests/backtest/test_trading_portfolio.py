@@ -384,12 +384,20 @@ def test_equity_stays_positive_and_compounds(
     r = run_trades(ev, prices, rule, n_boot=0, portfolio=prule)
     assert r.portfolio is not None
     d = r.portfolio.daily
+    n_ok = r.trades.filter(pl.col("status") == "ok").height
+    assert (d.height == 0) == (n_ok == 0)
+    if n_ok == 0:
+        return
     eq = d.get_column("equity").to_numpy()
     assert (eq > 0).all()
     np.testing.assert_allclose(
         eq, 100_000 * np.cumprod(1 + d.get_column("ret").to_numpy()), rtol=1e-10
     )
     assert d.get_column("positions").to_list()[-1] == 0
+    b = r.benchmark_portfolio
+    assert b is not None
+    if b.daily.height:
+        assert (b.daily.get_column("equity").to_numpy() > 0).all()
 
 
 def test_portfolio_rule_errors_and_statistics_of_nothing() -> None:

@@ -192,10 +192,14 @@ def test_fixed_notional_from_the_rule_file(db: Path, tmp_path: Path) -> None:
 
     text = (resources.files("jobs") / "rules" / "earnings-drift.toml").read_text()
     rule = tmp_path / "fixed.toml"
+    shipped = '[portfolio]\nallocation = "equal_weight"\ninitial_capital = 100000\n'
+    assert shipped in text
     rule.write_text(
-        text
-        + '\n[portfolio]\nallocation = "fixed_notional"\ninitial_capital = 50000\n'
-        + "notional_per_trade = 10000\n"
+        text.replace(
+            shipped,
+            '[portfolio]\nallocation = "fixed_notional"\ninitial_capital = 50000\n'
+            "notional_per_trade = 10000\n",
+        )
     )
     code, stdout, stderr = _bt(db, tmp_path, str(rule), "--format", "json", "--no-save")
     assert code == 0, stderr
