@@ -20,6 +20,7 @@ BoolArray: TypeAlias = npt.NDArray[np.bool_]
 Int8Array: TypeAlias = npt.NDArray[np.int8]
 
 from backtest.names import (  # noqa: E402 - the option sets live in backtest.names
+    ALLOCATIONS,
     FACTOR_COLUMNS,
     OBSERVATION_STATUSES,
     STATUS_CODE,
@@ -27,6 +28,7 @@ from backtest.names import (  # noqa: E402 - the option sets live in backtest.na
     TEST_NAMES,
     TRADE_STATUSES,
     WINDOW_STATUSES,
+    Allocation,
     CellValue,
     Direction,
     FactorColumn,
@@ -45,6 +47,7 @@ from backtest.names import (  # noqa: E402 - the option sets live in backtest.na
 )
 
 __all__ = [
+    "ALLOCATIONS",
     "FACTOR_COLUMNS",
     "OBSERVATION_STATUSES",
     "STATUSES",
@@ -52,6 +55,7 @@ __all__ = [
     "TEST_NAMES",
     "TRADE_STATUSES",
     "WINDOW_STATUSES",
+    "Allocation",
     "BoolArray",
     "CellValue",
     "Direction",

@@ -82,6 +82,9 @@ Direction: TypeAlias = Literal["long", "short", "sign"]
 PointName: TypeAlias = Literal["open", "close"]
 HedgeName: TypeAlias = Literal["none", "benchmark", "beta"]
 OverlapPolicy: TypeAlias = Literal["skip", "split"]
+#: How a calendar-time portfolio allocates its capital (``backtest.trading.portfolio``).
+Allocation: TypeAlias = Literal["equal_weight", "fixed_notional"]
+ALLOCATIONS: tuple[Allocation, ...] = get_args(Allocation)
 #: Statistics of a sweep cell that ``TradeSweepResult.best`` and ``grid`` can read.
 CellValue: TypeAlias = Literal["mean_hedged", "mean_net", "t_hedged", "t_net", "n"]
 #: Per-trade status codes, in order of precedence.

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from events.names import CATEGORIES, TIMINGS, Category, Timing
+from events.names import CATEGORIES, SCHEDULED_CATEGORIES, TIMINGS, Category, Timing
 from events.tickers import normalise_ticker, normalise_ticker_list
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -29,6 +29,7 @@ __all__ = [
     "Event",
     "ResolvedEvent",
     "Timing",
+    "is_scheduled",
     "normalise_ticker",
     "normalise_ticker_list",
     "timing_of",
@@ -73,6 +74,13 @@ def timing_of(moment: dt.datetime, close: dt.time = dt.time(16, 0)) -> Timing:
     return "after_close"
 
 
+def is_scheduled(category: str, scheduled: bool | None = None) -> bool:
+    """Was the event's date known in advance? ``scheduled`` when given, else whether the
+    category is one of :data:`events.names.SCHEDULED_CATEGORIES` (earnings: yes; deals,
+    layoffs and the rest: no)."""
+    return scheduled if scheduled is not None else category in SCHEDULED_CATEGORIES
+
+
 class Event(BaseModel):
     """One dated piece of news about one or more tickers.
 
@@ -80,6 +88,8 @@ class Event(BaseModel):
     (naive datetimes are rejected: say ``-04:00``/``-05:00`` or ``Z``). With a
     datetime, ``timing`` may be left out and is derived from the New York clock;
     if both are given they must agree. The first ticker is the primary one.
+    ``scheduled`` says whether the date was known in advance (left out: by category,
+    :func:`is_scheduled`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -92,6 +102,7 @@ class Event(BaseModel):
     tickers: Tickers
     source: str = ""
     tags: tuple[str, ...] = ()
+    scheduled: bool | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -129,6 +140,11 @@ class Event(BaseModel):
                     f"{local} New York ({derived}); fix one of them or leave timing out"
                 )
         return self
+
+    @property
+    def known_in_advance(self) -> bool:
+        """Whether the date was public before the event (:func:`is_scheduled`)."""
+        return is_scheduled(self.category, self.scheduled)
 
     @property
     def primary_ticker(self) -> str:

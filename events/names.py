@@ -31,3 +31,8 @@ UNSTATED_TIMINGS: tuple[str, ...] = ("unknown", "inferred_after_close", "inferre
 
 CATEGORIES: tuple[str, ...] = get_args(Category)
 TIMINGS: tuple[str, ...] = get_args(Timing)
+
+#: Categories whose date is known in advance by default (a scheduled release: the date of an
+#: earnings report is public weeks ahead; a deal or a layoff is news on the day). An event's
+#: own ``scheduled`` field overrides it (``events.model.Event.known_in_advance``).
+SCHEDULED_CATEGORIES: tuple[Category, ...] = ("earnings",)

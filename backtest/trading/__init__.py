@@ -72,6 +72,16 @@ Equity curve
     for ``r`` = gross, net, hedged and the benchmark. This is a sequence of
     trade cohorts, not a calendar-time portfolio: with many overlapping events
     it compounds more often than any real account could.
+Portfolio
+    The calendar-time account the ``ok`` trades share (``TradeResult.portfolio``)
+    and the same rule holding the benchmark (``benchmark_portfolio``): equal
+    weight across open positions or a fixed notional per trade, orders netted
+    and charged, marked at every close (:mod:`backtest.trading.portfolio`,
+    :mod:`backtest.trading.book`).
+Scheduled events
+    An ``events.scheduled`` column (bool) marks dates known in advance; a fixed
+    ``long``/``short`` entry before the news of such an event is allowed and
+    is not perfect foresight (:mod:`backtest.trading.lookahead`).
 
 Status codes, in order of precedence (``TRADE_STATUSES``): ``ok``;
 ``no_prices`` (ticker absent from prices); ``day0_not_session`` (null or not
@@ -100,6 +110,7 @@ from backtest._typing import TRADE_STATUSES
 from backtest.errors import LookaheadError, TradingError
 from backtest.notices import PERFECT_FORESIGHT, SWEEP_WARNING
 from backtest.trading.panel import EARLIEST_ENTRY
+from backtest.trading.portfolio import Portfolio, PortfolioRule
 from backtest.trading.result import TradeResult
 from backtest.trading.rule import PricePoint, TradeRule
 from backtest.trading.run import run_trades
@@ -112,6 +123,8 @@ __all__ = [
     "SWEEP_WARNING",
     "TRADE_STATUSES",
     "LookaheadError",
+    "Portfolio",
+    "PortfolioRule",
     "PricePoint",
     "TradeResult",
     "TradeRule",

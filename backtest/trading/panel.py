@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from backtest._typing import FloatArray, IntArray
+from backtest._typing import BoolArray, FloatArray, IntArray
 from backtest.errors import InputSchemaError, TradingError
 from backtest.inputs import (
     dividends_on_sessions,
@@ -64,6 +64,7 @@ class EventArrays:
     beta: FloatArray  # NaN when absent
     signal: FloatArray  # NaN when absent
     known: IntArray  # key at which the signal is known (close of known_at_rel_day)
+    scheduled: BoolArray  # the date was known in advance (events.scheduled; absent/null: no)
 
     @property
     def n(self) -> int:
@@ -155,11 +156,22 @@ def prepare_events(
     if "timing" in events.columns:
         require_columns(events, "events", {"timing": "str"})
         timing = pl.col("timing").cast(pl.String).fill_null("unknown")
+    scheduled = pl.lit(False)
+    if "scheduled" in events.columns:
+        if events.schema["scheduled"] != pl.Boolean:
+            raise InputSchemaError(
+                f"events.scheduled must be a boolean (the date was known in advance), got "
+                f"{events.schema['scheduled']}; cast it with pl.col('scheduled').cast(pl.Boolean)",
+                frame="events",
+                column="scheduled",
+            )
+        scheduled = pl.col("scheduled").fill_null(False)
     frame = events.select(
         pl.col("event_id").cast(pl.String),
         pl.col("ticker").cast(pl.String),
         pl.col("day0").cast(pl.Date),
         timing.alias("timing"),
+        scheduled.alias("scheduled"),
     )
     no_nulls(frame, "events", ("event_id", "ticker"))
     bad = sorted(set(frame.get_column("timing").unique().to_list()) - set(EARLIEST_KEY))
@@ -253,6 +265,7 @@ def prepare_events(
         beta=beta,
         signal=signal,
         known=known,
+        scheduled=frame.get_column("scheduled").to_numpy().astype(bool),
     )
 
 

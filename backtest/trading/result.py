@@ -9,16 +9,28 @@ import polars as pl
 from backtest._typing import TRADE_STATUSES
 from backtest.errors import TradingError
 from backtest.notices import Notice, perfect_foresight
+from backtest.trading.portfolio import Portfolio
 from backtest.trading.rule import TradeRule
-from backtest.trading.stats import describe, max_drawdown
+from backtest.trading.stats import describe, inference_note, max_drawdown
 
 SERIES: tuple[str, ...] = ("gross", "net", "hedged", "benchmark")
 
 
 def trade_result(
-    rule: TradeRule, trades: pl.DataFrame, n_overlap: int, n_boot: int, seed: int
+    rule: TradeRule,
+    trades: pl.DataFrame,
+    n_overlap: int,
+    n_boot: int,
+    seed: int,
+    portfolio: Portfolio | None = None,
+    benchmark_portfolio: Portfolio | None = None,
 ) -> TradeResult:
-    """The statistics and the equity curve of ``trades`` (see :class:`TradeResult`)."""
+    """The statistics and the equity curve of ``trades`` (see :class:`TradeResult`).
+
+    Below :data:`~backtest.trading.stats.MIN_TRADES_FOR_INFERENCE` trades a series has
+    no ``t`` and no interval (null), and its ``note`` says why
+    (:func:`~backtest.trading.stats.inference_note`).
+    """
     ok = trades.filter(pl.col("status") == "ok")
     cols = ["gross", "net", "hedged"]
     bench = ok.get_column("benchmark_return")
@@ -40,12 +52,16 @@ def trade_result(
     rows = []
     for name, st in zip(SERIES, stats, strict=True):
         curve = equity.get_column(_curve(name)).to_numpy()
+        note = inference_note(int(st["n"] or 0))
+        if note is not None:
+            st = st | {"t": None, "ci_low": None, "ci_high": None}
         rows.append(
             {"series": name}
             | st
             | {
                 "compounded": float(curve[-1] - 1.0) if curve.shape[0] else None,
                 "max_drawdown": max_drawdown(curve),
+                "note": note,
             }
         )
     return TradeResult(
@@ -57,6 +73,8 @@ def trade_result(
         perfect_foresight=bool(ok.get_column("perfect_foresight").any()),
         n_boot=n_boot,
         seed=seed,
+        portfolio=portfolio,
+        benchmark_portfolio=benchmark_portfolio,
     )
 
 
@@ -77,6 +95,7 @@ _STATS_SCHEMA: dict[str, pl.DataType] = {
     "ci_high": pl.Float64(),
     "compounded": pl.Float64(),
     "max_drawdown": pl.Float64(),
+    "note": pl.String(),
 }
 
 
@@ -100,8 +119,11 @@ class TradeResult:
     stats
         One row per series ``gross, net, hedged, benchmark``: ``n, mean,
         median, sd, hit_rate`` (share > 0), ``t`` (mean / (sd/√n)), ``ci_low,
-        ci_high`` (percentile bootstrap 95% CI of the mean), ``compounded``
-        (final equity − 1) and ``max_drawdown`` (≤ 0) of the series' curve.
+        ci_high`` (percentile bootstrap 95% CI of the mean; ``t`` and the CI are
+        null below ``MIN_TRADES_FOR_INFERENCE`` trades), ``compounded`` (final
+        equity − 1) and ``max_drawdown`` (≤ 0) of the series' cohort curve, and
+        ``note`` (why ``t`` is null, else null). These are trade-level: each
+        trade on its own, not an account.
     equity
         One row per exit session of the ``ok`` trades, in date order:
         ``exit_date, n`` (trades closing), the cohort returns ``gross, net,
@@ -114,6 +136,10 @@ class TradeResult:
         True when an ``ok`` trade entered before the news or before its signal.
     n_boot, seed
         The bootstrap's resamples and seed.
+    portfolio, benchmark_portfolio
+        The calendar-time portfolio of the ``ok`` trades and the same rule applied
+        to the benchmark (:mod:`backtest.trading.portfolio`; ``None`` without the
+        benchmark's prices).
     """
 
     rule: TradeRule
@@ -124,6 +150,8 @@ class TradeResult:
     perfect_foresight: bool
     n_boot: int
     seed: int
+    portfolio: Portfolio | None = None
+    benchmark_portfolio: Portfolio | None = None
 
     def stat(self, series: str, name: str) -> float | int | None:
         """One statistic, e.g. ``stat("hedged", "mean")``."""
@@ -176,14 +204,30 @@ class TradeResult:
                 )
             )
         lines.append(
-            f"returns per trade after costs; benchmark = {self.rule.benchmark} held over the same "
-            f"points; CI from {self.n_boot} resamples (seed {self.seed}); compounded over exit "
-            "sessions, trades closing together share the capital"
+            f"trade-level: returns per trade after costs; benchmark = {self.rule.benchmark} held "
+            f"over the same points; CI from {self.n_boot} resamples (seed {self.seed}); "
+            "compounded over exit sessions as a chain of trade cohorts, not an account"
         )
+        notes = {r["note"] for r in self.stats.iter_rows(named=True) if r["note"]}
+        lines += sorted(notes)
+        for label, book in (("portfolio", self.portfolio), ("benchmark", self.benchmark_portfolio)):
+            if book is None:
+                continue
+            st = book.stats
+            lines.append(
+                f"{label} ({book.rule.describe()}): total {_pct(st['total_return'])}, "
+                f"annualised {_pct(st['ann_return'])}, vol {_pct(st['ann_vol'])}, Sharpe "
+                f"{_num(st['sharpe'])}, Sortino {_num(st['sortino'])}, max DD "
+                f"{_pct(st['max_drawdown'])}, turnover {_num(st['turnover'])}x a year"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
 
 
 def _pct(x: float | None) -> str:

@@ -15,6 +15,7 @@ from backtest.trading.legs import ST, Legs, base_status, compute_legs
 from backtest.trading.lookahead import check_lookahead
 from backtest.trading.overlap import overlap_order, resolve_overlaps
 from backtest.trading.panel import EventArrays, prepare_inputs
+from backtest.trading.portfolio import Portfolio, PortfolioRule, build_portfolio
 from backtest.trading.result import TradeResult, trade_result
 from backtest.trading.rule import TradeRule, hedge_costs
 
@@ -30,6 +31,7 @@ def run_trades(
     signals: pl.DataFrame | None = None,
     n_boot: int = 5_000,
     seed: int = 0,
+    portfolio: PortfolioRule | None = None,
 ) -> TradeResult:
     """Trade every event with ``rule`` and aggregate the returns.
 
@@ -62,6 +64,9 @@ def run_trades(
         ``direction="sign"``; unused otherwise.
     n_boot, seed
         Bootstrap resamples of the mean and the seed (0 resamples: no CI).
+    portfolio
+        How the calendar-time portfolio allocates capital (default: equal weight,
+        :class:`~backtest.trading.portfolio.PortfolioRule`).
 
     Returns
     -------
@@ -88,7 +93,13 @@ def run_trades(
         raise TradingError(f"rule must be a TradeRule, got {type(rule).__name__}", field="rule")
     if n_boot < 0:
         raise TradingError(f"n_boot must be >= 0, got {n_boot}", field="n_boot")
-    points = sorted({rule.entry.point, rule.exit.point})
+    if portfolio is None:
+        portfolio = PortfolioRule()
+    if not isinstance(portfolio, PortfolioRule):
+        raise TradingError(
+            f"portfolio must be a PortfolioRule, got {type(portfolio).__name__}", field="portfolio"
+        )
+    points = sorted({rule.entry.point, rule.exit.point, "close"})  # the book marks at closes
     panel, ev = prepare_inputs(events, prices, rule, points, actions, sessions, betas, signals)
     foresight = check_lookahead(ev, rule.entry.key, str(rule.entry), rule, field="entry")
     base, s, h = base_status(ev, rule)
@@ -143,7 +154,55 @@ def run_trades(
         (gross, net, hedged, weight),
         foresight,
     )
-    return trade_result(rule, trades, n_overlap, n_boot, seed)
+    keys = (
+        2 * entry[:, 0] + (rule.entry.point == "close"),
+        2 * exit_[:, 0] + (rule.exit.point == "close"),
+    )
+    book, bench_book = _portfolios(panel, ev, ok, np.isfinite(Rb), s, h, keys, rule, portfolio)
+    return trade_result(rule, trades, n_overlap, n_boot, seed, book, bench_book)
+
+
+def _portfolios(
+    panel: Panel,
+    ev: EventArrays,
+    ok: BoolArray,
+    bench_ok: BoolArray,
+    s: FloatArray,
+    h: FloatArray,
+    keys: tuple[IntArray, IntArray],
+    rule: TradeRule,
+    prule: PortfolioRule,
+) -> tuple[Portfolio, Portfolio | None]:
+    """The ``ok`` trades in the book, and the same rule applied to the benchmark (over the
+    ``ok`` trades whose entry and exit the benchmark has prices for)."""
+    idx = np.flatnonzero(ok)
+    entry, exit_ = keys[0][idx], keys[1][idx]
+    book = build_portfolio(
+        prule,
+        panel,
+        asset=ev.row[idx],
+        side=s[idx],
+        hedge=h[idx],
+        entry=entry,
+        exit_=exit_,
+        cost_bps=rule.cost_bps,
+        fee=rule.fee,
+    )
+    if panel.benchmark_row < 0:
+        return book, None
+    idx = np.flatnonzero(ok & bench_ok)
+    bench = build_portfolio(
+        prule,
+        panel,
+        asset=np.full(idx.shape[0], panel.benchmark_row, dtype=np.int64),
+        side=np.ones(idx.shape[0]),
+        hedge=np.zeros(idx.shape[0]),
+        entry=keys[0][idx],
+        exit_=keys[1][idx],
+        cost_bps=rule.cost_bps,
+        fee=rule.fee,
+    )
+    return book, bench
 
 
 def _dates(panel: Panel, idx: IntArray) -> pl.Series:

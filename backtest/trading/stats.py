@@ -10,6 +10,28 @@ from backtest._typing import BoolArray, FloatArray, IntArray
 
 _BOOT_CELLS = 2_000_000  # resampled values drawn per chunk of the bootstrap
 
+#: Fewest trades for a t-statistic or a bootstrap interval of the mean trade return.
+MIN_TRADES_FOR_INFERENCE = 10
+
+
+def inference_note(n: int) -> str | None:
+    """Why a series of ``n`` trades has no t-statistic or interval (``None`` when it has).
+
+    Below :data:`MIN_TRADES_FOR_INFERENCE` neither is reported: ``t = mean / (sd/√n)``
+    leans on the mean being close to normal, which a handful of skewed trade returns
+    does not give (and with ``n = 2`` the sd is one difference, so ``|t|`` is arbitrarily
+    large when the two trades happen to be close); a percentile bootstrap of ``n`` values
+    has at most ``C(2n − 1, n)`` distinct means (3 for ``n = 2``), so its "95%" interval
+    is the range of a few numbers.
+    """
+    if n >= MIN_TRADES_FOR_INFERENCE:
+        return None
+    return (
+        f"n = {n} < {MIN_TRADES_FOR_INFERENCE}: no t-statistic or bootstrap interval; with so "
+        "few trades the t-statistic's normal approximation fails and the bootstrap has only a "
+        "handful of distinct means"
+    )
+
 
 def bootstrap_means(X: FloatArray, *, n_boot: int, seed: int) -> FloatArray:
     """Means of ``n_boot`` resamples (with replacement) of the rows of ``X`` (n, m).

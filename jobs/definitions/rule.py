@@ -20,6 +20,11 @@ per event and measured ticker) and adds::
     overlap = "skip"          # skip | split (capital split) for overlapping trades of a ticker
     allow_lookahead = false   # true: entries before the news are allowed, labelled perfect foresight
 
+    [portfolio]               # the calendar-time account the trades share
+    allocation = "equal_weight"   # equal_weight (rebalanced as positions open/close) | fixed_notional
+    initial_capital = 100000
+    notional_per_trade = 10000    # fixed_notional: stock notional per trade, the rest in cash
+
     [sweep]                   # `reaction backtest --sweep`
     entry_offsets = [0, 1, 2]
     holding_periods = [1, 5, 10]
@@ -39,7 +44,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
-from backtest.names import Direction, HedgeName, OverlapPolicy
+from backtest.names import Allocation, Direction, HedgeName, OverlapPolicy
 from jobs.definitions._common import (
     ADHOC_SUFFIX,
     Strict,
@@ -79,6 +84,12 @@ class TradeSpec(Strict):
     allow_lookahead: bool = False
 
 
+class PortfolioSpec(Strict):
+    allocation: Allocation = "equal_weight"
+    initial_capital: float = Field(default=100_000.0, gt=0)
+    notional_per_trade: float = Field(default=10_000.0, gt=0)
+
+
 class SweepSpec(Strict):
     entry_offsets: tuple[int, ...] = tuple(range(20))
     holding_periods: tuple[int, ...] = tuple(range(1, 21))
@@ -92,6 +103,7 @@ class RuleDefinition(Strict):
     select: Selection = Selection()
     measure: Measure = Measure()
     trade: TradeSpec = TradeSpec()
+    portfolio: PortfolioSpec = PortfolioSpec()
     sweep: SweepSpec = SweepSpec()
     model: ModelSpec = ModelSpec()
 
@@ -138,6 +150,12 @@ class RuleDefinition(Strict):
         data["rule"]["id"] = f"{self.rule.id}{ADHOC_SUFFIX}"
         data["trade"].update(changes)
         return parse_rule(data, source=source)
+
+    def portfolio_rule(self) -> Any:
+        """The engine's :class:`backtest.trading.portfolio.PortfolioRule`."""
+        from backtest.trading.portfolio import PortfolioRule
+
+        return PortfolioRule(**self.portfolio.model_dump())
 
     def trade_rule(self) -> Any:
         """The engine's :class:`backtest.trading.TradeRule` (validated there)."""

@@ -67,7 +67,16 @@ def run_backtest(
             update={"model": study.model.model_copy(update={"windows": tuple(sorted(windows))})}
         )
     study_run = run_study(store, study, now=now, offline=offline, source=source, save=False)
-    candidates = study_run.observations.select("event_id", "ticker", "day0", "timing")
+    from events.names import SCHEDULED_CATEGORIES
+
+    # the date was known in advance by category (the store keeps no per-event flag yet)
+    candidates = study_run.observations.select(
+        "event_id",
+        "ticker",
+        "day0",
+        "timing",
+        pl.col("category").is_in(list(SCHEDULED_CATEGORIES)).alias("scheduled"),
+    )
     betas = study_run.main.diagnostics.select("event_id", "ticker", "beta").filter(
         pl.col("beta").is_not_null()
     )
@@ -99,6 +108,7 @@ def run_backtest(
         signals=signals,
         n_boot=n_boot,
         seed=seed,
+        portfolio=definition.portfolio_rule(),
     )
     swept = None
     if sweep:
@@ -139,11 +149,19 @@ def run_backtest(
 
 
 def save_backtest(store: Store, run: BacktestRun) -> None:
-    """Store a backtest run with its rule, data stamp, trades, statistics and sweep."""
+    """Store a backtest run with its rule, data stamp, trades, statistics, portfolio daily
+    series (``backtest_portfolio``: ``book`` = ``portfolio`` or ``benchmark``) and sweep."""
     res = run.result
     frames = {"trades": res.trades, "backtest_stats": res.stats}
     if run.sweep is not None:
         frames["sweep_cells"] = run.sweep.cells
+    books = [
+        book.daily.with_columns(pl.lit(name).alias("book"))
+        for name, book in (("portfolio", res.portfolio), ("benchmark", res.benchmark_portfolio))
+        if book is not None
+    ]
+    if books:
+        frames["backtest_portfolio"] = pl.concat(books)
     record = BacktestRunRecord(
         run_id=run.run_id,
         rule_id=run.definition.rule.id,

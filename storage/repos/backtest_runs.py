@@ -6,6 +6,8 @@ table           one row per                                             key
 trades          candidate (event, ticker): entry, exit, returns, hedge  event_id, ticker
 backtest_stats  return series (gross, net, hedged, benchmark)           series
 sweep_cells     entry offset x holding period of a sweep                entry_offset, holding
+backtest_       book (``portfolio`` or ``benchmark``) and session: the  book, date
+portfolio       calendar-time portfolio's return, equity, exposure
 ==============  ======================================================  ==========================
 
 (every key also starts with ``run_id``). The columns are defined once, in
@@ -94,6 +96,18 @@ RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
         "t_hedged",
         "enough",
     ),
+    "backtest_portfolio": (
+        "run_id",
+        "book",
+        "date",
+        "ret",
+        "equity",
+        "gross_exposure",
+        "net_exposure",
+        "positions",
+        "traded",
+        "costs",
+    ),
 }
 
 #: Each result table's primary key.
@@ -101,6 +115,7 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "trades": ("run_id", "event_id", "ticker"),
     "backtest_stats": ("run_id", "series"),
     "sweep_cells": ("run_id", "entry_offset", "holding"),
+    "backtest_portfolio": ("run_id", "book", "date"),
 }
 
 

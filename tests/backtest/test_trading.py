@@ -637,8 +637,10 @@ def test_empty_and_single_trade_stats() -> None:
     r1 = run_trades(events(("a", "AAA", DAYS[3], None)), prices, TradeRule())
     assert r1.stat("net", "n") == 1
     assert r1.stat("net", "t") is None and r1.stat("net", "sd") is None
-    assert r1.stat("net", "ci_low") == r1.stat("net", "ci_high") == r1.stat("net", "mean")
-    r1.summary()
+    # one trade: below the minimum n, no interval either, and the note says why
+    assert r1.stat("net", "ci_low") is None and r1.stat("net", "ci_high") is None
+    assert "n = 1 < 10" in str(r1.stat("net", "note"))
+    assert "n = 1 < 10" in r1.summary()
 
 
 # ---------------------------------------------------------------------------

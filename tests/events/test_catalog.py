@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from events import (
     CatalogFileError,
@@ -172,3 +173,60 @@ def test_earnings_dates_import(shared_data: Path) -> None:
     ids = {e.id for e in events}
     assert "amzn-earnings-2025-10-30" in ids
     assert "nvda-earnings-2025-11-19" in ids
+
+
+def test_scheduled_by_category_unless_the_catalog_says_otherwise(tmp_path: Path) -> None:
+    """Earnings dates are known in advance; deals and layoffs are not; a catalog entry's
+    ``scheduled`` overrides its category."""
+    path = tmp_path / "s.toml"
+    path.write_text(
+        """
+[[event]]
+id = "e1"
+title = "Q3 results"
+category = "earnings"
+announced = 2025-10-30
+tickers = ["AMZN"]
+
+[[event]]
+id = "e2"
+title = "Surprise pre-announcement"
+category = "earnings"
+announced = 2025-10-15
+tickers = ["AMZN"]
+scheduled = false
+
+[[event]]
+id = "d1"
+title = "A deal"
+category = "deal"
+announced = 2025-11-03
+tickers = ["AMZN"]
+
+[[event]]
+id = "l1"
+title = "Layoffs"
+category = "layoffs"
+announced = 2025-10-28
+tickers = ["AMZN"]
+
+[[event]]
+id = "m1"
+title = "A product day announced months ahead"
+category = "product"
+announced = 2025-09-09
+tickers = ["AAPL"]
+scheduled = true
+"""
+    )
+    known = {e.id: e.known_in_advance for e in load_catalog(path)}
+    assert known == {"e1": True, "e2": False, "d1": False, "l1": False, "m1": True}
+    with pytest.raises(ValidationError, match="scheduled"):
+        Event(
+            id="x",
+            title="t",
+            category="deal",
+            announced=dt.date(2025, 1, 2),
+            tickers=("A",),
+            scheduled="maybe",  # type: ignore[arg-type]
+        )

@@ -29,6 +29,10 @@ def write_backtest_files(
         (out_dir / "report.html").write_text(html_backtest(run), encoding="utf-8")
         written.append(out_dir / "report.html")
     frames = {"trades": run.result.trades, "stats": run.result.stats, "equity": run.result.equity}
+    if run.result.portfolio is not None:
+        frames["portfolio"] = run.result.portfolio.daily
+    if run.result.benchmark_portfolio is not None:
+        frames["benchmark_portfolio"] = run.result.benchmark_portfolio.daily
     if run.sweep is not None:
         frames["sweep"] = run.sweep.cells
     for name, frame in frames.items():

@@ -12,7 +12,29 @@ from jobs.report.format import json_clean
 if TYPE_CHECKING:
     from jobs.runs import BacktestRun
 
-JSON_SCHEMA_VERSION = 1
+JSON_SCHEMA_VERSION = 2  # 2: portfolio, benchmark_portfolio; t and intervals null below min n
+
+
+def portfolio_document(book: Any) -> dict[str, Any] | None:
+    """``{"rule", "initial_capital", "daily": [...], "total_return", ...}`` (docs/backtest-json.md)."""
+    if book is None:
+        return None
+    daily = book.daily.select(
+        "date", "ret", "equity", "gross_exposure", "net_exposure", "positions"
+    )
+    return {
+        "rule": book.rule.allocation,
+        "initial_capital": book.rule.initial_capital,
+        "notional_per_trade": (
+            book.rule.notional_per_trade if book.rule.allocation == "fixed_notional" else None
+        ),
+        "daily": list(daily.iter_rows(named=True)),
+        **book.stats,
+        "n_positions": book.n_positions,
+        "n_unfunded": book.n_unfunded,
+        "ruined": book.ruined,
+        "note": book.note,
+    }
 
 
 def json_document(run: BacktestRun) -> dict[str, Any]:
@@ -78,8 +100,11 @@ def json_document(run: BacktestRun) -> dict[str, Any]:
             "benchmark_mean": stats.get("benchmark", {}).get("mean"),
             "benchmark_compounded": stats.get("benchmark", {}).get("compounded"),
             "n_overlapping": res.n_overlapping,
+            "note": net.get("note"),
             "by_series": stats,
         },
+        "portfolio": portfolio_document(res.portfolio),
+        "benchmark_portfolio": portfolio_document(res.benchmark_portfolio),
         "sweep": None,
     }
     if run.sweep is not None:

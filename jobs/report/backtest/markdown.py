@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jobs.report.backtest.tables import backtest_warnings, stats_table, sweep_table, trades_table
+from jobs.report.backtest.tables import (
+    backtest_warnings,
+    portfolio_table,
+    stats_table,
+    sweep_table,
+    trades_table,
+)
 from jobs.report.text import table_markdown
 
 if TYPE_CHECKING:
@@ -23,7 +29,7 @@ def markdown_backtest(run: BacktestRun) -> str:
     warnings = backtest_warnings(run)
     if warnings:
         parts += ["## Warnings", ""] + [f"- {w}" for w in warnings] + [""]
-    for table in [stats_table(run), trades_table(run), sweep_table(run)]:
+    for table in [portfolio_table(run), stats_table(run), trades_table(run), sweep_table(run)]:
         if table is not None:
             parts += [table_markdown(table), ""]
     return "\n".join(parts).rstrip() + "\n"

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 
 def stats_table(run: BacktestRun) -> TextTable:
+    """Trade-level statistics: each trade on its own (the portfolio is :func:`portfolio_table`)."""
+    stats = run.result.stats
     rows = [
         [
             r["series"],
@@ -22,27 +24,85 @@ def stats_table(run: BacktestRun) -> TextTable:
             pct(r["median"]),
             pct(r["hit_rate"], 1, sign=False),
             num(r["t"]),
-            f"[{pct(r['ci_low'])}, {pct(r['ci_high'])}]",
-            pct(r["compounded"]),
-            pct(r["max_drawdown"]),
+            "–" if r["ci_low"] is None else f"[{pct(r['ci_low'])}, {pct(r['ci_high'])}]",
         ]
-        for r in run.result.stats.iter_rows(named=True)
+        for r in stats.iter_rows(named=True)
     ]
+    notes = (
+        sorted({n for n in stats.get_column("note").to_list() if n})
+        if "note" in stats.columns
+        else []
+    )
     return TextTable(
-        "Returns per trade",
-        [
-            "series",
-            "n",
-            "mean",
-            "median",
-            "hit rate",
-            "t",
-            "95% CI (bootstrap)",
-            "compounded",
-            "max drawdown",
-        ],
+        "Trade-level returns (each trade on its own, not an account)",
+        ["series", "n", "mean", "median", "hit rate", "t", "95% CI (bootstrap)"],
         rows,
-        "gross, net (after costs), hedged (after costs, hedge short), benchmark held over the same points.",
+        " ".join(
+            [
+                "gross, net (after costs), hedged (after costs, hedge short), benchmark held over "
+                "the same points.",
+                *notes,
+            ]
+        ),
+        labels=1,
+    )
+
+
+def portfolio_table(run: BacktestRun) -> TextTable | None:
+    """The calendar-time portfolio and the same rule on the benchmark, one row each."""
+    res = run.result
+    books = [("portfolio", res.portfolio), ("benchmark", res.benchmark_portfolio)]
+    books = [(name, b) for name, b in books if b is not None]
+    if not books:
+        return None
+    rows = []
+    for name, b in books:
+        st = b.stats
+        rows.append(
+            [
+                name,
+                pct(st["total_return"]),
+                pct(st["ann_return"]),
+                pct(st["ann_vol"], sign=False),
+                num(st["sharpe"]),
+                num(st["sortino"]),
+                pct(st["max_drawdown"]),
+                num(st["turnover"], 1),
+            ]
+        )
+    first = books[0][1]
+    span = ""
+    if first.daily.height:
+        dates = first.daily.get_column("date")
+        span = f", {first.daily.height} sessions from {dates.min()} to {dates.max()}"
+    extra = []
+    if first.daily.height:
+        gross = first.daily.get_column("gross_exposure").mean()
+        open_ = first.daily.get_column("positions").mean()
+        extra.append(
+            f"The portfolio's gross exposure averages {num(gross)}× its equity, with "
+            f"{num(open_, 1)} positions open on average."
+        )
+    if first.note:
+        extra.append(first.note + ".")
+    if first.n_unfunded:
+        extra.append(f"{first.n_unfunded} trade(s) could not be funded (no equity left).")
+    if first.ruined:
+        extra.append("The equity reached zero; the book was closed.")
+    return TextTable(
+        "Portfolio: the trades share one account, marked at every close",
+        ["book", "total", "ann.", "vol", "Sharpe", "Sortino", "max DD", "turn"],
+        rows,
+        " ".join(
+            [
+                f"{first.rule.describe()}{span}; costs on every order (open, close, rebalance), "
+                "hedge leg in the same account; benchmark = the same rule holding "
+                f"{run.definition.trade.benchmark.upper()} for every trade. Sharpe and Sortino "
+                "from daily returns, annualised with √252, cash at 0%; ann. = annualised return, "
+                "vol = annualised volatility, turn = one-way notional traded per year (× equity).",
+                *extra,
+            ]
+        ),
         labels=1,
     )
 
@@ -108,7 +168,10 @@ def backtest_warnings(run: BacktestRun) -> list[str]:
         out.append(
             f"{run.result.n_overlapping} overlapping trade(s) in the same ticker were handled by the '{run.definition.trade.overlap}' policy"
         )
+    from backtest.trading.stats import inference_note
+
     n = run.result.trades.filter(pl.col("status") == "ok").height
-    if n < 10:
-        out.append(f"only {n} trade(s): the t statistic and the bootstrap interval are fragile")
+    note = inference_note(n)
+    if note is not None:
+        out.append(f"only {n} trade(s) ({note})")
     return out

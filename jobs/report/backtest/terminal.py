@@ -8,19 +8,30 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 
-from jobs.report.backtest.tables import backtest_warnings, stats_table, sweep_table, trades_table
+from jobs.report.backtest.tables import (
+    backtest_warnings,
+    portfolio_table,
+    stats_table,
+    sweep_table,
+    trades_table,
+)
 from jobs.report.layout import print_table
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from jobs.runs import BacktestRun
 
 
 #: Trades printed in the terminal; the rest are in trades.csv / trades.parquet and the trades view.
-TERMINAL_TRADES = 200
+TERMINAL_TRADES = 50
 
 
-def print_backtest(run: BacktestRun, console: Console) -> None:
-    """Print the rule, the warnings and the tables (the first trades, saying how many more)."""
+def print_backtest(
+    run: BacktestRun, console: Console, *, folder: Path | None = None, stored: bool = True
+) -> None:
+    """Print the rule, the warnings and the tables (the first trades, saying how many more
+    and where they all are: the report ``folder``, and the trades view when stored)."""
     console.print(
         f"[bold]{escape(run.definition.rule.title or run.definition.rule.id)}[/]  "
         f"(run {escape(run.run_id)})"
@@ -34,16 +45,24 @@ def print_backtest(run: BacktestRun, console: Console) -> None:
     )
     for w in backtest_warnings(run):
         console.print(f"  [yellow]![/] {escape(w)}", highlight=False)
-    for table in [stats_table(run), trades_table(run), sweep_table(run)]:
+    trades = trades_table(run)
+    for table in [portfolio_table(run), stats_table(run), trades, sweep_table(run)]:
         if table is None:
             continue
-        shown = replace(table, rows=table.rows[:TERMINAL_TRADES])
-        print_table(console, shown)
-        hidden = len(table.rows) - TERMINAL_TRADES
-        if hidden > 0:
-            console.print(
-                f"{hidden} more row(s) of {table.title!r} are in the report folder "
-                "(trades.csv, trades.parquet, report.html) and the trades view",
-                highlight=False,
-                markup=False,
-            )
+        if table is not trades or len(table.rows) <= TERMINAL_TRADES:
+            print_table(console, table)
+            continue
+        print_table(console, replace(table, rows=table.rows[:TERMINAL_TRADES]))
+        where = f"{folder}/" if folder is not None else "the report folder: "
+        view = (
+            f'; and in the trades view: reaction sql "SELECT * FROM trades WHERE run_id = '
+            f"'{run.run_id}'\""
+            if stored
+            else " (the run was not stored, so the trades view does not have it)"
+        )
+        console.print(
+            f"showing the first {TERMINAL_TRADES} of {len(table.rows)} trades; all "
+            f"{len(table.rows)} are in {where}trades.csv, trades.parquet and report.html{view}",
+            highlight=False,
+            markup=False,
+        )

@@ -73,7 +73,13 @@ def test_insert_and_load(db: OpenStore) -> None:
     assert n == 6
     assert db.backtest_runs.get("amzn-1") == _run()
     frames = db.backtest_runs.load_frames("amzn-1")
-    assert list(frames) == ["backtest_runs", "trades", "backtest_stats", "sweep_cells"]
+    assert list(frames) == [
+        "backtest_runs",
+        "trades",
+        "backtest_stats",
+        "sweep_cells",
+        "backtest_portfolio",
+    ]
     trades = frames["trades"]
     assert trades.columns == list(RESULT_COLUMNS["trades"])
     assert trades.select("event_id", "status", "net", "hedged").rows() == [
@@ -96,3 +102,38 @@ def test_checks(db: OpenStore) -> None:
     assert db.backtest_runs.list() == []
     with pytest.raises(NotFoundError, match="no stored backtest run 'x'"):
         db.backtest_runs.load_frames("x")
+
+
+def test_the_portfolio_series_is_stored_and_in_its_view(store: Store) -> None:
+    days = [dt.date(2025, 11, 3), dt.date(2025, 11, 4)]
+    book = pl.DataFrame(
+        {
+            "book": ["portfolio", "portfolio", "benchmark", "benchmark"],
+            "date": days + days,
+            "ret": [-0.001, 0.02, 0.0, float("nan")],
+            "equity": [99_900.0, 101_898.0, 100_000.0, 100_000.0],
+            "positions": [1, 0, 1, 0],
+        }
+    )
+    with store.open(write=True) as db:
+        n = db.backtest_runs.insert(
+            _run(swept=False), {"trades": TRADES, "backtest_portfolio": book}
+        )
+        assert n == 2 + 4
+        stored = db.backtest_runs.load_frames("amzn-1")["backtest_portfolio"]
+        assert stored.columns == list(RESULT_COLUMNS["backtest_portfolio"])
+        bench = stored.filter(pl.col("book") == "benchmark").sort("date")
+        assert bench.get_column("ret").to_list() == [0.0, None]  # NaN stored as null
+        with pytest.raises(StoreInputError, match="backtest_portfolio rows have no date"):
+            db.backtest_runs.insert(
+                _run("amzn-2", swept=False),
+                {"backtest_portfolio": book.with_columns(pl.lit(None, pl.Date).alias("date"))},
+            )
+    con = duckdb.connect(str(store.path), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT book, date, equity FROM main.backtest_portfolio ORDER BY book DESC, date"
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows[:2] == [("portfolio", days[0], 99_900.0), ("portfolio", days[1], 101_898.0)]
