@@ -22,6 +22,7 @@ from storage.repos.study_runs import RESULT_COLUMNS
 if TYPE_CHECKING:
     from jobs.answer import Answer
     from jobs.groups import GroupResult
+    from jobs.spillover.measure import Spillover
 
 
 def package_version() -> str:
@@ -62,6 +63,7 @@ class StudyRun:
         GroupResult, ...
     ] = ()  # jobs.groups: cross-event tests per group (main benchmark)
     answer: Answer | None = None  # jobs.answer: the rows that answer the study's question
+    spillover: Spillover | None = None  # jobs.spillover: a study with [roles]
 
     @property
     def benchmark(self) -> str:

@@ -49,6 +49,10 @@ A study file::
     label = "Amazon's own news"
     events = ["amzn-layoffs-14k", "amzn-q3"]
     tickers = ["AMZN"]            # also: categories = [...], own = true / false
+
+    [roles]                       # a spillover study: counterparty, partners, peers per event
+    direct_from = "first_ticker"  # see jobs/definitions/roles.py for every key
+    peers = ["GOOGL", "META"]
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ from jobs.definitions._common import (
     validation_sentence,
     with_selection,
 )
+from jobs.definitions.roles import RolesSpec
 from jobs.errors import UsageError
 
 
@@ -225,6 +230,7 @@ class StudyDefinition(Strict):
     measure: Measure = Measure()
     model: ModelSpec = ModelSpec()
     report: ReportSpec = ReportSpec()
+    roles: RolesSpec | None = None  # a spillover study (jobs.spillover)
 
     @model_validator(mode="after")
     def _main_window_measured(self) -> StudyDefinition:
@@ -245,8 +251,14 @@ class StudyDefinition(Strict):
         return (-1, 1) if (-1, 1) in windows else windows[0]
 
     def canonical_json(self) -> str:
-        """A stable JSON form (sorted keys): what is stored with each run and hashed."""
-        return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        """A stable JSON form (sorted keys): what is stored with each run and hashed.
+
+        A study without ``[roles]`` has no ``roles`` key (its form and hash are as before).
+        """
+        data = self.model_dump(mode="json", by_alias=True)
+        if data.get("roles") is None:
+            data.pop("roles", None)
+        return json.dumps(data, sort_keys=True)
 
     def with_overrides(
         self,

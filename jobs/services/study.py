@@ -267,6 +267,20 @@ def _compute(
         grouped=True,
     )
     answer = build_answer(definition, obs, results[main_bench], groups)
+    spillover = (
+        _spillover(
+            definition,
+            inputs,
+            results,
+            returns,
+            session_dates,
+            engine,
+            configs[main_bench],
+            engine_factors,
+        )
+        if definition.roles is not None
+        else None
+    )
     # -----------------------------------------------------------------------------------------
     stamp, input_hash = data_stamp(prices, actions, factors, obs, definition, inputs.catalog)
     created = now.astimezone(dt.UTC)
@@ -296,6 +310,49 @@ def _compute(
         ),
         groups=groups,
         answer=answer,
+        spillover=spillover,
+    )
+
+
+def _spillover(
+    definition: StudyDefinition,
+    inputs: _Inputs,
+    results: dict[str, Any],
+    returns: pl.DataFrame,
+    sessions: Sequence[dt.date],
+    group_engine: Any,
+    config: Any,
+    factors: pl.DataFrame | None,
+) -> Any:
+    """The spillover measures of a study with ``[roles]`` (:mod:`jobs.spillover`)."""
+    from backtest import run_event_study
+    from jobs.spillover.measure import measure_spillover
+    from jobs.spillover.roles import assign_roles
+
+    assert definition.roles is not None
+    bench = definition.model.benchmarks[0]
+
+    def portfolio_engine(events: pl.DataFrame, extra: pl.DataFrame, catalog: pl.DataFrame) -> Any:
+        market = returns.filter(pl.col("ticker") == bench).select("ticker", "date", "ret")
+        return run_event_study(
+            events,
+            pl.concat([market, extra.select("ticker", "date", pl.col("ret").cast(pl.Float64))]),
+            config=config,
+            factors=factors,
+            sessions=sessions,
+            catalog=catalog,
+        )
+
+    return measure_spillover(
+        definition,
+        inputs.obs,
+        assign_roles(definition.roles, inputs.selected),
+        results,
+        returns=returns,
+        catalog=inputs.catalog,
+        sessions=sessions,
+        group_engine=group_engine,
+        portfolio_engine=portfolio_engine,
     )
 
 
