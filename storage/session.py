@@ -42,6 +42,7 @@ from storage.repos.events import EventsRepo
 from storage.repos.loads import LoadsRepo
 from storage.repos.market import MarketRepo
 from storage.repos.refresh_log import RefreshLogRepo
+from storage.repos.spillover import SpilloverRepo
 from storage.repos.studies import StudiesRepo
 from storage.repos.study_runs import StudyRunsRepo
 
@@ -63,6 +64,8 @@ class OpenStore:
         refresh runs and their per-ticker record
     loads
         the loads log
+    spillover
+        the spillover tables of study runs (matrix, role tests, controls)
     """
 
     def __init__(self, db: Db, *, schema_version: int) -> None:
@@ -75,6 +78,7 @@ class OpenStore:
         self.studies = StudiesRepo(db)
         self.refresh_log = RefreshLogRepo(db)
         self.loads = LoadsRepo(db)
+        self.spillover = SpilloverRepo(db)
 
     @property
     def path(self) -> Path:

@@ -385,6 +385,10 @@ def save_run(store: Store, run: StudyRun, *, registered: bool = False) -> None:
             run_record(run, registered=registered),
             {bench: result_frames(run, bench) for bench in run.results},
         )
+        if run.spillover is not None:
+            from jobs.spillover.frames import store_frames
+
+            db.spillover.insert(run.run_id, store_frames(run.spillover))
         if registered:
             db.studies.set_last_run(
                 run.definition.study.id, run_id=run.run_id, input_hash=run.input_hash

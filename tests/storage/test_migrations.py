@@ -148,7 +148,10 @@ def test_public_views_name_their_columns(tmp_path: Path) -> None:
 
 
 def test_descriptions_and_numbers_of_the_files() -> None:
-    assert [m.version for m in MIGRATIONS] == list(range(1, LATEST_VERSION + 1))
+    versions = [m.version for m in MIGRATIONS]
+    # 1-8 without gaps; branches carry their assigned numbers until the merge (spillover: 13)
+    assert versions[:8] == list(range(1, 9)) and versions == sorted(set(versions))
+    assert versions[-1] == LATEST_VERSION
     assert [m.description for m in MIGRATIONS[:6]] == [m.description for m in LEGACY.MIGRATIONS]
     assert all(re.fullmatch(r"\d{4}_[a-z0-9_]+\.sql", m.name) for m in MIGRATIONS)
     assert MIGRATIONS[6].name == "0007_explicit_view_columns.sql"

@@ -147,6 +147,11 @@ def _fill(run: StudyRun, folder: Path, *, html: bool, progress: Progress) -> lis
         names += [p.name for p in _write_frame(frame, folder / name)]
     for name, frame in report_frames(run).items():
         names += [p.name for p in _write_frame(frame, folder / name)]
+    if run.spillover is not None:  # spillover_cells, spillover_role_tests, spillover_controls
+        from jobs.spillover.frames import store_frames
+
+        for name, frame in store_frames(run.spillover).items():
+            names += [p.name for p in _write_frame(frame, folder / name)]
     return names
 
 
