@@ -72,11 +72,11 @@ def markdown_report(run: StudyRun) -> str:
     ]
     if run.answer is not None:
         parts += [f"**Question:** {md_escape(run.answer.question)}", ""]
-        parts += [table_markdown(answer_table(run, limit=FULL_ROWS)), ""]
-    if run.spillover is not None:
-        from jobs.report.study.spillover import spillover_markdown
+        if run.spillover is not None:  # a spillover study: its answer first
+            from jobs.report.study.spillover import spillover_markdown
 
-        parts += spillover_markdown(run)
+            parts += spillover_markdown(run)
+        parts += [table_markdown(answer_table(run, limit=FULL_ROWS)), ""]
     parts += warning_lines(run)
     if run.groups:
         parts += ["## Groups", "", table_markdown(groups_table(run, limit=FULL_ROWS)), ""]

@@ -271,8 +271,8 @@ def spillover_html(run: StudyRun) -> str:
         "(BH q over the matrix), c another event in the window; right: the market's own move."
         "</figcaption></figure>"
     )
-    parts.append("<div class='tables'>")
-    parts += [table_html(roles_table(run)), table_html(cells_table(run))]
+    parts.append(f"<div class='tables'>{table_html(roles_table(run))}</div>")
+    parts.append(f"<div class='tables groups'>{table_html(cells_table(run))}")
     parts += [table_html(portfolios_table(run)), "</div>"]
     return "".join(parts)
 
