@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import math
 import tomllib
@@ -25,8 +26,8 @@ from jobs.cli import app
 from jobs.definitions.shipped import shipped_study
 from jobs.runs import StudyRun
 from jobs.services import ingest
-from jobs.services.study import run_study
 from jobs.services.sql import run_sql
+from jobs.services.study import run_study
 from storage.store import Store
 
 LOADED = dt.datetime(2026, 11, 20, 23, 0, tzinfo=dt.UTC)
@@ -82,7 +83,7 @@ def returns(shared_data: Path) -> dict[str, dict[dt.date, float]]:
         rows.sort()
         out[ticker] = {
             d: (c + dividends.get((ticker, d), 0.0)) / c0 - 1
-            for (_, c0), (d, c) in zip(rows, rows[1:], strict=False)
+            for (_, c0), (d, c) in itertools.pairwise(rows)
         }
     return out
 
@@ -214,7 +215,7 @@ def test_a_calendar_time_portfolio_matches_ols_on_the_mean_return(
         portfolio[d] = sum(values) / len(values)
     sessions = sorted(returns["SPY"])
     day0 = dt.date(2025, 9, 10)
-    car, t, p, _ = _market_model_car(portfolio, returns["SPY"], sessions, day0)
+    car, t, _, _ = _market_model_car(portfolio, returns["SPY"], sessions, day0)
     row = run.spillover.portfolios.filter(
         (pl.col("role") == "spillover")
         & (pl.col("event_id") == "orcl-q1fy26")
