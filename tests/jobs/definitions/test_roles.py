@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from jobs.definitions.shipped import load_study_argument, shipped_study, shipped_study_names
@@ -43,12 +45,12 @@ def test_a_study_without_roles_keeps_its_canonical_form() -> None:
 
 def test_shipped_studies_by_name() -> None:
     assert {"seed", "openai-deals"} <= set(shipped_study_names())
-    d = load_study_argument(__import__("pathlib").Path("openai-deals"))
+    d = load_study_argument(Path("openai-deals"))
     assert d.study.id == "openai-deals" and d.roles is not None
     assert d.model.benchmarks[0] == "SPY" and d.main_window == (-1, 1)
     assert (d.model.estimation.start, d.model.estimation.end) == (-260, -11)
     assert {(-1, 1), (0, 0)} == {tuple(w) for w in d.model.windows}
-    with pytest.raises(UsageError, match="no shipped study of that name; shipped: .*openai-deals"):
+    with pytest.raises(UsageError, match=r"no shipped study of that name; shipped: .*openai-deals"):
         shipped_study("nope")
     with pytest.raises(UsageError, match="cannot read study file"):
-        load_study_argument(__import__("pathlib").Path("missing.toml"))
+        load_study_argument(Path("missing.toml"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -22,9 +23,8 @@ from jobs.runs import StudyRun
 from jobs.services.study import run_study
 from storage.store import Store
 
-from .conftest import NOW
-
 pytestmark = pytest.mark.shared_data
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 WIDTHS = [80, 100, 120]
 
 
