@@ -22,7 +22,7 @@ from storage.repos.study_runs import RESULT_COLUMNS
 if TYPE_CHECKING:
     from jobs.answer import Answer
     from jobs.groups import GroupResult
-    from jobs.spillover.measure import Spillover
+    from jobs.spillover.result import Spillover
 
 
 def package_version() -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 if TYPE_CHECKING:
-    from jobs.spillover.measure import Spillover
+    from jobs.spillover.result import Spillover
 
 #: The test name of the calendar-time portfolio test in the role-test frames.
 CALENDAR_TEST = "calendar_time_t"

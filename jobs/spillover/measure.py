@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -29,7 +29,8 @@ import polars as pl
 from jobs.answer import bh_qvalues
 from jobs.definitions.roles import ROLES
 from jobs.definitions.study import StudyDefinition
-from jobs.groups import GroupMembers, GroupResult, measure_groups, merge_duplicates
+from jobs.groups import GroupMembers, measure_groups, merge_duplicates
+from jobs.spillover.result import Spillover
 
 #: Labels of the roles, for reports.
 ROLE_LABELS = {
@@ -57,35 +58,6 @@ MATRIX_SCHEMA = {
     "q": pl.Float64,
     "confounded_by": pl.List(pl.String),
 }
-
-
-@dataclass(frozen=True)
-class Spillover:
-    """What a spillover study measured (main benchmark unless a frame says otherwise).
-
-    ``matrix[benchmark]``: :data:`MATRIX_SCHEMA` rows; ``role_tests``: one
-    :class:`~jobs.groups.GroupResult` per role with observations (id ``role:<role>``);
-    ``calendar``: ``role, start, end, n_events, n_days, sum_car, mean_car, mean_daily_ar,
-    stat, p, df, overlap_days, note``; ``portfolios``: ``role, event_id, start, end, n_members,
-    members, status, car, var_car, t, p``; ``controls``: ``event_id, day0, ticker, start, end,
-    window_ret, day0_ret``; ``sentences``: the answer (:mod:`jobs.spillover.verdict`).
-    """
-
-    window: tuple[int, int]
-    roles: pl.DataFrame
-    matrix: dict[str, pl.DataFrame]
-    role_tests: tuple[GroupResult, ...]
-    calendar: pl.DataFrame
-    portfolios: pl.DataFrame
-    controls: pl.DataFrame
-    controls_tickers: tuple[str, ...]
-    fdr: float
-    robust_test: str
-    sentences: tuple[str, ...] = field(default=())
-
-    @property
-    def main_matrix(self) -> pl.DataFrame:
-        return next(iter(self.matrix.values()))
 
 
 def cell_roles(roles: pl.DataFrame, obs: pl.DataFrame) -> pl.DataFrame:

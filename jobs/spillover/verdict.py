@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 if TYPE_CHECKING:
-    from jobs.spillover.measure import Spillover
+    from jobs.spillover.result import Spillover
 
 _ROLE_NOUN = {"direct": "counterparties", "spillover": "other partners", "peer": "peers"}
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from jobs.report.study.spillover import LETTER, cell_mark, ticker_order
+from jobs.report.study.spillcells import LETTER, cell_mark, ticker_order
 from jobs.report.svg import Canvas
 from jobs.warnings import window_label
 
 if TYPE_CHECKING:
-    from jobs.spillover.measure import Spillover
+    from jobs.spillover.result import Spillover
 
 CELL_W, CELL_H, LABEL_W, HEAD_H, GAP, LEGEND_H = 70, 40, 190, 64, 24, 70
 

@@ -17,44 +17,19 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from jobs.report.format import num, pct, pval, window_label
+from jobs.report.study.spillcells import (
+    LETTER,
+    ROLE_ORDER,
+    ROLE_TESTS,
+    beyond,
+    cell_mark,
+    ticker_order,
+)
 from jobs.report.text import TextTable, md_escape, table_html, table_markdown
 
 if TYPE_CHECKING:
     from jobs.runs import StudyRun
-    from jobs.spillover.measure import Spillover
-
-LETTER = {"direct": "D", "spillover": "S", "peer": "P", "other": "O"}
-ROLE_ORDER = ("direct", "spillover", "peer", "other")
-#: The tests of the role table (the calendar-time portfolio last).
-ROLE_TESTS = ("csect_t", "kp_bmp_t", "bw1985_t", "calendar_time_t")
-
-
-def ticker_order(s: Spillover) -> list[str]:
-    """Matrix columns: the events' counterparties in event order, then the other partners,
-    the peers and any other measured ticker."""
-    m = s.main_matrix
-    out: list[str] = []
-    for role in ROLE_ORDER:
-        out += m.filter(pl.col("role") == role).get_column("ticker").to_list()
-    return list(dict.fromkeys(out))
-
-
-def beyond(cell: dict[str, Any], fdr: float) -> bool:
-    """q ≤ fdr, status ok and no other event in the window."""
-    q = cell.get("q")
-    return (
-        cell.get("status") == "ok"
-        and q is not None
-        and q <= fdr
-        and not (cell.get("confounded_by") or [])
-    )
-
-
-def cell_mark(cell: dict[str, Any], fdr: float) -> str:
-    """``*`` beyond noise, ``c`` confounded, else nothing."""
-    if cell.get("confounded_by"):
-        return "c"
-    return "*" if beyond(cell, fdr) else ""
+    from jobs.spillover.result import Spillover
 
 
 def _cell_text(cell: dict[str, Any] | None, fdr: float) -> str:
