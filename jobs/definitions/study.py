@@ -277,6 +277,7 @@ class StudyDefinition(Strict):
         these tickers for every event; ``model``, ``benchmarks`` and ``windows`` replace the
         model's. Any override makes an ad-hoc variant with the id ``<id>-adhoc``, so it neither
         overwrites the study's reports nor passes for the registered study's latest run.
+        ``tickers`` also drops a spillover study's ``[roles]`` (which would measure more).
         """
         if not any((events, tickers, categories, model, benchmarks, windows)):
             return self
@@ -284,6 +285,8 @@ class StudyDefinition(Strict):
             self.model_dump(mode="python", by_alias=True), events, tickers, categories
         )
         data["study"]["id"] = f"{self.study.id}{ADHOC_SUFFIX}"
+        if tickers:
+            data["roles"] = None
         if events or tickers or categories:
             # the title and the question named what the study measured: a narrowed variant
             # gets titles built from what it measures, and answers about all its observations

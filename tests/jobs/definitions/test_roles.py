@@ -54,3 +54,10 @@ def test_shipped_studies_by_name() -> None:
         shipped_study("nope")
     with pytest.raises(UsageError, match="cannot read study file"):
         load_study_argument(Path("missing.toml"))
+
+
+def test_overrides_keep_roles_unless_tickers_are_named() -> None:
+    d = shipped_study("openai-deals")
+    assert d.with_overrides(events=["amd-openai"]).roles == d.roles
+    narrowed = d.with_overrides(tickers=["AMZN"])
+    assert narrowed.roles is None and narrowed.measure.tickers == ("AMZN",)
