@@ -20,6 +20,7 @@ from jobs.warnings import StudyWarning
 if TYPE_CHECKING:
     from jobs.answer import Answer
     from jobs.groups import GroupResult
+    from jobs.spillover.result import Spillover
 
 
 def package_version() -> str:
@@ -89,6 +90,7 @@ class StudyRun:
     stored: dict[str, dict[str, pl.DataFrame]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    spillover: Spillover | None = None  # jobs.spillover: a study with [roles]
 
     @property
     def benchmark(self) -> str:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from storage.repos.loads import LoadsRepo
     from storage.repos.market import MarketRepo
     from storage.repos.refresh_log import RefreshLogRepo
+    from storage.repos.spillover import SpilloverRepo
     from storage.repos.studies import StudiesRepo
     from storage.repos.study_runs import StudyRunsRepo
 
@@ -67,6 +68,8 @@ class OpenStore:
         refresh runs and their per-ticker record
     loads
         the loads log
+    spillover
+        the spillover tables of study runs (matrix, role tests, controls)
 
     Each repository module is imported when first used (a command that lists events does not
     load the code of stored runs).
@@ -117,6 +120,12 @@ class OpenStore:
         from storage.repos.loads import LoadsRepo
 
         return LoadsRepo(self._db)
+
+    @cached_property
+    def spillover(self) -> SpilloverRepo:
+        from storage.repos.spillover import SpilloverRepo
+
+        return SpilloverRepo(self._db)
 
     @property
     def path(self) -> Path:

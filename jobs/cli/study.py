@@ -51,7 +51,10 @@ study_app = typer.Typer(
 def study_run(
     ctx: typer.Context,
     file: Annotated[
-        Path | None, typer.Argument(help="Study TOML (default: the seed study).")
+        Path | None,
+        typer.Argument(
+            help="Study TOML, or a shipped study's name (openai-deals; default: the seed study)."
+        ),
     ] = None,
     event: EventOption = None,
     ticker: Annotated[
@@ -92,7 +95,8 @@ def study_run(
 
     Example: reaction study --offline --event openai-aws --ticker AMZN --ticker NVDA --ticker MSFT
     """
-    from jobs.definitions.study import load_study, parse_window, seed_study
+    from jobs.definitions.shipped import load_study_argument
+    from jobs.definitions.study import parse_window, seed_study
     from jobs.report.study.files import write_report_files
     from jobs.report.study.jsondoc import json_document
     from jobs.report.study.markdown import markdown_report
@@ -100,7 +104,7 @@ def study_run(
     from jobs.services.registry import is_registered
     from jobs.services.study import run_study
 
-    base = load_study(file) if file is not None else seed_study()
+    base = load_study_argument(file) if file is not None else seed_study()
     definition = base.with_overrides(
         events=event or (),
         tickers=ticker or (),
@@ -206,11 +210,12 @@ def study_show(
 
     Example: reaction study show openai-aws
     """
-    from jobs.definitions.study import load_study, seed_study
+    from jobs.definitions.shipped import load_study_argument
+    from jobs.definitions.study import seed_study
     from jobs.report.study.show import print_event
 
     if out_dir is None:
-        definition = load_study(file) if file is not None else seed_study()
+        definition = load_study_argument(file) if file is not None else seed_study()
         out_dir = Path("reports") / definition.study.id
     print_event(out_dir, event_id, out, benchmark=benchmark)
 

@@ -60,6 +60,10 @@ A study file::
     label = "Amazon's own news"
     events = ["amzn-layoffs-14k", "amzn-q3"]
     tickers = ["AMZN"]            # also: categories = [...], own = true / false
+
+    [roles]                       # a spillover study: counterparty, partners, peers per event
+    direct_from = "first_ticker"  # see jobs/definitions/roles.py for every key
+    peers = ["GOOGL", "META"]
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ from jobs.definitions._common import (
     validation_sentence,
     with_selection,
 )
+from jobs.definitions.roles import RolesSpec
 from jobs.errors import UsageError
 
 
@@ -259,6 +264,7 @@ class StudyDefinition(Strict):
     measure: Measure = Measure()
     model: ModelSpec = ModelSpec()
     report: ReportSpec = ReportSpec()
+    roles: RolesSpec | None = None  # a spillover study (jobs.spillover)
 
     @model_validator(mode="after")
     def _main_window_measured(self) -> StudyDefinition:
@@ -297,11 +303,14 @@ class StudyDefinition(Strict):
         """A stable JSON form (sorted keys): what is stored with each run and hashed.
 
         ``model.timing_policy`` at its default is left out, so a study that does not set it
-        keeps the hash it had before the option existed.
+        keeps the hash it had before the option existed; a study without ``[roles]`` has no
+        ``roles`` key (its form and hash are as before).
         """
         data = self.model_dump(mode="json", by_alias=True)
         if data["model"].get("timing_policy") == DEFAULT_TIMING_POLICY:
             del data["model"]["timing_policy"]
+        if data.get("roles") is None:
+            data.pop("roles", None)
         return json.dumps(data, sort_keys=True)
 
     def with_overrides(
@@ -321,6 +330,7 @@ class StudyDefinition(Strict):
         these tickers for every event; ``model``, ``benchmarks`` and ``windows`` replace the
         model's. Any override makes an ad-hoc variant with the id ``<id>-adhoc``, so it neither
         overwrites the study's reports nor passes for the registered study's latest run.
+        ``tickers`` also drops a spillover study's ``[roles]`` (which would measure more).
         """
         if not any((events, tickers, categories, model, benchmarks, windows)):
             return self
@@ -328,6 +338,8 @@ class StudyDefinition(Strict):
             self.model_dump(mode="python", by_alias=True), events, tickers, categories
         )
         data["study"]["id"] = f"{self.study.id}{ADHOC_SUFFIX}"
+        if tickers:
+            data["roles"] = None
         if events or tickers or categories:
             # the title and the question named what the study measured: a narrowed variant
             # gets titles built from what it measures, and answers about all its observations

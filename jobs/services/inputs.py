@@ -57,8 +57,17 @@ def select_events(
 def observations(definition: StudyDefinition, selected: pl.DataFrame) -> pl.DataFrame:
     """One row per (event, measured ticker): ``event_id, ticker, day0, category, timing, own``.
 
-    ``own`` says whether the ticker is one of the event's own tickers.
+    ``own`` says whether the ticker is one of the event's own tickers. A spillover study
+    (``[roles]``) also measures every ticker with a role in the event, after the others.
     """
+    by_role: dict[str, list[str]] = {}
+    if definition.roles is not None:
+        from jobs.spillover.roles import assign_roles
+
+        for event_id, ticker in (
+            assign_roles(definition.roles, selected).select("event_id", "ticker").iter_rows()
+        ):
+            by_role.setdefault(event_id, []).append(ticker)
     rows: list[dict[str, Any]] = []
     for r in selected.iter_rows(named=True):
         own = list(r["tickers"] or [])
@@ -67,6 +76,7 @@ def observations(definition: StudyDefinition, selected: pl.DataFrame) -> pl.Data
             for t in definition.measure.tickers
             if t not in own or not definition.measure.own_tickers
         ]
+        wanted += by_role.get(r["event_id"], [])
         seen: set[str] = set()
         for t in wanted:
             if t in seen:
@@ -104,7 +114,8 @@ def required_spans(
     sessions: Sequence[dt.date],
     last_completed: dt.date,
 ) -> pl.DataFrame:
-    """Per ticker (measured and benchmarks): the first and last session the study needs.
+    """Per ticker (measured, benchmarks and a spillover study's controls): the first and last
+    session the study needs.
 
     The end is capped at ``last_completed``: a window that runs past the last
     completed session is reported as incomplete, not as missing data.
@@ -115,6 +126,7 @@ def required_spans(
     )  # one more for the first return
     hi = max(b for _, b in spec.windows)
     index = {d: i for i, d in enumerate(sessions)}
+    controls = definition.roles.controls if definition.roles is not None else ()
     need: dict[str, tuple[dt.date, dt.date]] = {}
     for ticker, day0 in obs.select("ticker", "day0").iter_rows():
         i = index.get(day0)
@@ -122,7 +134,7 @@ def required_spans(
             continue
         start = sessions[max(0, i + lo)]
         end = min(sessions[min(len(sessions) - 1, i + hi)], last_completed)
-        for t in (ticker, *spec.benchmarks):
+        for t in (ticker, *spec.benchmarks, *controls):
             a, b = need.get(t, (start, end))
             need[t] = (min(a, start), max(b, end))
     return pl.DataFrame(

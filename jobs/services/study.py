@@ -306,6 +306,20 @@ def _compute(
         grouped=True,
     )
     answer = build_answer(definition, obs, results[main_bench], groups, measures=measures)
+    spillover = (
+        _spillover(
+            definition,
+            inputs,
+            results,
+            returns,
+            session_dates,
+            engine,
+            configs[main_bench],
+            engine_factors,
+        )
+        if definition.roles is not None
+        else None
+    )
     # -----------------------------------------------------------------------------------------
     stamp, input_hash = data_stamp(prices, actions, factors, obs, definition, inputs.catalog)
     created = now.astimezone(dt.UTC)
@@ -336,6 +350,49 @@ def _compute(
         groups=groups,
         answer=answer,
         measures=measures,
+        spillover=spillover,
+    )
+
+
+def _spillover(
+    definition: StudyDefinition,
+    inputs: _Inputs,
+    results: dict[str, Any],
+    returns: pl.DataFrame,
+    sessions: Sequence[dt.date],
+    group_engine: Any,
+    config: Any,
+    factors: pl.DataFrame | None,
+) -> Any:
+    """The spillover measures of a study with ``[roles]`` (:mod:`jobs.spillover`)."""
+    from backtest import run_event_study
+    from jobs.spillover.measure import measure_spillover
+    from jobs.spillover.roles import assign_roles
+
+    assert definition.roles is not None
+    bench = definition.model.benchmarks[0]
+
+    def portfolio_engine(events: pl.DataFrame, extra: pl.DataFrame, catalog: pl.DataFrame) -> Any:
+        market = returns.filter(pl.col("ticker") == bench).select("ticker", "date", "ret")
+        return run_event_study(
+            events,
+            pl.concat([market, extra.select("ticker", "date", pl.col("ret").cast(pl.Float64))]),
+            config=config,
+            factors=factors,
+            sessions=sessions,
+            catalog=catalog,
+        )
+
+    return measure_spillover(
+        definition,
+        inputs.obs,
+        assign_roles(definition.roles, inputs.selected),
+        results,
+        returns=returns,
+        catalog=inputs.catalog,
+        sessions=sessions,
+        group_engine=group_engine,
+        portfolio_engine=portfolio_engine,
     )
 
 
@@ -368,6 +425,10 @@ def save_run(store: Store, run: StudyRun, *, registered: bool = False) -> None:
             run_record(run, registered=registered),
             stored_tables(run),
         )
+        if run.spillover is not None:
+            from jobs.spillover.frames import store_frames
+
+            db.spillover.insert(run.run_id, store_frames(run.spillover))
         if registered:
             db.studies.set_last_run(
                 run.definition.study.id, run_id=run.run_id, input_hash=run.input_hash

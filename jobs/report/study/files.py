@@ -79,6 +79,11 @@ def _fill(run: StudyRun, folder: Path, *, html: bool, progress: Progress) -> lis
     for measured in run.measures.values():  # the main benchmark's volume_* / volatility_*
         for name in (f"{measured.name}_daily", f"{measured.name}_windows"):
             names += [p.name for p in _write_frame(main[name], folder / name)]
+    if run.spillover is not None:  # spillover_cells, spillover_role_tests, spillover_controls
+        from jobs.spillover.frames import store_frames
+
+        for name, frame in store_frames(run.spillover).items():
+            names += [p.name for p in _write_frame(frame, folder / name)]
     return names
 
 

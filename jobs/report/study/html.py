@@ -131,6 +131,10 @@ def html_report(run: StudyRun, *, progress: Progress | None = None) -> str:
         parts.append(
             f"<p class='question'><strong>Question.</strong> {_e(run.answer.question)}</p>"
         )
+        if run.spillover is not None:  # a spillover study: its answer first
+            from jobs.report.study.spillover import spillover_html
+
+            parts.append(spillover_html(run))
         parts.append("<h2>Answer</h2>")
         parts.append(
             f"<div class='tables answer'>{table_html(answer_table(run, limit=FULL_ROWS))}</div>"

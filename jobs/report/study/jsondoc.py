@@ -379,5 +379,9 @@ def json_document(run: StudyRun) -> dict[str, Any]:
         },
         "full_data": [f"{name}.parquet" for name in FULL_DATA],
     }
+    if run.spillover is not None:
+        from jobs.report.study.spillover import spillover_json
+
+        doc.update(spillover_json(run))
     cleaned: dict[str, Any] = json_clean(doc)
     return cleaned

@@ -73,6 +73,10 @@ def markdown_report(run: StudyRun) -> str:
     ]
     if run.answer is not None:
         parts += [f"**Question:** {md_escape(run.answer.question)}", ""]
+        if run.spillover is not None:  # a spillover study: its answer first
+            from jobs.report.study.spillover import spillover_markdown
+
+            parts += spillover_markdown(run)
         parts += [table_markdown(answer_table(run, limit=FULL_ROWS)), ""]
         extra = measures_table(run, limit=FULL_ROWS)
         if extra is not None:

@@ -97,6 +97,10 @@ def print_report(
     if run.answer is not None:
         _say(console, "")
         _say(console, "Question: " + run.answer.question, "bold")
+        if run.spillover is not None:  # a spillover study: its answer first
+            from jobs.report.study.spillover import print_spillover
+
+            print_spillover(run, console, verbose=verbose)
         print_table(console, answer_table(run, limit=None if verbose else ANSWER_ROWS))
         extra = (
             measures_table(run, limit=None)
