@@ -20,7 +20,9 @@ BoolArray: TypeAlias = npt.NDArray[np.bool_]
 Int8Array: TypeAlias = npt.NDArray[np.int8]
 
 from backtest.names import (  # noqa: E402 - the option sets live in backtest.names
+    CONVENTIONS,
     FACTOR_COLUMNS,
+    INTERVAL_TESTS,
     OBSERVATION_STATUSES,
     STATUS_CODE,
     STATUSES,
@@ -28,6 +30,7 @@ from backtest.names import (  # noqa: E402 - the option sets live in backtest.na
     TRADE_STATUSES,
     WINDOW_STATUSES,
     CellValue,
+    Conventions,
     Direction,
     FactorColumn,
     HedgeName,
@@ -45,7 +48,9 @@ from backtest.names import (  # noqa: E402 - the option sets live in backtest.na
 )
 
 __all__ = [
+    "CONVENTIONS",
     "FACTOR_COLUMNS",
+    "INTERVAL_TESTS",
     "OBSERVATION_STATUSES",
     "STATUSES",
     "STATUS_CODE",
@@ -54,6 +59,7 @@ __all__ = [
     "WINDOW_STATUSES",
     "BoolArray",
     "CellValue",
+    "Conventions",
     "Direction",
     "FactorColumn",
     "FloatArray",

@@ -194,7 +194,17 @@ def study(
     )
     measured = measure_all(ctx, rows, pos, own, acc.add)
     bhar = measured.extra.get("bhar", np.full(measured.car.shape, np.nan))
-    tests, rbar = acc.finish(measured.car, measured.var_car, measured.dof, bhar, measured.w_code)
+    tests, rbar = acc.finish(
+        measured.car,
+        measured.var_car,
+        measured.dof,
+        bhar,
+        measured.w_code,
+        s2=measured.s2,
+        n_est=measured.n_est.astype(np.float64),
+        ar=measured.ar,
+        var_ar=measured.var_ar,
+    )
     del acc
     conf = confounders(
         ev,

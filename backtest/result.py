@@ -100,6 +100,10 @@ def _table(tests: pl.DataFrame, windows: tuple[tuple[int, int], ...]) -> list[st
             r = by.get((name, a, b))
             if r is None or r["stat"] is None:
                 cells.append("-")
+            elif r.get("ci_low") is not None and r.get("ci_high") is not None:
+                cells.append(f"{_pct(r['stat'])} [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}]")
+            elif r["p"] is None:
+                cells.append(f"{r['stat']:.3f}")
             else:
                 cells.append(f"{r['stat']:.3f} (p {r['p']:.3f})")
         rows.append(cells)

@@ -17,7 +17,13 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from backtest import EventStudyConfig, EventStudyResult, InputSchemaError, run_event_study
+from backtest import (
+    TEST_NAMES,
+    EventStudyConfig,
+    EventStudyResult,
+    InputSchemaError,
+    run_event_study,
+)
 
 CONFIG = EventStudyConfig(
     windows=((0, 0), (-1, 1), (0, 2)), estimation_start=-40, estimation_end=-3, min_obs=30
@@ -333,6 +339,14 @@ def test_cross_event_tests(
         "wilcoxon_w",
         "grank_t",
         "skew_adj_t",
+        "bw1980_t",
+        "lamb_z",
+        "cz_sign_z",
+        "caar_indep_t",
+        "jackknife_t",
+        "permutation_p",
+        "bootstrap_ci",
+        "wilcoxon_ci",
     ]
     by = {r["test"]: r for r in rows.iter_rows(named=True)}
     for name, row in by.items():
@@ -561,7 +575,7 @@ def test_empty_events(
     _, _, events, returns = setup
     res = run_event_study(events.clear(), returns, CONFIG)
     assert res.diagnostics.height == res.ar.height == res.car.height == 0
-    assert res.tests.height == 3 * 12
+    assert res.tests.height == 3 * len(TEST_NAMES)
     assert res.tests.get_column("stat").null_count() == 36
     assert res.rbar is None
     assert "observations: 0" in res.summary()
