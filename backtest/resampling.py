@@ -8,7 +8,7 @@ Lehmann 1963); ``docs/statistics.md``, "Cross-event tests".
 The random draws are vectorised and seeded: every group draws from the same
 two streams (``numpy.random.default_rng([seed, 1])`` for the signs,
 ``[seed, 2]`` for the bootstrap), one draw per observation of the group with a
-valid CAR in some window, shared by all windows. So a grouped run equals
+valid CAR in some window, shared by all windows (``_draw``). So a grouped run equals
 separate runs, one per group, and the same seed gives the same numbers.
 """
 
@@ -93,33 +93,20 @@ def resampled(
     perm = [_Rows.null("permutation_p", G, "sign-flip") for _ in range(W)]
     boot = [_Rows.null("bootstrap_ci", G, "bootstrap") for _ in range(W)]
     c0 = np.where(valid, car, 0.0)
+    order = np.argsort(codes, kind="stable")
+    order = order[valid[order].any(axis=1)]
+    bounds = np.searchsorted(codes[order], np.arange(G + 1))
     for g in range(G):
-        rows = np.flatnonzero((codes == g) & valid.any(axis=1))
+        rows = order[bounds[g] : bounds[g + 1]]
         nv = valid[rows].sum(axis=0)
         C = c0[rows]
         sums, sq = C.sum(axis=0), (C * C).sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             stat = sums / np.sqrt(sq)
             caar = sums / nv
-        exceed = np.zeros(W)
-        means = np.full((B, W), np.nan)
+        exceed, means = np.zeros(W), np.full((B, W), np.nan)
         if B and rows.size:
-            signs = np.random.default_rng([seed, 1])
-            draws = np.random.default_rng([seed, 2])
-            n = rows.size
-            V = valid[rows].astype(np.float64)
-            step = max(1, min(B, CHUNK_CELLS // n))
-            tol = 1e-12 * np.abs(sums)
-            for b0 in range(0, B, step):
-                b = min(step, B - b0)
-                S = signs.integers(0, 2, size=(b, n), dtype=np.int8).astype(np.float64)
-                S = 2.0 * S - 1.0
-                exceed += (np.abs(S @ C) >= np.abs(sums) - tol).sum(axis=0)
-                idx = draws.integers(0, n, size=(b, n))
-                idx += (np.arange(b) * n)[:, None]
-                Wt = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    means[b0 : b0 + b] = (Wt @ C) / (Wt @ V)
+            exceed, means = _draw(C, valid[rows], sums, B, seed)
         for j in range(W):
             pj, bj = perm[j], boot[j]
             if nv[j] == 0:
@@ -142,32 +129,72 @@ def resampled(
     return [d.outcomes(False) for d in perm], [d.outcomes(True) for d in boot]
 
 
+def _draw(
+    C: FloatArray, V: BoolArray, sums: FloatArray, B: int, seed: int
+) -> tuple[FloatArray, FloatArray]:
+    """``#{b: |Σ_i s_bi C_i| >= |Σ_i C_i|}`` per window over B random sign patterns, and
+    the ``(B, W)`` bootstrap means of the valid CARs (``V``) of B resamples.
+
+    Signs are random bits (``rng.bytes``); resamples are multinomial counts from
+    ``rng.integers`` (``bincount`` per replicate). The sums run in float32 (single
+    precision is ample for a p-value and a percentile; the counts are exact), in
+    chunks of replicates so memory stays bounded.
+    """
+    n, W = C.shape
+    signs = np.random.default_rng([seed, 1])
+    draws = np.random.default_rng([seed, 2])
+    C32, V32 = C.astype(np.float32), V.astype(np.float32)
+    step = max(1, min(B, CHUNK_CELLS // n))
+    edge = np.abs(sums) * (1.0 - 1e-5)  # the identity and the all-flip patterns tie
+    exceed = np.zeros(W)
+    means = np.empty((B, W))
+    for b0 in range(0, B, step):
+        b = min(step, B - b0)
+        bits = np.unpackbits(np.frombuffer(signs.bytes((b * n + 7) // 8), dtype=np.uint8))
+        S = bits[: b * n].reshape(b, n).astype(np.float32)
+        flipped = 2.0 * (S @ C32).astype(np.float64) - sums  # Σ s_i c_i with s = 2·bit − 1
+        exceed += (np.abs(flipped) >= edge).sum(axis=0)
+        idx = draws.integers(0, n, size=(b, n), dtype=np.int32)
+        idx += (np.arange(b, dtype=np.int32) * n)[:, None]
+        Wt = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(np.float32)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
+    return exceed, means
+
+
 # -- Wilcoxon (Walsh-average) interval ------------------------------------------------------
 
 
-def _count_le(x: FloatArray, v: float) -> int:
-    """Number of Walsh averages ``(x_i + x_j)/2``, i <= j, at most ``v`` (``x`` sorted)."""
-    ss = np.searchsorted(x, 2.0 * v - x, side="right")
-    return int(np.maximum(ss - np.arange(x.size), 0).sum())
+def _counts_le(x: FloatArray, v: FloatArray) -> IntArray:
+    """Number of Walsh averages ``(x_i + x_j)/2``, i <= j, at most each ``v`` (``x`` sorted)."""
+    ss = np.searchsorted(x, 2.0 * v[:, None] - x[None, :], side="right")
+    return np.asarray(np.maximum(ss - np.arange(x.size), 0).sum(axis=1), dtype=np.int64)
 
 
 def walsh_order(x: FloatArray, k: int) -> float:
     """The k-th smallest (1-based) Walsh average of the sorted values ``x``.
 
-    Bisection on the value with an O(N log N) count of the averages below it,
-    until at most 4N candidates remain, which are then formed and sorted.
+    A search on the value with an O(N log N) count of the averages at most it:
+    each step probes the two values that linear interpolation of the count puts
+    at ``k ∓ 2N`` and, when the bracket did not halve, its midpoint, until at
+    most 4N candidates remain, which are then formed and sorted.
     """
     n = x.size
-    lo = float(x[0]) - (abs(float(x[0])) + 1.0)  # below every average: count 0
+    lo = float(np.nextafter(x[0], -np.inf))  # below every average: count 0
     hi, c_lo, c_hi = float(x[-1]), 0, n * (n + 1) // 2
-    for _ in range(200):
-        if c_hi - c_lo <= 4 * n or not lo < (mid := 0.5 * (lo + hi)) < hi:
+    for _ in range(100):
+        width = c_hi - c_lo
+        if width <= 4 * n:
             break
-        c = _count_le(x, mid)
-        if c >= k:
-            hi, c_hi = mid, c
-        else:
-            lo, c_lo = mid, c
+        probes = [lo + (hi - lo) * (t - c_lo) / width for t in (k - 2 * n, k + 2 * n)]
+        v = np.asarray([p for p in probes if lo < p < hi] + [0.5 * (lo + hi)])
+        for value, c in zip(v, _counts_le(x, v), strict=True):
+            if c >= k and value < hi:
+                hi, c_hi = float(value), int(c)
+            elif c < k and value > lo:
+                lo, c_lo = float(value), int(c)
+        if not lo < 0.5 * (lo + hi) < hi:
+            break
     i = np.arange(n)
     start = np.maximum(i, np.searchsorted(x, 2.0 * lo - x, side="right"))
     stop = np.maximum(start, np.searchsorted(x, 2.0 * hi - x, side="right"))
