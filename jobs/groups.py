@@ -245,6 +245,7 @@ def _daily_from_tests(aar: pl.DataFrame, tests: pl.DataFrame) -> pl.DataFrame:
         "distribution",
         "df",
         "note",
+        *(c for c in ("ci_low", "ci_high") if c in tests.columns),
     )
     return (
         aar.select("rel_day", "n", "aar", "caar")

@@ -119,6 +119,8 @@ RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
         "p",
         "distribution",
         "note",
+        "ci_low",
+        "ci_high",
     ),
 }
 

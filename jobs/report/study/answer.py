@@ -126,6 +126,10 @@ def _test_cell(r: dict[str, object] | None) -> str:
         return "–"
     if r.get("stat") is None:
         return "–"
+    if r.get("ci_low") is not None and r.get("ci_high") is not None:  # an interval test
+        return f"{pct(r['stat'])}\n[{pct(r['ci_low'], 1)}, {pct(r['ci_high'], 1)}]"
+    if r.get("p") is None:
+        return num(r["stat"])
     return f"{num(r['stat'])}{stars(r['p'])}\np {pval(r['p'])}"
 
 

@@ -1,0 +1,1 @@
+-- placeholder for another branch's migration 0011 (issue 17 uses 0014): delete at merge
