@@ -27,7 +27,9 @@ def _with_real_df(out: Outcomes, df: FloatArray) -> Outcomes:
     return Outcomes(out.test, out.stat, p, out.distribution, out.df, out.note)
 
 
-def bw1980_t(caar: FloatArray, s2: FloatArray, n_est: FloatArray, L2: int, seg: Segments) -> Outcomes:
+def bw1980_t(
+    caar: FloatArray, s2: FloatArray, n_est: FloatArray, L2: int, seg: Segments
+) -> Outcomes:
     """Brown and Warner (1980): ``CAAR / sqrt(L2 Σ_i s_i² / N²)``, t(mean(L_i − 1)).
 
     ``s2`` and ``n_est`` are the observations' residual variances ``s_i²`` and
@@ -80,9 +82,7 @@ def lamb_z(
     )
 
 
-def cz_sign_z(
-    g_sum: FloatArray, g_cnt: FloatArray, start: int, L2: int, n: FloatArray
-) -> Outcomes:
+def cz_sign_z(g_sum: FloatArray, g_cnt: FloatArray, start: int, L2: int, n: FloatArray) -> Outcomes:
     """Corrado and Zivney (1992) sign test: ``Σ_{t∈W} Ḡ_t / (√L2 · S_G)``, N(0, 1).
 
     ``g_sum`` and ``g_cnt`` are ``(G, M)``: per group and event-day (estimation

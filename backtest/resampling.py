@@ -45,9 +45,8 @@ class _Rows:
 
     @classmethod
     def null(cls, test: TestName, G: int, dist: str) -> _Rows:
-        return cls(
-            test, *(np.full(G, np.nan) for _ in range(4)), [dist] * G, [None] * G
-        )
+        nan = np.full(G, np.nan)
+        return cls(test, nan.copy(), nan.copy(), nan.copy(), nan.copy(), [dist] * G, [None] * G)
 
     def outcomes(self, ci: bool) -> Outcomes:
         G = self.stat.shape[0]
@@ -88,7 +87,7 @@ def resampled(
     those means (percentile interval, Efron and Tibshirani 1993). The statistic
     is the CAAR.
     """
-    N, W = car.shape
+    W = car.shape[1]
     G, B = n_groups, replications
     perm = [_Rows.null("permutation_p", G, "sign-flip") for _ in range(W)]
     boot = [_Rows.null("bootstrap_ci", G, "bootstrap") for _ in range(W)]

@@ -150,9 +150,7 @@ class Measure(ABC):
         """
         offset = self.model.offset(series)
         dep = y if offset is None else y - offset
-        return self.model.fit(
-            dep, self.model.regressors(series), mask, self.config.denominator
-        )
+        return self.model.fit(dep, self.model.regressors(series), mask, self.config.denominator)
 
     def abnormal(self, fit: ModelFit, y: FloatArray, series: Mapping[str, FloatArray]) -> Abnormal:
         """Abnormal values ``A = y − o − x'θ̂`` on the event period (``(n, Lp)`` arrays).

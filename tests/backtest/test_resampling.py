@@ -3,6 +3,7 @@ and the conventions and seeds of the configuration."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
@@ -117,7 +118,7 @@ def test_resampling_groups_windows_and_invalid_rows() -> None:
 
 
 def _study(
-    make_market_panel: Callable[..., tuple[pl.DataFrame, list[object]]], **config: object
+    make_market_panel: Callable[..., tuple[pl.DataFrame, list[dt.date]]], **config: object
 ) -> pl.DataFrame:
     tickers = {f"T{i}": (0.0, 1.0, 0.02) for i in range(8)}
     returns, days = make_market_panel(220, tickers, seed=21)
@@ -131,7 +132,7 @@ def _study(
 
 
 def test_seed_and_replications(
-    make_market_panel: Callable[..., tuple[pl.DataFrame, list[object]]],
+    make_market_panel: Callable[..., tuple[pl.DataFrame, list[dt.date]]],
 ) -> None:
     a = _study(make_market_panel, seed=1)
     b = _study(make_market_panel, seed=1)
@@ -145,7 +146,7 @@ def test_seed_and_replications(
     assert set(none.get_column("note")) == {"replications = 0: no resampling"}
 
 
-def test_conventions(make_market_panel: Callable[..., tuple[pl.DataFrame, list[object]]]) -> None:
+def test_conventions(make_market_panel: Callable[..., tuple[pl.DataFrame, list[dt.date]]]) -> None:
     default = _study(make_market_panel)
     es2 = _study(make_market_panel, conventions="estudy2")
     bw = pl.col("test") == "bw1985_t"
@@ -156,11 +157,11 @@ def test_conventions(make_market_panel: Callable[..., tuple[pl.DataFrame, list[o
     with pytest.raises(ConfigError, match="conventions = 'eventstudy' fixes the residual"):
         EventStudyConfig(conventions="eventstudy", variance_denominator="L-1")
     with pytest.raises(ConfigError, match="conventions"):
-        EventStudyConfig(conventions="stata")  # type: ignore[arg-type]
+        EventStudyConfig(conventions="stata")
 
 
 def test_eventstudy_conventions_variances(
-    make_market_panel: Callable[..., tuple[pl.DataFrame, list[object]]],
+    make_market_panel: Callable[..., tuple[pl.DataFrame, list[dt.date]]],
 ) -> None:
     """s² = SSR / L and Var(CAR) = L2 s², worked from the estimation residuals with numpy."""
     tickers = {"A": (0.0, 1.2, 0.02), "B": (0.001, 0.8, 0.015)}

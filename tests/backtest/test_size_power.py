@@ -137,9 +137,7 @@ def test_size_with_independent_residuals(
     bad = {
         (t, a, b): r
         for (t, a, b), r in rates.items()
-        if t not in (*ROBUST, "bootstrap_ci")
-        and (a, b) in CHECKED_WINDOWS
-        and not LOW <= r <= HIGH
+        if t not in (*ROBUST, "bootstrap_ci") and (a, b) in CHECKED_WINDOWS and not LOW <= r <= HIGH
     }
     assert not bad, bad
     for a, b in CHECKED_WINDOWS:  # anti-conservative at N = 20, by construction (above)

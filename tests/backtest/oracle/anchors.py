@@ -134,9 +134,7 @@ def anchor_tests(
     # bootstrap_ci: percentile interval of 200,000 resampled means (Python's random)
     rng = random.Random(seed)
     means = sorted(sum(rng.choice(cars) for _ in range(N)) / N for _ in range(200_000))
-    rows.append(
-        Row("bootstrap_ci", caar, None, _quantile(means, 0.025), _quantile(means, 0.975))
-    )
+    rows.append(Row("bootstrap_ci", caar, None, _quantile(means, 0.025), _quantile(means, 0.975)))
 
     # wilcoxon_ci: Walsh averages; k = smallest q with P(W+ <= q) >= 0.025 (enumerated)
     walsh = sorted((cars[i] + cars[j]) / 2 for i in range(N) for j in range(i, N))
@@ -168,7 +166,14 @@ def convention_rows(obs: list[ref.Obs], t1: int, t2: int) -> list[Row]:
     caar = sum(cars) / N
     s = caar / math.sqrt(sum(var_car(o, t1, t2) for o in valid) / N**2)
     rows.append(
-        Row("caar_indep_t", s, ref.t_two_sided(s, sum(o.L - 1 for o in valid)), None, None, "eventstudy")
+        Row(
+            "caar_indep_t",
+            s,
+            ref.t_two_sided(s, sum(o.L - 1 for o in valid)),
+            None,
+            None,
+            "eventstudy",
+        )
     )
     scars = [c / math.sqrt(var_car(o, t1, t2)) for o, c in zip(valid, cars, strict=True)]
     s = ref.mean(scars) / (ref.sd(scars) / math.sqrt(N))
