@@ -197,7 +197,7 @@ class CrossEventAccumulator:
         U = ranks / (M + 1.0)[:, None] - 0.5
         U0 = np.where(has_u, U, 0.0)
         # Corrado–Zivney signs: G_it = sign(value − the observation's median of them)
-        med = np.nanmedian(both, axis=1)
+        med = _row_median(both, M)
         S0 = np.where(has_u, np.sign(both - med[:, None]), 0.0)
         del both, U, ranks
         E0 = np.where(mask, resid, 0.0)
@@ -416,6 +416,16 @@ class CrossEventAccumulator:
         u = u_event[valid]
         spread = (np.isnan(sd), "zero cross-sectional spread of SCAR", False)
         return grank_t(u, seg, ubar, cnt, undefined=[spread])
+
+
+def _row_median(x: FloatArray, count: IntArray) -> FloatArray:
+    """Median of the finite values of each row (``count`` of them): a sort, NaN last (faster
+    than ``numpy.nanmedian``)."""
+    s = np.sort(x, axis=1)
+    lo = np.maximum((count - 1) // 2, 0)[:, None]
+    hi = np.maximum(count // 2, 0)[:, None]
+    out = 0.5 * (np.take_along_axis(s, lo, axis=1) + np.take_along_axis(s, hi, axis=1))[:, 0]
+    return np.asarray(out, dtype=np.float64)
 
 
 def _minus(total: FloatArray, at: IntArray, part: FloatArray) -> FloatArray:

@@ -60,7 +60,8 @@ class EventStudyResult:
         lines = [
             f"Event study: {c.model} (benchmark {c.benchmark}, {c.return_kind} returns)",
             f"estimation window [{c.estimation_start}, {c.estimation_end}], min_obs {c.min_obs}, "
-            f"s² with {c.variance_denominator}, clean estimation {'on' if c.clean_estimation else 'off'}",
+            f"s² with {c.denominator}, clean estimation {'on' if c.clean_estimation else 'off'}",
+            f"conventions {c.conventions}; {c.replications} resamples (seed {c.seed})",
         ]
         counts = self.diagnostics.group_by("status").len().sort("status")
         status = ", ".join(f"{s} {n}" for s, n in counts.iter_rows())

@@ -245,8 +245,10 @@ def _daily_from_tests(aar: pl.DataFrame, tests: pl.DataFrame) -> pl.DataFrame:
         "distribution",
         "df",
         "note",
-        "ci_low",
-        "ci_high",
+        *(
+            pl.col(c) if c in tests.columns else pl.lit(None, pl.Float64).alias(c)
+            for c in ("ci_low", "ci_high")
+        ),
     )
     return (
         aar.select("rel_day", "n", "aar", "caar")

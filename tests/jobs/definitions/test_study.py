@@ -31,6 +31,10 @@ def test_seed_study_definition() -> None:
     assert d.model.windows == ((0, 0), (-1, 1), (0, 1), (-2, 2), (-5, 5), (0, 10))
     assert d.measure.tickers == ("AMZN", "NVDA", "MSFT")
     assert d.report.tests == TEST_NAMES
+    assert (d.model.conventions, d.model.replications, d.model.seed) == ("default", 1000, 20261201)
+    # stored with every run: the canonical JSON names them
+    assert '"conventions": "default"' in d.canonical_json()
+    assert '"seed": 20261201' in d.canonical_json()
 
 
 @pytest.mark.parametrize(
@@ -43,8 +47,25 @@ def test_seed_study_definition() -> None:
         ("[measure]\nown_tickers = false\n", r"needs a tickers list"),
         ('[select]\nevent = ["x"]\n', r"field 'select.event'"),
         ("[model\n", r"is not valid TOML"),
+        ('[model]\nconventions = "stata"\n', r"field 'model.conventions'"),
+        (
+            '[model]\nconventions = "eventstudy"\nvariance_denominator = "L-1"\n',
+            r"fixes the residual variance",
+        ),
+        ("[model]\nreplications = -1\n", r"field 'model.replications'"),
     ],
-    ids=["model", "window", "benchmarks", "test-name", "nothing-measured", "typo", "toml"],
+    ids=[
+        "model",
+        "window",
+        "benchmarks",
+        "test-name",
+        "nothing-measured",
+        "typo",
+        "toml",
+        "conventions",
+        "conventions-and-variance",
+        "replications",
+    ],
 )
 def test_invalid_study_files(tmp_path: Path, toml: str, match: str) -> None:
     path = tmp_path / "s.toml"

@@ -134,6 +134,14 @@ def test_report_exports(seed_run: StudyRun, tmp_path: Path) -> None:
     daily = pl.read_parquet(tmp_path / "r" / "group_daily.parquet")
     day0_all = daily.filter((pl.col("group") == "all") & (pl.col("rel_day") == 0))
     assert day0_all.height == len(TEST_NAMES)  # every test on day 0 for the group all
+    ci = day0_all.filter(pl.col("test").is_in(["bootstrap_ci", "wilcoxon_ci"]))
+    assert (
+        ci.height == 2 and (ci["ci_low"] < ci["stat"]).all() and (ci["stat"] < ci["ci_high"]).all()
+    )
+    tests = pl.read_parquet(tmp_path / "r" / "group_tests.parquet")
+    assert tests.filter(pl.col("test") == "csect_t").get_column("ci_low").null_count() == (
+        tests.filter(pl.col("test") == "csect_t").height
+    )
     members = pl.read_parquet(tmp_path / "r" / "group_members.parquet").filter(
         pl.col("group") == "all"
     )
