@@ -135,7 +135,7 @@ def _draw(
     the ``(B, W)`` bootstrap means of the valid CARs (``V``) of B resamples.
 
     Signs are random bits (``rng.bytes``); resamples are multinomial counts from
-    ``rng.integers`` (``bincount`` per replicate). The sums run in float32 (single
+    ``rng.integers(0, n, size=n)``, one call per replicate (``bincount``). The sums run in float32 (single
     precision is ample for a p-value and a percentile; the counts are exact), in
     chunks of replicates so memory stays bounded.
     """
@@ -153,9 +153,9 @@ def _draw(
         S = bits[: b * n].reshape(b, n).astype(np.float32)
         flipped = 2.0 * (S @ C32).astype(np.float64) - sums  # Σ s_i c_i with s = 2·bit − 1
         exceed += (np.abs(flipped) >= edge).sum(axis=0)
-        idx = draws.integers(0, n, size=(b, n), dtype=np.int32)
-        idx += (np.arange(b, dtype=np.int32) * n)[:, None]
-        Wt = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(np.float32)
+        Wt = np.empty((b, n), dtype=np.float32)
+        for r in range(b):  # one resample at a time: its counts stay in cache
+            Wt[r] = np.bincount(draws.integers(0, n, size=n), minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             means[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
     return exceed, means
