@@ -60,7 +60,11 @@ def total_returns(prices: pl.DataFrame, actions: pl.DataFrame | None = None) -> 
         pl.col("close").cast(pl.Float64),
         adj.alias("adj_close"),
     )
-    dup = px.filter(pl.struct("ticker", "date").is_duplicated())
+    px = px.sort("ticker", "date")
+    same = (pl.col("ticker") == pl.col("ticker").shift(1)) & (
+        pl.col("date") == pl.col("date").shift(1)
+    )
+    dup = px.filter(same | same.shift(-1, fill_value=False))
     if dup.height:
         raise InputSchemaError(
             f"prices has {dup.height} rows with a duplicate (ticker, date), e.g. "
@@ -74,15 +78,16 @@ def total_returns(prices: pl.DataFrame, actions: pl.DataFrame | None = None) -> 
             .group_by("ticker", "date")
             .agg(pl.col("value").sum().alias("dividend"))
         )
-        px = px.join(divs, on=["ticker", "date"], how="left")
+        px = px.join(divs, on=["ticker", "date"], how="left", maintain_order="left")
     else:
         px = px.with_columns(pl.lit(None, pl.Float64).alias("dividend"))
-    px = px.sort("ticker", "date")
+    # sorted by ticker and date: the previous row of the same ticker is the previous session
     has_adj = (pl.col("adj_close").null_count() == 0).over("ticker")
     close_ok = pl.when(pl.col("close") > 0).then(pl.col("close"))
     adj_ok = pl.when(pl.col("adj_close") > 0).then(pl.col("adj_close"))
-    prev = pl.col("_c").shift(1).over("ticker", order_by="date")
-    prev_adj = pl.col("_a").shift(1).over("ticker", order_by="date")
+    first = pl.col("ticker") != pl.col("ticker").shift(1)
+    prev = pl.when(first).then(None).otherwise(pl.col("_c").shift(1))
+    prev_adj = pl.when(first).then(None).otherwise(pl.col("_a").shift(1))
     out = (
         px.with_columns(close_ok.alias("_c"), adj_ok.alias("_a"), has_adj.alias("_has_adj"))
         .with_columns(
@@ -100,6 +105,5 @@ def total_returns(prices: pl.DataFrame, actions: pl.DataFrame | None = None) -> 
             pl.when(pl.col("ret") > -1.0).then((pl.col("ret") + 1.0).log()).alias("log_ret")
         )
         .select("ticker", "date", "ret", "log_ret", "basis")
-        .sort("ticker", "date")
     )
     return out

@@ -12,13 +12,14 @@ event whose own ticker it is, else the first by event id; the others are listed 
 Each family of groups (the groups one ``by`` spec makes share no observation) is measured by
 one :func:`backtest.run_event_study` call with a ``group`` column (cross-event tests and AAR
 per group in one pass); the group ``all`` and the explicit groups share a call when they share
-no observation (own news and peers do), else they get one each. The
-engine tests windows, and per day gives only the cross-sectional t (its ``aar`` frame); for
-``all`` and the explicit groups one one-day window per day of the event period is added, so
-that every test exists per day. Families keep the cross-sectional t per day: one-day windows
-cost about three times the run's own cost. A group that is the whole study without duplicates
-reuses the study's main run instead (no daily tests beyond the t then, so that a large study is
-not measured twice).
+no observation (own news and peers do), else they get one each. The engine tests windows, and
+per day gives only the cross-sectional t (its ``aar`` frame); for every test per day one
+one-day window per day of the event period is added to these calls. A group that is the whole
+study without duplicates reuses the study's main run for its windows, and gets one call with
+the one-day windows alone. ``[report] daily_tests`` decides: ``"every"``, ``"t"`` (the daily t
+only, no extra windows), or ``"auto"`` (every test up to
+:data:`~jobs.definitions.study.DAILY_TESTS_AUTO_LIMIT` observations: the one-day windows cost
+about half the engine's own time again).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 
 import polars as pl
 
-from jobs.definitions.study import GroupSpec, StudyDefinition
+from jobs.definitions.study import DAILY_TESTS_AUTO_LIMIT, GroupSpec, StudyDefinition
 
 ALL = "all"
 
@@ -39,14 +40,22 @@ Engine = Callable[[pl.DataFrame, Sequence[tuple[int, int]]], Any]
 
 _OBS_COLUMNS = ("event_id", "ticker", "day0", "category", "own")
 
-#: Why a daily table may hold only the cross-sectional t.
-MAIN_DAILY_NOTE = (
-    "per day only the cross-sectional t (the engine's aar frame of the study's main run)"
-)
-FAMILY_DAILY_NOTE = (
-    "per day only the cross-sectional t (the engine's aar frame); every test per day is run "
-    "for the group all and the explicit groups"
-)
+
+def every_daily_test(definition: StudyDefinition, n_observations: int) -> bool:
+    """Whether the groups' daily tables hold every test (``[report] daily_tests``)."""
+    policy = definition.report.daily_tests
+    return policy == "every" or (policy == "auto" and n_observations <= DAILY_TESTS_AUTO_LIMIT)
+
+
+def daily_t_note(definition: StudyDefinition, n_observations: int) -> str:
+    """Why a daily table holds only the cross-sectional t."""
+    if definition.report.daily_tests == "t":
+        return 'per day only the cross-sectional t ([report] daily_tests = "t")'
+    return (
+        f"per day only the cross-sectional t: {n_observations:,} observations, above the "
+        f'{DAILY_TESTS_AUTO_LIMIT:,} up to which daily_tests = "auto" runs every test per day; '
+        'set [report] daily_tests = "every" for all of them'
+    )
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,8 @@ class GroupMembers:
     #: groups of one family (one spec with ``by``) share no observation: with an engine that
     #: takes a group column they are measured in one call
     family: str = ""
+    #: why the daily table holds only the t, when it does
+    daily_note: str | None = None
 
     @property
     def n(self) -> int:
@@ -78,8 +89,9 @@ class GroupResult:
 
     ``tests``: ``start, end, test, n, caar, mean_bhar, stat, p, distribution, df, note, ci_low,
     ci_high`` (the engine's ``tests`` frame on the study's windows); ``daily``: ``rel_day, n, aar,
-    caar, test, stat, p, distribution, df, note, ci_low, ci_high``, one row per event day and test; ``members``: ``event_id,
-    ticker, day0, own``; ``merged``: ``event_id, ticker, day0, kept_event_id``.
+    caar, test, stat, p, distribution, df, note, ci_low, ci_high``, one row per event day and
+    test; ``members``: ``event_id, ticker, day0, own``; ``merged``: ``event_id, ticker, day0,
+    kept_event_id``.
     """
 
     id: str
@@ -203,14 +215,18 @@ def resolve_groups(
     specs: list[GroupSpec] = [GroupSpec(by="all"), *definition.report.groups]
     seen: set[str] = set()
     out: list[GroupMembers] = []
+    daily = every_daily_test(definition, obs.height)
+    note = None if daily else daily_t_note(definition, obs.height)
 
     def add(gid: str, label: str, kind: str, part: pl.DataFrame, family: str) -> None:
         if gid in seen or part.height == 0:
             return
         seen.add(gid)
         kept, merged = merge_duplicates(part)
-        daily = kind in ("all", "explicit")
-        out.append(GroupMembers(gid, label, kind, kept, merged, daily, gid if daily else family))
+        alone = kind in ("all", "explicit")
+        out.append(
+            GroupMembers(gid, label, kind, kept, merged, daily, gid if alone else family, note)
+        )
 
     for k, spec in enumerate(specs):
         for gid, label, kind, part in _split(spec, _filtered(spec, base), titles):
@@ -328,12 +344,15 @@ def measure_groups(
     group, or with ``grouped`` (an engine that takes a ``group`` column) one call per family.
     """
     wide = daily_windows(windows)
-    todo = [g for g in groups if not (g.n == study_observations and g.n_duplicates_merged == 0)]
-    families: dict[str, list[GroupMembers]] = {}
-    packed: list[tuple[str, set[tuple[str, str]]]] = []  # daily-test calls and their members
-    for g in todo:
+    one_day = tuple(w for w in wide if w[0] == w[1])
+    reuse = {g.id for g in groups if g.n == study_observations and g.n_duplicates_merged == 0}
+    families: dict[tuple[str, bool], list[GroupMembers]] = {}
+    packed: list[tuple[str, set[tuple[str, str]]]] = []  # standalone calls and their members
+    for g in groups:
+        if g.id in reuse and not g.daily_tests:
+            continue
         key = g.family or g.id
-        if g.daily_tests and grouped:  # explicit groups that share no observation: one call
+        if key == g.id and grouped:  # standalone groups that share no observation: one call
             keys = set(g.observations.select("event_id", "ticker").iter_rows())
             for name, taken in packed:
                 if not taken & keys:
@@ -342,26 +361,25 @@ def measure_groups(
                     break
             else:
                 packed.append((key, keys))
-        families.setdefault(key, []).append(g)
+        families.setdefault((key, g.id in reuse), []).append(g)
     measured: dict[str, tuple[pl.DataFrame, pl.DataFrame, float | None]] = {}
-    for family in families.values():
-        family_windows = wide if family[0].daily_tests else tuple(windows)
+    for (_key, reused), family in families.items():
+        family_windows = one_day if reused else wide if family[0].daily_tests else tuple(windows)
         measured.update(_family_results(family, engine, family_windows, grouped))
     out = []
     for g in groups:
         members = g.observations.select("event_id", "ticker", "day0", "own")
-        note: str | None = None
-        if g.id not in measured:
-            tests = main.tests
-            daily = _daily_from_aar(main.aar)
-            rbar, source, note = main.rbar, "main run", MAIN_DAILY_NOTE
+        note = g.daily_note
+        if g.id in reuse:
+            tests, rbar, source = main.tests, main.rbar, "main run"
+            if g.id in measured:
+                daily = _daily_from_tests(main.aar, measured[g.id][0])
+            else:
+                daily = _daily_from_aar(main.aar)
         else:
             all_tests, aar, rbar = measured[g.id]
             tests = _tests_on(all_tests, windows)
-            if g.daily_tests:
-                daily = _daily_from_tests(aar, all_tests)
-            else:
-                daily, note = _daily_from_aar(aar), FAMILY_DAILY_NOTE
+            daily = _daily_from_tests(aar, all_tests) if g.daily_tests else _daily_from_aar(aar)
             source = "group run"
         out.append(
             GroupResult(

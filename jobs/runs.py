@@ -7,7 +7,6 @@ Plain frozen data: the services build them, :mod:`jobs.report` renders them and
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,6 @@ import polars as pl
 from jobs.definitions.rule import RuleDefinition
 from jobs.definitions.study import StudyDefinition
 from jobs.warnings import StudyWarning
-from storage.repos.study_runs import RESULT_COLUMNS
 
 if TYPE_CHECKING:
     from jobs.answer import Answer
@@ -62,6 +60,10 @@ class StudyRun:
         GroupResult, ...
     ] = ()  # jobs.groups: cross-event tests per group (main benchmark)
     answer: Answer | None = None  # jobs.answer: the rows that answer the study's question
+    #: the run as stored, once shaped (:func:`jobs.run_tables.stored_tables` fills it)
+    stored: dict[str, dict[str, pl.DataFrame]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def benchmark(self) -> str:
@@ -103,84 +105,3 @@ class BacktestRun:
         if self.sweep is not None:
             parts.append(self.sweep.summary())
         return "\n".join(parts)
-
-
-def tests_with_df(tests: pl.DataFrame) -> pl.DataFrame:
-    """The engine's tests with ``distribution`` spelled with its degrees of freedom, e.g. ``t(52)``."""
-    if "df" not in tests.columns:
-        return tests
-    return tests.with_columns(
-        pl.when(pl.col("df").is_not_null())
-        .then(pl.format("{}({})", pl.col("distribution"), pl.col("df").round(0).cast(pl.Int64)))
-        .otherwise(pl.col("distribution"))
-        .alias("distribution")
-    )
-
-
-# -- the stored shape of a study run -------------------------------------------------------------
-
-#: The result tables of a study run and their columns, from the store's definition (without the
-#: ``run_id`` and ``benchmark`` keys, which :func:`result_frames` adds last).
-TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    table: tuple(c for c in columns if c not in ("run_id", "benchmark"))
-    for table, columns in RESULT_COLUMNS.items()
-}
-
-
-def _clean_floats(frame: pl.DataFrame) -> pl.DataFrame:
-    floats = [c for c, t in frame.schema.items() if t in (pl.Float64, pl.Float32)]
-    return frame.with_columns(
-        [pl.when(pl.col(c).is_nan()).then(None).otherwise(pl.col(c)).alias(c) for c in floats]
-    )
-
-
-def result_frames(run: StudyRun, benchmark: str) -> dict[str, pl.DataFrame]:
-    """The engine's frames for one benchmark, shaped like the stored tables."""
-    res = run.results[benchmark]
-    diag = res.diagnostics.join(
-        run.observations.select("event_id", "ticker", "timing", "own"),
-        on=["event_id", "ticker"],
-        how="left",
-    ).join(
-        run.moves.select("event_id", "ticker", "gap", "open_to_close", "close_to_close"),
-        on=["event_id", "ticker"],
-        how="left",
-    )
-    param_cols = [c for c in diag.columns if c.startswith("param_")]
-    if "params" not in diag.columns:
-        if param_cols:
-            diag = diag.with_columns(
-                pl.struct(param_cols)
-                .map_elements(
-                    lambda s: json.dumps({k.removeprefix("param_"): v for k, v in s.items()}),
-                    return_dtype=pl.String,
-                )
-                .alias("params")
-            )
-        else:
-            diag = diag.with_columns(pl.lit(None, pl.String).alias("params"))
-    elif diag.schema["params"] != pl.String:
-        diag = diag.with_columns(
-            pl.col("params").map_elements(lambda s: json.dumps(s), return_dtype=pl.String)
-        )
-    frames = {
-        "event_diagnostics": diag,
-        "abnormal_returns": res.ar,
-        "cars": res.car,
-        "car_paths": res.car_path,
-        "aar": res.aar,
-        "tests": tests_with_df(res.tests),
-    }
-    out: dict[str, pl.DataFrame] = {}
-    for name, frame in frames.items():
-        cols = [c for c in TABLE_COLUMNS[name] if c in frame.columns]
-        shaped = frame.select(cols)
-        for c in TABLE_COLUMNS[name]:
-            if c not in shaped.columns:
-                shaped = shaped.with_columns(pl.lit(None).alias(c))
-        out[name] = _clean_floats(
-            shaped.select(TABLE_COLUMNS[name]).with_columns(
-                pl.lit(run.run_id).alias("run_id"), pl.lit(benchmark).alias("benchmark")
-            )
-        )
-    return out

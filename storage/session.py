@@ -34,16 +34,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storage.repos._db import Db
-from storage.repos.backtest_runs import BacktestRunsRepo
-from storage.repos.events import EventsRepo
-from storage.repos.loads import LoadsRepo
-from storage.repos.market import MarketRepo
-from storage.repos.refresh_log import RefreshLogRepo
-from storage.repos.studies import StudiesRepo
-from storage.repos.study_runs import StudyRunsRepo
+
+if TYPE_CHECKING:
+    from storage.repos.backtest_runs import BacktestRunsRepo
+    from storage.repos.events import EventsRepo
+    from storage.repos.loads import LoadsRepo
+    from storage.repos.market import MarketRepo
+    from storage.repos.refresh_log import RefreshLogRepo
+    from storage.repos.studies import StudiesRepo
+    from storage.repos.study_runs import StudyRunsRepo
 
 
 class OpenStore:
@@ -63,18 +67,56 @@ class OpenStore:
         refresh runs and their per-ticker record
     loads
         the loads log
+
+    Each repository module is imported when first used (a command that lists events does not
+    load the code of stored runs).
     """
 
     def __init__(self, db: Db, *, schema_version: int) -> None:
         self._db = db
         self.schema_version = schema_version
-        self.market = MarketRepo(db)
-        self.events = EventsRepo(db)
-        self.study_runs = StudyRunsRepo(db)
-        self.backtest_runs = BacktestRunsRepo(db)
-        self.studies = StudiesRepo(db)
-        self.refresh_log = RefreshLogRepo(db)
-        self.loads = LoadsRepo(db)
+
+    @cached_property
+    def market(self) -> MarketRepo:
+        from storage.repos.market import MarketRepo
+
+        return MarketRepo(self._db)
+
+    @cached_property
+    def events(self) -> EventsRepo:
+        from storage.repos.events import EventsRepo
+
+        return EventsRepo(self._db)
+
+    @cached_property
+    def study_runs(self) -> StudyRunsRepo:
+        from storage.repos.study_runs import StudyRunsRepo
+
+        return StudyRunsRepo(self._db)
+
+    @cached_property
+    def backtest_runs(self) -> BacktestRunsRepo:
+        from storage.repos.backtest_runs import BacktestRunsRepo
+
+        return BacktestRunsRepo(self._db)
+
+    @cached_property
+    def studies(self) -> StudiesRepo:
+        from storage.repos.studies import StudiesRepo
+
+        return StudiesRepo(self._db)
+
+    @cached_property
+    def refresh_log(self) -> RefreshLogRepo:
+        from storage.repos.refresh_log import RefreshLogRepo
+
+        return RefreshLogRepo(self._db)
+
+    @cached_property
+    def loads(self) -> LoadsRepo:
+        from storage.repos.loads import LoadsRepo
+
+        return LoadsRepo(self._db)
 
     @property
     def path(self) -> Path:

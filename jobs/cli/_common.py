@@ -173,7 +173,9 @@ def cell(value: Any) -> str:
 def print_rows(
     columns: list[str], rows: list[tuple[Any, ...]], *, total: int | None = None, limit: int = 200
 ) -> None:
-    """Rows as a rich table; every column but the last keeps to one line; data is never markup.
+    """Rows as a rich table whose cells are never cut: too wide a table folds its cells onto more
+    lines (the widest columns first) instead of ending them with an ellipsis; data is never
+    markup.
 
     ``total`` is the number of rows there are when ``rows`` holds only the first ones.
     """
@@ -181,12 +183,14 @@ def print_rows(
     from rich.text import Text
 
     n = len(rows) if total is None else total
-    table = Table(caption=f"{n} row(s)" + (f", first {limit} shown" if n > limit else ""))
-    for i, name in enumerate(columns):
-        table.add_column(Text(name), no_wrap=i < len(columns) - 1)
+    table = Table()
+    for name in columns:
+        table.add_column(Text(name), overflow="fold")
     for row in rows[:limit]:
         table.add_row(*[Text(cell(v)) for v in row])
     out.print(table)
+    # a line of its own: a caption would wrap to the table's width ("row(s" on a 1-column table)
+    out.print(Text(f"{n:,} row(s)" + (f", first {limit:,} shown" if n > limit else "")))
 
 
 def print_frame(frame: pl.DataFrame, limit: int = 200) -> None:

@@ -39,6 +39,9 @@ A study file::
     main_window = [-1, 1]         # the answer's window: one of model.windows (default: [-1, 1]
                                   # when it is one of them, else the first)
     event_charts = 24             # per-event charts beyond the answer's events (largest |t|)
+    daily_tests = "auto"          # every test per event day in each group's daily table
+                                  # ("every"), only the cross-sectional t ("t"), or "auto":
+                                  # every test up to 5,000 observations, the t above
 
     [report.answer]               # which observations the answer lists (all filters must hold)
     events = ["openai-aws"]       # default: every selected event
@@ -168,6 +171,10 @@ class ModelSpec(Strict):
 ROBUST_TESTS = ("bw1985_t", "kp_bmp_t", "kp_patell_z", "grank_t")
 RobustTest = Literal["bw1985_t", "kp_bmp_t", "kp_patell_z", "grank_t"]
 GroupBy = Literal["all", "event", "category", "day0", "ticker", "own"]
+#: Which tests a group's daily table holds (``[report] daily_tests``).
+DailyTests = Literal["auto", "every", "t"]
+#: Under ``daily_tests = "auto"``, every test per day up to this many observations.
+DAILY_TESTS_AUTO_LIMIT = 5_000
 _GROUP_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
 
@@ -224,6 +231,7 @@ class ReportSpec(Strict):
     event_charts: Annotated[int, Field(ge=0, le=500)] = 24
     answer: AnswerSpec = AnswerSpec()
     groups: tuple[GroupSpec, ...] = ()
+    daily_tests: DailyTests = "auto"
 
     @field_validator("tests", mode="after")
     @classmethod

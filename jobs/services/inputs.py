@@ -209,6 +209,29 @@ def raise_if_missing(
 # -- reproducibility -----------------------------------------------------------------------------
 
 
+def _hash_frame(h: Any, frame: pl.DataFrame) -> None:
+    """Feed ``frame``'s names, types and values to the hash ``h`` column by column.
+
+    Numbers, dates and flags go in as their machine values (with a null mask), text as its
+    bytes with each value's length (so nothing can slide between rows): one pass over
+    contiguous buffers, where writing CSV formatted every number.
+    """
+    h.update(f"{frame.height}|".encode())
+    for name, dtype in frame.schema.items():
+        col = frame.get_column(name)
+        h.update(f"{name}:{dtype}|".encode())
+        if dtype == pl.String:
+            h.update(col.is_null().to_numpy().tobytes())
+            h.update(col.str.len_bytes().fill_null(0).to_numpy().tobytes())
+            h.update(col.fill_null("").str.join("").item().encode())
+        elif dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
+            phys = col.to_physical()
+            h.update(phys.is_null().to_numpy().tobytes())
+            h.update(phys.fill_null(0).to_numpy().tobytes())
+        else:  # lists and other nested values: their JSON text
+            h.update(frame.select(name).write_ndjson().encode())
+
+
 def data_stamp(
     prices: pl.DataFrame,
     actions: pl.DataFrame,
@@ -238,24 +261,15 @@ def data_stamp(
     )
     h = hashlib.sha256()
     value_cols = ["ticker", "date", "open", "close", "adj_close"]
-    h.update(prices.select(value_cols).sort("ticker", "date").write_csv().encode())
-    h.update(
-        actions.select("ticker", "date", "kind", "value")
-        .sort("ticker", "date", "kind")
-        .write_csv()
-        .encode()
-    )
+    _hash_frame(h, prices.select(value_cols).sort("ticker", "date"))
+    _hash_frame(h, actions.select("ticker", "date", "kind", "value").sort("ticker", "date", "kind"))
     if factors is not None:
-        h.update(
-            factors.drop("source", "loaded_at", strict=False).sort("date").write_csv().encode()
-        )
-    h.update(obs.sort("event_id", "ticker").write_csv().encode())
+        _hash_frame(h, factors.drop("source", "loaded_at", strict=False).sort("date"))
+    _hash_frame(h, obs.sort("event_id", "ticker"))
     if catalog is not None:
-        h.update(
-            catalog.select("event_id", "ticker", "day0", "category")
-            .sort("event_id", "ticker")
-            .write_csv()
-            .encode()
+        _hash_frame(
+            h,
+            catalog.select("event_id", "ticker", "day0", "category").sort("event_id", "ticker"),
         )
     h.update(definition.canonical_json().encode())
     stamp = [

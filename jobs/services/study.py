@@ -21,7 +21,8 @@ from jobs.definitions.study import StudyDefinition
 from jobs.errors import UsageError
 from jobs.groups import measure_groups, resolve_groups
 from jobs.report.study.notebook import NotebookStudyRun
-from jobs.runs import StudyRun, package_version, result_frames
+from jobs.run_tables import stored_tables
+from jobs.runs import StudyRun, package_version
 from jobs.services import ingest
 from jobs.services.inputs import (
     data_stamp,
@@ -334,7 +335,7 @@ def save_run(store: Store, run: StudyRun, *, registered: bool = False) -> None:
     with store.open(write=True) as db, db.transaction():
         db.study_runs.insert(
             run_record(run, registered=registered),
-            {bench: result_frames(run, bench) for bench in run.results},
+            stored_tables(run),
         )
         if registered:
             db.studies.set_last_run(

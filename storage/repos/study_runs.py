@@ -12,6 +12,10 @@ cars                event, ticker and window                           event_id,
 car_paths           event, ticker and event day (cumulative)           event_id, ticker, rel_day
 aar                 event day (average over observations)              rel_day
 tests               window and cross-event test                        start, end, test
+answer              answer row (main benchmark only)                   event_id, ticker
+group_tests         group, window and test (main benchmark only)       group_id, start, end, test
+group_daily         group, event day and test (main benchmark only)    group_id, rel_day, test
+group_members       group and observation, merged ones included        group_id, event_id, ticker
 ==================  ================================================  =========================
 
 (every key also starts with ``run_id, benchmark``). See ``docs/sql.md`` for the meaning of
@@ -122,6 +126,75 @@ RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
         "ci_low",
         "ci_high",
     ),
+    "answer": (
+        "run_id",
+        "benchmark",
+        "event_id",
+        "ticker",
+        "day0",
+        "own",
+        "start",
+        "end",
+        "status",
+        "car",
+        "t",
+        "p",
+        "q",
+        "robust_test",
+        "robust_stat",
+        "robust_p",
+        "robust_n",
+        "confounded_by",
+        "verdict",
+    ),
+    "group_tests": (
+        "run_id",
+        "benchmark",
+        "group_id",
+        "label",
+        "start",
+        "end",
+        "test",
+        "n",
+        "caar",
+        "mean_bhar",
+        "stat",
+        "p",
+        "distribution",
+        "df",
+        "note",
+        "ci_low",
+        "ci_high",
+    ),
+    "group_daily": (
+        "run_id",
+        "benchmark",
+        "group_id",
+        "label",
+        "rel_day",
+        "n",
+        "aar",
+        "caar",
+        "test",
+        "stat",
+        "p",
+        "distribution",
+        "df",
+        "note",
+        "ci_low",
+        "ci_high",
+    ),
+    "group_members": (
+        "run_id",
+        "benchmark",
+        "group_id",
+        "label",
+        "event_id",
+        "ticker",
+        "day0",
+        "own",
+        "merged_into",
+    ),
 }
 
 #: Each result table's primary key.
@@ -132,6 +205,10 @@ RESULT_KEYS: dict[str, tuple[str, ...]] = {
     "car_paths": ("run_id", "benchmark", "event_id", "ticker", "rel_day"),
     "aar": ("run_id", "benchmark", "rel_day"),
     "tests": ("run_id", "benchmark", "start", "end", "test"),
+    "answer": ("run_id", "benchmark", "event_id", "ticker"),
+    "group_tests": ("run_id", "benchmark", "group_id", "start", "end", "test"),
+    "group_daily": ("run_id", "benchmark", "group_id", "rel_day", "test"),
+    "group_members": ("run_id", "benchmark", "group_id", "event_id", "ticker"),
 }
 
 

@@ -154,7 +154,9 @@ def test_the_latest_schema_has_the_old_tables_views_and_columns(tmp_path: Path) 
     assert added == ADDED_COLUMNS
     new = _without_added(latest)
     for part in ("columns", "tables", "constraints", "sequences", "macros", "views"):
-        assert new[part] == old[part], part
+        # later migrations add tables and views; every old one stays as it was
+        missing = [row for row in old[part] if row not in new[part]]
+        assert not missing, (part, missing[:5])
     assert new["versions"][:6] == old["versions"]
 
 
@@ -225,10 +227,13 @@ def test_a_version_6_store_upgrades_on_write_keeping_rows_and_columns(version6: 
         assert db.market.prices().get_column("close").to_list() == [1.5]
         assert db.events.get("e1") is not None
     after = _view_columns(version6)
-    assert [c for c in after if (c[0], c[2]) not in ADDED_COLUMNS] == columns
-    assert {(c[0], c[2]) for c in after if (c[0], c[2]) in ADDED_COLUMNS} == {
-        a for a in ADDED_COLUMNS if a[0] in ("tests", "latest_tests")
-    }
+    assert set(columns) <= set(after)  # every view column of version 6 is still there
+    # the views added later are the only new ones, and the old views gain only ADDED_COLUMNS
+    old_views = {c[0] for c in columns}
+    assert {c for c in after if c[0] in old_views and (c[0], c[2]) not in ADDED_COLUMNS} == set(
+        columns
+    )
+    assert {(c[0], c[2]) for c in after if (c[0], c[2]) in ADDED_COLUMNS} == ADDED_COLUMNS
     con = duckdb.connect(str(version6), read_only=True)
     assert con.execute("SELECT max(version) FROM core.schema_version").fetchall() == [
         (LATEST_VERSION,)

@@ -29,84 +29,10 @@ if TYPE_CHECKING:
 EXPORTS = ("abnormal_returns", "cars", "tests", "event_diagnostics", "aar")
 #: The report's own tables: the answer, and each group's tests per window and per day.
 REPORT_EXPORTS = ("answer", "group_tests", "group_daily", "group_members")
+#: Every table written, as stored (:mod:`jobs.run_tables`; the SQL views of the same names).
+ALL_EXPORTS = EXPORTS + REPORT_EXPORTS
 
 Progress = Callable[[str], None]
-
-
-def report_frames(run: StudyRun) -> dict[str, pl.DataFrame]:
-    """The answer and the groups as flat frames (for CSV and Parquet)."""
-    import polars as pl
-
-    answer = pl.DataFrame(
-        [
-            {
-                "event_id": r.event_id,
-                "ticker": r.ticker,
-                "day0": r.day0,
-                "own": r.own,
-                "start": r.start,
-                "end": r.end,
-                "status": r.status,
-                "car": r.car,
-                "t": r.t,
-                "p": r.p,
-                "q": r.q,
-                "robust_test": r.robust.test,
-                "robust_stat": r.robust.stat,
-                "robust_p": r.robust.p,
-                "robust_n": r.robust.n,
-                "confounded_by": list(r.confounded_by),
-                "verdict": r.verdict,
-            }
-            for r in (run.answer.rows if run.answer else ())
-        ],
-        schema={
-            "event_id": pl.String,
-            "ticker": pl.String,
-            "day0": pl.Date,
-            "own": pl.Boolean,
-            "start": pl.Int64,
-            "end": pl.Int64,
-            "status": pl.String,
-            "car": pl.Float64,
-            "t": pl.Float64,
-            "p": pl.Float64,
-            "q": pl.Float64,
-            "robust_test": pl.String,
-            "robust_stat": pl.Float64,
-            "robust_p": pl.Float64,
-            "robust_n": pl.Int64,
-            "confounded_by": pl.List(pl.String),
-            "verdict": pl.String,
-        },
-    )
-    tests, daily, members = [], [], []
-    for g in run.groups:
-        tag = [pl.lit(g.id).alias("group"), pl.lit(g.label).alias("label")]
-        tests.append(g.tests.select(*tag, pl.all()))
-        daily.append(g.daily.select(*tag, pl.all()))
-        members.append(
-            g.members.select(*tag, pl.all(), pl.lit(None, pl.String).alias("merged_into")).vstack(
-                g.merged.select(
-                    *tag,
-                    "event_id",
-                    "ticker",
-                    "day0",
-                    pl.lit(None, pl.Boolean).alias("own"),
-                    pl.col("kept_event_id").alias("merged_into"),
-                )
-            )
-        )
-
-    def cat(frames: list[pl.DataFrame]) -> pl.DataFrame:
-        return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-
-    return {
-        "answer": answer,
-        "group_tests": cat(tests),
-        "group_daily": cat(daily),
-        "group_members": cat(members),
-    }
 
 
 def _write_frame(frame: pl.DataFrame, base: Path) -> list[Path]:
@@ -125,8 +51,6 @@ def _fill(run: StudyRun, folder: Path, *, html: bool, progress: Progress) -> lis
     """Every report file of ``run`` in ``folder`` (a new, empty folder); their names."""
     import polars as pl
 
-    from jobs.runs import result_frames
-
     names: list[str] = []
 
     def put(name: str, text: str) -> None:
@@ -141,12 +65,14 @@ def _fill(run: StudyRun, folder: Path, *, html: bool, progress: Progress) -> lis
         progress("report.html")
         put("report.html", html_report(run, progress=progress))
     progress("CSV and Parquet")
-    frames = {b: result_frames(run, b) for b in run.results}
-    for name in EXPORTS:
-        frame = pl.concat([frames[b][name] for b in run.results], how="vertical_relaxed")
-        names += [p.name for p in _write_frame(frame, folder / name)]
-    for name, frame in report_frames(run).items():
-        names += [p.name for p in _write_frame(frame, folder / name)]
+    from jobs.run_tables import stored_tables
+
+    frames = stored_tables(run)
+    for name in ALL_EXPORTS:
+        parts = [frames[b][name] for b in run.results if name in frames[b]]
+        if parts:
+            frame = pl.concat(parts, how="vertical_relaxed")
+            names += [p.name for p in _write_frame(frame, folder / name)]
     return names
 
 

@@ -108,7 +108,7 @@ def _events(
 
 
 def _aggregate(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
-    from jobs.runs import tests_with_df
+    from jobs.run_tables import tests_with_df
 
     tests = tests_with_df(run.results[benchmark].tests).sort("start", "end", "test")
     out = []
@@ -180,7 +180,7 @@ def _test_entry(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _groups(run: StudyRun) -> list[dict[str, Any]]:
-    from jobs.runs import tests_with_df
+    from jobs.run_tables import tests_with_df
 
     wanted = set(run.definition.report.tests)
     out = []

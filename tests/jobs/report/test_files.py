@@ -132,7 +132,7 @@ def test_report_exports(seed_run: StudyRun, tmp_path: Path) -> None:
     assert answer.height == 7
     assert set(answer.columns) >= {"event_id", "ticker", "car", "t", "p", "q", "verdict"}
     daily = pl.read_parquet(tmp_path / "r" / "group_daily.parquet")
-    day0_all = daily.filter((pl.col("group") == "all") & (pl.col("rel_day") == 0))
+    day0_all = daily.filter((pl.col("group_id") == "all") & (pl.col("rel_day") == 0))
     assert day0_all.height == len(TEST_NAMES)  # every test on day 0 for the group all
     ci = day0_all.filter(pl.col("test").is_in(["bootstrap_ci", "wilcoxon_ci"]))
     assert (
@@ -143,7 +143,7 @@ def test_report_exports(seed_run: StudyRun, tmp_path: Path) -> None:
         tests.filter(pl.col("test") == "csect_t").height
     )
     members = pl.read_parquet(tmp_path / "r" / "group_members.parquet").filter(
-        pl.col("group") == "all"
+        pl.col("group_id") == "all"
     )
     assert members.filter(pl.col("merged_into").is_not_null()).height == 9
 

@@ -18,11 +18,11 @@ import polars as pl
 import pytest
 
 from backtest import TEST_NAMES
-from jobs.definitions.study import parse_study
+from jobs.definitions.study import DAILY_TESTS_AUTO_LIMIT, parse_study
 from jobs.groups import (
-    FAMILY_DAILY_NOTE,
-    MAIN_DAILY_NOTE,
+    daily_t_note,
     daily_windows,
+    every_daily_test,
     measure_groups,
     merge_duplicates,
     resolve_groups,
@@ -96,23 +96,40 @@ def test_resolve_groups() -> None:
     )
     assert groups["amzn"].label == "AMZN only" and groups["amzn"].n == 2
     assert groups["own:own"].n == 2 and groups["own:peers"].n_duplicates_merged == 2
-    # every test per day for all and explicit groups; families keep the daily t
-    assert groups["all"].daily_tests and groups["amzn"].daily_tests
-    assert not groups["category:earnings"].daily_tests
+    # a small study: every test per day for every group (daily_tests = "auto")
+    assert all(g.daily_tests and g.daily_note is None for g in groups.values())
     with pytest.raises(Exception, match="a group needs an id"):
         parse_study({"report": {"groups": [{"label": "x"}]}}, source="<test>")
 
 
-def test_measure_groups_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+def _measure_with(
+    daily_tests: str,
+) -> tuple[dict[str, Any], list[tuple[int, tuple[tuple[int, int], ...]]]]:
     definition = parse_study(
-        {"model": {"windows": [[0, 0], [-1, 1]]}, "report": {"groups": [{"by": "category"}]}},
+        {
+            "model": {"windows": [[0, 0], [-1, 1]]},
+            "report": {"groups": [{"by": "category"}], "daily_tests": daily_tests},
+        },
         source="<test>",
     )
     obs = _obs().unique(subset=["ticker", "day0"], keep="first", maintain_order=True)
     calls: list[tuple[int, tuple[tuple[int, int], ...]]] = []
-    tests = pl.DataFrame(
-        {"start": [0, -1], "end": [0, 1], "test": ["csect_t", "csect_t"], "stat": [1.0, 2.0]}
-    )
+
+    def frame(rows: list[tuple[int, int, str, float]]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "start": [r[0] for r in rows],
+                "end": [r[1] for r in rows],
+                "test": [r[2] for r in rows],
+                "stat": [r[3] for r in rows],
+                "p": [0.5] * len(rows),
+                "distribution": ["t"] * len(rows),
+                "df": [1.0] * len(rows),
+                "note": pl.Series([None] * len(rows), dtype=pl.String),
+            }
+        )
+
+    tests = frame([(0, 0, "csect_t", 1.0), (-1, 1, "csect_t", 2.0)])
     aar = pl.DataFrame(
         {
             "rel_day": [-1, 0, 1],
@@ -127,13 +144,8 @@ def test_measure_groups_calls(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def engine(events: pl.DataFrame, windows: Sequence[tuple[int, int]]) -> Any:
         calls.append((events.height, tuple(windows)))
-        return SimpleNamespace(
-            tests=tests.vstack(
-                pl.DataFrame({"start": [1], "end": [1], "test": ["csect_t"], "stat": [3.0]})
-            ),
-            aar=aar,
-            rbar=0.1,
-        )
+        one_day = frame([(d, d, "bmp_t", 10.0 + d) for d, e in windows if d == e])
+        return SimpleNamespace(tests=pl.concat([tests, one_day]), aar=aar, rbar=0.1)
 
     groups = measure_groups(
         resolve_groups(definition, obs),
@@ -142,15 +154,37 @@ def test_measure_groups_calls(monkeypatch: pytest.MonkeyPatch) -> None:
         windows=[(0, 0), (-1, 1)],
         engine=engine,
     )
-    by = {g.id: g for g in groups}
-    # all: every observation, no duplicate -> the main run, no engine call
-    assert by["all"].source == "main run" and by["all"].daily_note == MAIN_DAILY_NOTE
-    # each category: one engine call on its observations, the study's windows only
+    return {g.id: g for g in groups}, calls
+
+
+def test_measure_groups_calls_with_every_daily_test() -> None:
+    by, calls = _measure_with("auto")  # 3 observations: every test per day
+    # all: every observation, no duplicate -> the main run's windows, one call for the days
+    assert by["all"].source == "main run" and by["all"].daily_note is None
+    # each category: its observations on the study's windows plus one-day windows
+    assert calls == [
+        (3, ((0, 0), (-1, -1), (1, 1))),
+        (2, ((0, 0), (-1, 1), (-1, -1), (1, 1))),
+        (1, ((0, 0), (-1, 1), (-1, -1), (1, 1))),
+    ]
+    assert by["all"].tests.height == 2  # the main run's own tests frame
+    assert by["category:earnings"].tests.height == 3  # [0,0] twice (csect, bmp) and [-1,+1]
+    daily = by["category:earnings"].daily
+    assert daily.filter(pl.col("test") == "bmp_t").select("rel_day", "stat").rows() == [
+        (-1, 9.0),
+        (0, 10.0),
+        (1, 11.0),
+    ]
+
+
+def test_measure_groups_calls_with_the_daily_t_only() -> None:
+    by, calls = _measure_with("t")
+    assert by["all"].source == "main run"
+    assert by["all"].daily_note is not None and 'daily_tests = "t"' in by["all"].daily_note
+    # no call for all; each category on the study's windows only
     assert calls == [(2, ((0, 0), (-1, 1))), (1, ((0, 0), (-1, 1)))]
-    assert by["category:earnings"].daily_note == FAMILY_DAILY_NOTE
-    assert (
-        by["category:earnings"].tests.height == 2
-    )  # the one-day window [+1] is not a study window
+    assert set(by["category:earnings"].daily.get_column("test")) == {"csect_t"}
+    assert by["category:earnings"].tests.height == 3  # csect_t twice, bmp_t on [0,0]
     assert daily_windows([(0, 0), (-1, 1), (0, 2)]) == (
         (0, 0),
         (-1, 1),
@@ -159,6 +193,16 @@ def test_measure_groups_calls(monkeypatch: pytest.MonkeyPatch) -> None:
         (1, 1),
         (2, 2),
     )
+
+
+def test_auto_daily_tests_stop_above_the_limit() -> None:
+    definition = parse_study({}, source="<test>")
+    assert every_daily_test(definition, DAILY_TESTS_AUTO_LIMIT)
+    assert not every_daily_test(definition, DAILY_TESTS_AUTO_LIMIT + 1)
+    note = daily_t_note(definition, DAILY_TESTS_AUTO_LIMIT + 1)
+    assert "5,001 observations" in note and 'daily_tests = "every"' in note
+    every = parse_study({"report": {"daily_tests": "every"}}, source="<test>")
+    assert every_daily_test(every, 10**7)
 
 
 def _golden_tests(name: str) -> dict[tuple[int, int, str], tuple[float, float]]:

@@ -72,10 +72,10 @@ def test_answer_and_groups_in_the_document(seed_run: StudyRun) -> None:
     assert "ci" not in groups["all"]["windows"][1]["tests"]["csect_t"]
     assert doc["config"]["model"]["conventions"] == "default"
     assert doc["config"]["model"]["seed"] == 20261201
-    # families of groups carry the cross-sectional t per day, and say so
+    # a study this small has every test per day in every group, families included
     event = groups["event:openai-aws"]
-    assert set(event["daily"][0]["tests"]) == {"csect_t"}
-    assert "cross-sectional t" in event["daily_note"]
+    assert set(event["daily"][0]["tests"]) == set(TEST_NAMES)
+    assert event["daily_note"] is None
     assert {"aggregate", "events", "warnings", "warning_details"} <= set(doc)
     assert {w["code"] for w in doc["warning_details"]} >= {"confounded", "duplicates"}
 

@@ -46,6 +46,30 @@ def test_query_formats(db: Path, tmp_path: Path) -> None:
     assert pl.read_parquet(out).height == 14
     code, stdout, _ = _sql(db, "SELECT event_id FROM events WHERE category = 'layoffs' ORDER BY 1")
     assert "amzn-layoffs-14k" in stdout and "2 row(s)" in stdout
+    # a one-column table still says its row count on one line (it used to wrap to "row(s")
+    code, stdout, _ = _sql(db, "SELECT 1")
+    assert code == 0 and stdout.splitlines()[-1] == "1 row(s)"
+
+
+def test_a_wide_result_folds_its_cells_and_cuts_none(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobs.cli import _common
+
+    monkeypatch.setattr(_common.out, "width", 80)  # as in an 80-column terminal
+    title = "AWS and OpenAI announce a seven-year, ~$38B compute partnership"
+    query = (
+        "SELECT event_id, day0, category, tickers, title, title AS again FROM events "
+        "WHERE event_id = 'openai-aws'"
+    )
+    result = runner.invoke(app, ["--db", str(db), "sql", query])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in result.stdout
+    # the title is all there, in order, across the folded lines of its column
+    cells = [line.split("│")[5] for line in lines if line.startswith("│")]
+    assert "".join(cells).replace(" ", "") == title.replace(" ", "")
 
 
 def test_file_mode(db: Path, tmp_path: Path) -> None:

@@ -182,6 +182,59 @@ def test_stored_and_reproducible(store: Store, run: StudyRun) -> None:
     )
 
 
+def test_answer_and_groups_in_sql(store: Store, run: StudyRun) -> None:
+    """The answer rows, each group's tests per window and per day, and its members are in the
+    views, equal to the run's own objects."""
+    assert run.answer is not None
+    got = run_sql(
+        store,
+        "SELECT event_id, ticker, car, q, verdict FROM answer WHERE run_id = "
+        f"'{run.run_id}' ORDER BY event_id, ticker",
+    ).frame
+    assert got is not None
+    want = sorted((r.event_id, r.ticker, r.car, r.q, r.verdict) for r in run.answer.rows)
+    assert len(got.rows()) == len(want) == 7
+    for row, expected in zip(got.rows(), want, strict=True):
+        assert row[:2] == expected[:2] and row[4] == expected[4]
+        assert row[2] == pytest.approx(expected[2], abs=1e-15)
+        assert row[3] == pytest.approx(expected[3], abs=1e-15)
+    groups = {g.id: g for g in run.groups}
+    daily = run_sql(
+        store,
+        "SELECT group_id, rel_day, test, stat FROM group_daily WHERE run_id = "
+        f"'{run.run_id}' AND group_id = 'event:openai-aws' AND rel_day = 0",
+    ).frame
+    assert daily is not None
+    want_daily = groups["event:openai-aws"].daily.filter(pl.col("rel_day") == 0)
+    assert set(daily.get_column("test")) == set(TEST_NAMES) == set(want_daily.get_column("test"))
+    for test, stat in daily.select("test", "stat").iter_rows():
+        expected = want_daily.filter(pl.col("test") == test).item(0, "stat")
+        assert stat == pytest.approx(expected, abs=1e-12, nan_ok=True) or (
+            stat is None and expected is None
+        )
+    members = run_sql(
+        store,
+        "SELECT count(*) FILTER (WHERE merged_into IS NULL) AS kept, "
+        "count(*) FILTER (WHERE merged_into IS NOT NULL) AS merged FROM group_members "
+        f"WHERE run_id = '{run.run_id}' AND group_id = 'all'",
+    ).frame
+    assert members is not None
+    assert members.row(0) == (groups["all"].n, groups["all"].n_duplicates_merged) == (47, 9)
+    tests = run_sql(
+        store,
+        f"SELECT count(*) FROM group_tests WHERE run_id = '{run.run_id}' AND group_id = 'all'",
+    ).frame
+    assert tests is not None and tests.item() == groups["all"].tests.height
+    # the latest_* views hold one run of the study: the newest
+    latest = run_sql(
+        store,
+        "SELECT (SELECT count(DISTINCT run_id) FROM latest_answer), "
+        "(SELECT count(DISTINCT run_id) FROM latest_group_tests), "
+        "(SELECT count(DISTINCT run_id) FROM latest_group_daily)",
+    ).frame
+    assert latest is not None and latest.row(0) == (1, 1, 1)
+
+
 def _no_nan(value: object) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)

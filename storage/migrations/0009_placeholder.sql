@@ -1,1 +1,0 @@
--- placeholder for another branch's migration 0009 (issue 17 uses 0014): delete at merge
