@@ -21,7 +21,9 @@ Int8Array: TypeAlias = npt.NDArray[np.int8]
 
 from backtest.names import (  # noqa: E402 - the option sets live in backtest.names
     ALLOCATIONS,
+    CONVENTIONS,
     FACTOR_COLUMNS,
+    INTERVAL_TESTS,
     OBSERVATION_STATUSES,
     STATUS_CODE,
     STATUSES,
@@ -30,6 +32,7 @@ from backtest.names import (  # noqa: E402 - the option sets live in backtest.na
     WINDOW_STATUSES,
     Allocation,
     CellValue,
+    Conventions,
     Direction,
     FactorColumn,
     HedgeName,
@@ -48,7 +51,9 @@ from backtest.names import (  # noqa: E402 - the option sets live in backtest.na
 
 __all__ = [
     "ALLOCATIONS",
+    "CONVENTIONS",
     "FACTOR_COLUMNS",
+    "INTERVAL_TESTS",
     "OBSERVATION_STATUSES",
     "STATUSES",
     "STATUS_CODE",
@@ -58,6 +63,7 @@ __all__ = [
     "Allocation",
     "BoolArray",
     "CellValue",
+    "Conventions",
     "Direction",
     "FactorColumn",
     "FloatArray",

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from backtest._typing import ModelName, ReturnKind, VarianceDenominator
+from backtest._typing import Conventions, ModelName, ReturnKind, VarianceDenominator
 from backtest.errors import ConfigError
 from backtest.models import model_k
 
@@ -40,6 +40,14 @@ class EventStudyConfig(BaseModel):
         another catalog event of the same ticker.
     market_wide_categories
         Event categories that confound every ticker (default ``{"macro"}``).
+    conventions
+        ``"default"``, or the conventions of another tool, to reproduce its numbers
+        (``docs/statistics.md``, "Conventions"): ``"eventstudy"`` (s² = Σe²/L, ddof 0,
+        and no prediction-error term: ``Var(AR) = s²``, ``Var(CAR) = L2 s²``; it
+        replaces ``variance_denominator``), ``"estudy2"`` (``bw1985_t`` against N(0, 1)).
+    replications, seed
+        Number of resamples of ``permutation_p`` and ``bootstrap_ci`` (0: those two are
+        null) and the seed of their random draws (the same seed gives the same numbers).
 
     Raises
     ------
@@ -59,6 +67,9 @@ class EventStudyConfig(BaseModel):
     return_kind: ReturnKind = "simple"
     clean_estimation: bool = True
     market_wide_categories: frozenset[str] = Field(default_factory=lambda: frozenset({"macro"}))
+    conventions: Conventions = "default"
+    replications: int = Field(default=1000, ge=0, le=100_000)
+    seed: int = Field(default=20261201, ge=0)
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -112,6 +123,11 @@ class EventStudyConfig(BaseModel):
                 f"min_obs = {self.min_obs} exceeds the estimation window length {length} "
                 f"(estimation_start = {s} .. estimation_end = {e}); use min_obs <= {length}"
             )
+        if self.conventions == "eventstudy" and "variance_denominator" in self.model_fields_set:
+            raise ValueError(
+                "conventions = 'eventstudy' fixes the residual variance (ddof 0, s² = Σe²/L); "
+                "leave variance_denominator out, or use conventions = 'default'"
+            )
         need = max(self.k + 1, 2)
         if self.min_obs < need:
             raise ValueError(
@@ -124,6 +140,16 @@ class EventStudyConfig(BaseModel):
     def event_period(self) -> tuple[int, int]:
         """The union of the windows, ``[min τ1, max τ2]`` (the widest event window)."""
         return min(a for a, _ in self.windows), max(b for _, b in self.windows)
+
+    @property
+    def denominator(self) -> str:
+        """The residual-variance denominator in use: ``"L"`` under the eventstudy conventions."""
+        return "L" if self.conventions == "eventstudy" else self.variance_denominator
+
+    @property
+    def prediction_error(self) -> bool:
+        """Whether variances carry the estimation-error term (not under ``eventstudy``)."""
+        return self.conventions != "eventstudy"
 
     @property
     def k(self) -> int:

@@ -16,11 +16,13 @@ import numpy as np
 import polars as pl
 
 from backtest._typing import STATUS_CODE, BoolArray, FloatArray, IntArray, TestName
+from backtest.anchortests import bw1980_t, caar_indep_t, cz_sign_z, jackknife_t, lamb_z
 from backtest.config import EventStudyConfig
 from backtest.groups import Groups, RowGroups, Segments, weighted_count
 from backtest.measured import Block
 from backtest.ranks import rank_rows_and_prefix
 from backtest.ranktests import corrado_rank_z, grank_t, wilcoxon_w
+from backtest.resampling import resampled, wilcoxon_ci
 from backtest.significance import (
     Outcomes,
     bmp_t,
@@ -50,6 +52,8 @@ TESTS_SCHEMA: dict[str, pl.DataType] = {
     "df": pl.Int64(),
     "rbar": pl.Float64(),
     "note": pl.String(),
+    "ci_low": pl.Float64(),
+    "ci_high": pl.Float64(),
 }
 
 
@@ -164,6 +168,7 @@ class CrossEventAccumulator:
         self.u_sum = np.zeros((W, G, n_est + n_event))
         self.u_cnt = np.zeros((W, G, n_est + n_event))
         self.g_rsum = np.zeros((W, G, n_est))
+        self.cz_sum = np.zeros((W, G, n_est + n_event))  # Σ_i G_it (Corrado–Zivney signs)
         self.r_total = [CalendarSums(G, self.T) for _ in range(W)]
         self.r_n = np.zeros((W, G))
         self.all_total = np.zeros(self.T)
@@ -197,6 +202,9 @@ class CrossEventAccumulator:
         ranks, est_ranks = rank_rows_and_prefix(both, resid.shape[1])
         U = ranks / (M + 1.0)[:, None] - 0.5
         U0 = np.where(has_u, U, 0.0)
+        # Corrado–Zivney signs: G_it = sign(value − the observation's median of them)
+        med = _row_median(both, M)
+        S0 = np.where(has_u, np.sign(both - med[:, None]), 0.0)
         del both, U, ranks
         E0 = np.where(mask, resid, 0.0)
         L = mask.sum(axis=1).astype(np.float64)
@@ -214,16 +222,16 @@ class CrossEventAccumulator:
         complete_below = int(self.groups.codes[index].max())
         # every window's sums = the block's sums minus those of its few invalid rows
         rows = RowGroups(g, G)
-        arrays = (E0, mask, U0, has_u, rs)
+        arrays = (E0, mask, U0, has_u, rs, S0)
         sums = tuple(rows.sum(x) for x in arrays)
         for j in range(len(self.config.windows)):
             sel = block.w_code[idx, j] == OK
             out = np.flatnonzero(~sel)
-            e_sum, e_cnt, u_sum, u_cnt, r_sum = sums
+            e_sum, e_cnt, u_sum, u_cnt, r_sum, s_sum = sums
             if out.size:
                 sub = RowGroups(g[out], G)
                 at = np.searchsorted(rows.groups, sub.groups)
-                e_sum, e_cnt, u_sum, u_cnt, r_sum = (
+                e_sum, e_cnt, u_sum, u_cnt, r_sum, s_sum = (
                     _minus(s, at, sub.sum(x[out])) for s, x in zip(sums, arrays, strict=True)
                 )
             self.e_sum[j, rows.groups] += e_sum
@@ -232,6 +240,7 @@ class CrossEventAccumulator:
             self.u_cnt[j, rows.groups] += u_cnt
             if self.grank:
                 self.g_rsum[j, rows.groups] += r_sum
+            self.cz_sum[j, rows.groups] += s_sum
             if G == 1:
                 r_tot = calendar
                 if out.size:
@@ -259,17 +268,29 @@ class CrossEventAccumulator:
         dof: FloatArray,
         bhar: FloatArray,
         w_code: IntArray,
+        *,
+        s2: FloatArray,
+        n_est: FloatArray,
+        ar: FloatArray,
+        var_ar: FloatArray,
     ) -> tuple[pl.DataFrame, float | None]:
         """The tests frame and r̄ over all observations with status ``ok``.
 
         ``car``, ``var_car``, ``bhar``, ``w_code`` are ``(N, W)`` over every
-        observation; ``dof`` is ``(N,)``. The frame has one row per group (when
-        the study has groups: a leading ``group`` column), window and test.
+        observation; ``dof``, ``s2`` (``s_i²``), ``n_est`` (``L_i``) are ``(N,)``;
+        ``ar``, ``var_ar`` are ``(N, Lp)`` on the event period. The frame has one
+        row per group (when the study has groups: a leading ``group`` column),
+        window and test.
         """
         p0 = self.config.event_period[0]
         G = self.groups.n_groups
         cols: dict[str, list[np.ndarray]] = {c: [] for c in TESTS_SCHEMA}
         cols["_g"], cols["_w"], cols["_t"] = [], [], []
+        config = self.config
+        perm, boot = resampled(
+            car, w_code == OK, self.groups.codes, G, config.replications, config.seed
+        )
+        bw_kind = "normal" if config.conventions == "estudy2" else "t"
         for j, (a, b) in enumerate(self.config.windows):
             valid = w_code[:, j] == OK
             seg = Segments(self.groups.codes[valid], G)
@@ -296,7 +317,7 @@ class CrossEventAccumulator:
                 bmp_t(scar, seg),
                 kp_patell_z(scar, d, rbar, seg),
                 kp_bmp_t(scar, rbar, seg),
-                bw1985_t(aar_e, self.e_cnt[j] > 0, caar, L2),
+                bw1985_t(aar_e, self.e_cnt[j] > 0, caar, L2, bw_kind),
                 corrado_rank_z(dbar, self.u_cnt[j] > 0, c0, L2, n),
                 generalized_sign_z(c, self.g_pos[j], self.g_est[j], seg),
                 sign_z(c, seg),
@@ -305,6 +326,22 @@ class CrossEventAccumulator:
                 if self.grank
                 else _not_computed("grank_t", G, "GRANK is not computed for this measure"),
                 skew_adj_t(bh, bseg),
+            ]
+            days = slice(a - p0, b - p0 + 1)
+            ar_w, s2_v, L_v, vc = ar[valid, days], s2[valid], n_est[valid], var_car[valid, j]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                h_w = var_ar[valid, days] / s2_v[:, None]
+            aar_w = np.stack([seg.mean(ar_w[:, t]) for t in range(L2)], axis=1)
+            h_bar = np.stack([seg.mean(h_w[:, t]) for t in range(L2)], axis=1)
+            outcomes += [
+                bw1980_t(caar, s2_v, L_v, L2, seg),
+                lamb_z(aar_w, h_bar, aar_e, self.e_cnt[j] > 0, nf),
+                cz_sign_z(self.cz_sum[j], self.u_cnt[j], c0, L2, nf),
+                caar_indep_t(c, vc, L_v, seg),
+                jackknife_t(c, vc, seg),
+                perm[j],
+                boot[j],
+                wilcoxon_ci(c, seg.codes, G),
             ]
             mean_bhar = bseg.mean(bh)
             for t, o in enumerate(outcomes):
@@ -324,6 +361,9 @@ class CrossEventAccumulator:
                 cols["df"].append(o.df)
                 cols["rbar"].append(rbar if kp else np.full(G, np.nan))
                 cols["note"].append(np.asarray(o.note, dtype=object))
+                nan = np.full(G, np.nan)
+                cols["ci_low"].append(nan if o.ci_low is None else o.ci_low)
+                cols["ci_high"].append(nan if o.ci_high is None else o.ci_high)
         flat = {k: np.concatenate(v) for k, v in cols.items()}
         order = np.lexsort((flat["_t"], flat["_w"], flat["_g"]))  # group, window, test
         frame = pl.DataFrame(
@@ -340,6 +380,8 @@ class CrossEventAccumulator:
                 "df": pl.Series(flat["df"][order]).replace(-1, None),
                 "rbar": _null_nan(flat["rbar"][order]),
                 "note": flat["note"][order].tolist(),
+                "ci_low": _null_nan(flat["ci_low"][order]),
+                "ci_high": _null_nan(flat["ci_high"][order]),
             },
             schema=TESTS_SCHEMA,
         )
@@ -396,6 +438,16 @@ def _not_computed(test: TestName, G: int, note: str) -> Outcomes:
         df=np.full(G, -1, dtype=np.int64),
         note=[note] * G,
     )
+
+
+def _row_median(x: FloatArray, count: IntArray) -> FloatArray:
+    """Median of the finite values of each row (``count`` of them): a sort, NaN last (faster
+    than ``numpy.nanmedian``)."""
+    s = np.sort(x, axis=1)
+    lo = np.maximum((count - 1) // 2, 0)[:, None]
+    hi = np.maximum(count // 2, 0)[:, None]
+    out = 0.5 * (np.take_along_axis(s, lo, axis=1) + np.take_along_axis(s, hi, axis=1))[:, 0]
+    return np.asarray(out, dtype=np.float64)
 
 
 def _minus(total: FloatArray, at: IntArray, part: FloatArray) -> FloatArray:

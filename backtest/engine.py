@@ -260,7 +260,15 @@ def study_many(
     ):
         bhar = measured.extra.get("bhar", np.full(measured.car.shape, np.nan))
         tests, rbar = acc.finish(
-            measured.car, measured.var_car, measured.dof, bhar, measured.w_code
+            measured.car,
+            measured.var_car,
+            measured.dof,
+            bhar,
+            measured.w_code,
+            s2=measured.s2,
+            n_est=measured.n_est.astype(np.float64),
+            ar=measured.ar,
+            var_ar=measured.var_ar,
         )
         frames = measure.frames(ev, layout, measured, conf)
         out.append(StudyOutput(frames=frames, tests=tests, rbar=rbar))

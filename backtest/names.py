@@ -27,6 +27,12 @@ FactorColumn: TypeAlias = Literal["mkt_rf", "smb", "hml", "rmw", "cma", "mom", "
 FACTOR_COLUMNS: tuple[FactorColumn, ...] = get_args(FactorColumn)
 
 VarianceDenominator: TypeAlias = Literal["L-k", "L-1"]
+#: Conventions that reproduce another tool's published numbers (``docs/statistics.md``,
+#: "Conventions"): ``default`` (this spec), ``eventstudy`` (the PyPI package: s² with
+#: ddof 0, no prediction-error term), ``estudy2`` (the R package: BW1985's window test
+#: against N(0, 1)).
+Conventions: TypeAlias = Literal["default", "eventstudy", "estudy2"]
+CONVENTIONS: tuple[Conventions, ...] = get_args(Conventions)
 ReturnKind: TypeAlias = Literal["simple", "log"]
 
 #: Per-observation status codes, in order of precedence.
@@ -61,8 +67,19 @@ TestName: TypeAlias = Literal[
     "wilcoxon_w",
     "grank_t",
     "skew_adj_t",
+    "bw1980_t",
+    "lamb_z",
+    "cz_sign_z",
+    "caar_indep_t",
+    "jackknife_t",
+    "permutation_p",
+    "bootstrap_ci",
+    "wilcoxon_ci",
 ]
 TEST_NAMES: tuple[TestName, ...] = get_args(TestName)
+#: The tests that are confidence intervals (``ci_low``, ``ci_high``; ``stat`` is the point
+#: estimate and ``p`` is null).
+INTERVAL_TESTS: tuple[TestName, ...] = ("bootstrap_ci", "wilcoxon_ci")
 
 #: What a study measures around each event (``[measure] measures`` of a study file):
 #: abnormal returns, abnormal log volume (``backtest.measures.volume``) and abnormal

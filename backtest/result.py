@@ -60,7 +60,8 @@ class EventStudyResult:
         lines = [
             f"Event study: {c.model} (benchmark {c.benchmark}, {c.return_kind} returns)",
             f"estimation window [{c.estimation_start}, {c.estimation_end}], min_obs {c.min_obs}, "
-            f"s² with {c.variance_denominator}, clean estimation {'on' if c.clean_estimation else 'off'}",
+            f"s² with {c.denominator}, clean estimation {'on' if c.clean_estimation else 'off'}",
+            f"conventions {c.conventions}; {c.replications} resamples (seed {c.seed})",
         ]
         counts = self.diagnostics.group_by("status").len().sort("status")
         status = ", ".join(f"{s} {n}" for s, n in counts.iter_rows())
@@ -100,6 +101,10 @@ def _table(tests: pl.DataFrame, windows: tuple[tuple[int, int], ...]) -> list[st
             r = by.get((name, a, b))
             if r is None or r["stat"] is None:
                 cells.append("-")
+            elif r.get("ci_low") is not None and r.get("ci_high") is not None:
+                cells.append(f"{_pct(r['stat'])} [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}]")
+            elif r["p"] is None:
+                cells.append(f"{r['stat']:.3f}")
             else:
                 cells.append(f"{r['stat']:.3f} (p {r['p']:.3f})")
         rows.append(cells)

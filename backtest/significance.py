@@ -48,6 +48,9 @@ class Outcomes:
     distribution: Sequence[str]
     df: IntArray  # -1: none
     note: Sequence[str | None]
+    #: for the interval tests (``INTERVAL_TESTS``): the bounds (NaN: null); else None
+    ci_low: FloatArray | None = None
+    ci_high: FloatArray | None = None
 
 
 #: A reason a statistic is undefined: (where, note per group or for all, whether the df
@@ -178,13 +181,15 @@ def kp_bmp_t(scar: FloatArray, rbar: FloatArray, seg: Segments) -> Outcomes:
     return Outcomes(out.test, out.stat, out.p, out.distribution, df, out.note)
 
 
-def bw1985_t(aar_est: FloatArray, present: BoolArray, caar: FloatArray, L2: int) -> Outcomes:
+def bw1985_t(
+    aar_est: FloatArray, present: BoolArray, caar: FloatArray, L2: int, kind: str = "t"
+) -> Outcomes:
     """Brown and Warner (1985) crude dependence adjustment: ``CAAR / (√L2 · S_AAR)``.
 
     ``aar_est`` is ``(G, Le)``: ``AAR_t`` per group on the estimation event-days,
     used where ``present`` (at least one observation); ``S_AAR`` is their
-    standard deviation (``T_E − 1``); t(T_E − 1). A group with no observation
-    (``caar`` NaN) has ``N = 0``.
+    standard deviation (``T_E − 1``); t(T_E − 1), or N(0, 1) with ``kind="normal"``
+    (the estudy2 conventions). A group with no observation (``caar`` NaN) has ``N = 0``.
     """
     x, seg = flatten(aar_est, present)
     te = seg.count()
@@ -194,8 +199,8 @@ def bw1985_t(aar_est: FloatArray, present: BoolArray, caar: FloatArray, L2: int)
     return make_outcomes(
         "bw1985_t",
         stat,
-        "t",
-        te - 1,
+        kind,
+        te - 1 if kind == "t" else None,
         [
             (np.isnan(caar), "N = 0", False),
             (te < 2, "fewer than 2 estimation days with data", False),

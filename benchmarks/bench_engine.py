@@ -9,10 +9,15 @@ The market model runs with every test over the six default windows.
 Prints a short profile (time per engine phase, from a second, profiled run) and,
 as the last line, one JSON object::
 
-    {"events": N, "seconds": S, "events_per_s": E, "peak_mb": M}
+    {"events": N, "seconds": S, "events_per_s": E, "peak_mb": M,
+     "replications": B, "resampling_s": R}
 
 ``seconds`` is the wall time of ``run_event_study`` alone (data in memory, scipy
-already imported); ``peak_mb`` the peak resident set size of the process.
+already imported), with the default B = 1,000 replications of ``permutation_p`` and
+``bootstrap_ci``; ``resampling_s`` is what those replications add: the median, over
+three pairs, of that wall time minus the wall time of the same run with
+``replications = 0`` (the pairs alternate, so a drift of the machine's speed cancels);
+``peak_mb`` the peak resident set size of the process.
 
 ``--measures`` adds abnormal volume and volatility (synthetic log-normal volume beside the
 returns) and times, in the same process and in alternating pairs (``--pairs``, default 3),
@@ -106,10 +111,12 @@ PHASES = (
     "stack",
     "finish",
     "_grank",
+    "resampled",
+    "wilcoxon_ci",
     "confounders",
     "frames",
 )
-NESTED = {"fit": 2, "rank_rows_and_prefix": 2, "_grank": 2}
+NESTED = {"fit": 2, "rank_rows_and_prefix": 2, "_grank": 2, "resampled": 2, "wilcoxon_ci": 2}
 
 
 def profile(
@@ -220,12 +227,25 @@ def main() -> None:
     )
     del result
     gc.collect()
+    without = config.model_copy(update={"replications": 0})
+    added = []
+    for _ in range(3):
+        times = []
+        for cfg in (config, without):
+            gc.collect()
+            t1 = time.perf_counter()
+            run_event_study(events, returns, cfg, sessions=session_list)
+            times.append(time.perf_counter() - t1)
+        added.append(times[0] - times[1])
+    gc.collect()
     profile(events, returns, config, session_list)
     out = {
         "events": events.height,
         "seconds": round(seconds, 3),
         "events_per_s": round(events.height / seconds),
         "peak_mb": round(peak_mb, 1),
+        "replications": config.replications,
+        "resampling_s": round(float(np.median(added)), 3),
     }
     if args.measures:
         values = synthetic_volume(returns, rng)

@@ -4,7 +4,8 @@ Market-model data (random α, β in [0.5, 1.5], σ in [1%, 3%], one market serie
 group); groups of N observations sharing day 0; residuals independent (ρ = 0) or
 with a common group factor (ρ = 0.25, the case the Kolari–Pynnönen, BW1985 and
 GRANK tests are built for). Size: share of groups rejecting at 5% without an event
-effect. Power: the same with +2% on day 0. The groups follow one another on the
+effect. Power: the same with +2% on day 0. An interval (``bootstrap_ci``,
+``wilcoxon_ci``) rejects when it excludes 0. The groups follow one another on the
 calendar and go through the public ``run_event_study`` together, with the events'
 ``group`` column (one call per chunk of ``--chunk`` groups, to bound the memory).
 
@@ -87,8 +88,13 @@ def simulate(
             }
         )
         res = run_event_study(events, frame, CONFIG, sessions=days)
-        for test, a, b, p in res.tests.select("test", "start", "end", "p").iter_rows():
-            hits[(test, a, b)] = hits.get((test, a, b), 0) + int(p is not None and p < 0.05)
+        cols = ("test", "start", "end", "p", "ci_low", "ci_high")
+        for test, a, b, p, lo, hi in res.tests.select(cols).iter_rows():
+            if lo is not None and hi is not None:
+                reject = lo > 0 or hi < 0
+            else:
+                reject = p is not None and p < 0.05
+            hits[(test, a, b)] = hits.get((test, a, b), 0) + int(reject)
         for a, b, p in res.car.select("start", "end", "car_p").iter_rows():
             single[(a, b)][0] += int(p is not None and p < 0.05)
             single[(a, b)][1] += 1

@@ -87,10 +87,11 @@ class GroupMembers:
 class GroupResult:
     """A group's cross-event tests per window and its daily AAR table with the tests per day.
 
-    ``tests``: ``start, end, test, n, caar, mean_bhar, stat, p, distribution, df, note`` (the
-    engine's ``tests`` frame on the study's windows); ``daily``: ``rel_day, n, aar, caar, test,
-    stat, p, distribution, df, note``, one row per event day and test; ``members``: ``event_id,
-    ticker, day0, own``; ``merged``: ``event_id, ticker, day0, kept_event_id``.
+    ``tests``: ``start, end, test, n, caar, mean_bhar, stat, p, distribution, df, note, ci_low,
+    ci_high`` (the engine's ``tests`` frame on the study's windows); ``daily``: ``rel_day, n, aar,
+    caar, test, stat, p, distribution, df, note, ci_low, ci_high``, one row per event day and
+    test; ``members``: ``event_id, ticker, day0, own``; ``merged``: ``event_id, ticker, day0,
+    kept_event_id``.
     """
 
     id: str
@@ -260,6 +261,10 @@ def _daily_from_tests(aar: pl.DataFrame, tests: pl.DataFrame) -> pl.DataFrame:
         "distribution",
         "df",
         "note",
+        *(
+            pl.col(c) if c in tests.columns else pl.lit(None, pl.Float64).alias(c)
+            for c in ("ci_low", "ci_high")
+        ),
     )
     return (
         aar.select("rel_day", "n", "aar", "caar")
@@ -283,6 +288,8 @@ def _daily_from_aar(aar: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("needs at least two observations with a spread"))
         .otherwise(pl.lit(None, pl.String))
         .alias("note"),
+        pl.lit(None, pl.Float64).alias("ci_low"),
+        pl.lit(None, pl.Float64).alias("ci_high"),
     ).sort("rel_day")
 
 

@@ -82,10 +82,14 @@ class Abnormal:
     var: FloatArray
     fit: ModelFit
     regressors: Sequence[FloatArray]
+    #: ``False`` under the ``eventstudy`` conventions: ``Var(Σ A) = L2 s²`` (no estimation error)
+    prediction_error: bool = True
 
     def sum_variance(self, start: int, stop: int) -> FloatArray:
         """``(n,)`` ``Var(Σ_{t ∈ [start, stop)} A_it) = s² (L2 + x_W' (X'X)⁻¹ x_W)``."""
         L2 = stop - start
+        if not self.prediction_error:
+            return np.asarray(self.fit.s2 * float(L2), dtype=np.float64)
         sums = [x[:, start:stop].sum(axis=1, keepdims=True) for x in self.regressors]
         with np.errstate(invalid="ignore", divide="ignore"):
             out: FloatArray = self.fit.s2 * (L2 + self.fit.prediction_term(sums, float(L2))[:, 0])
@@ -95,6 +99,8 @@ class Abnormal:
         """``(n, Lp)`` variance of the sum from the first day of the event period to each day."""
         Lp = self.abnormal.shape[1]
         counts = np.arange(1, Lp + 1, dtype=np.float64)
+        if not self.prediction_error:
+            return np.asarray(self.fit.s2[:, None] * counts, dtype=np.float64)
         cums = [np.cumsum(x, axis=1) for x in self.regressors]
         with np.errstate(invalid="ignore", divide="ignore"):
             out: FloatArray = self.fit.s2[:, None] * (
@@ -153,9 +159,7 @@ class Measure(ABC):
         """
         offset = self.model.offset(series)
         dep = y if offset is None else y - offset
-        return self.model.fit(
-            dep, self.model.regressors(series), mask, self.config.variance_denominator
-        )
+        return self.model.fit(dep, self.model.regressors(series), mask, self.config.denominator)
 
     def fit_block(
         self,
@@ -190,8 +194,16 @@ class Measure(ABC):
                 ab -= fit.params[:, p + 1, None] * x
         with np.errstate(invalid="ignore", divide="ignore"):
             q1 = fit.prediction_term(regs, 1.0)  # (n, Lp), or (n, 1) without regressors
+            if not self.config.prediction_error:
+                q1 = np.zeros_like(q1)
             var = np.broadcast_to(fit.s2[:, None] * (1.0 + q1), ab.shape).copy()
-        return Abnormal(abnormal=ab, var=var, fit=fit, regressors=regs)
+        return Abnormal(
+            abnormal=ab,
+            var=var,
+            fit=fit,
+            regressors=regs,
+            prediction_error=self.config.prediction_error,
+        )
 
     def window_values(
         self,

@@ -143,7 +143,7 @@ def fit_linear(
     intercept
         False only for ``market_adjusted`` (nothing is estimated, ``y`` is the AR).
     denominator
-        ``"L-k"`` or ``"L-1"``.
+        ``"L-k"``, ``"L-1"`` or ``"L"`` (ddof 0, the eventstudy conventions).
 
     Returns
     -------
@@ -171,7 +171,7 @@ def fit_linear(
         if not intercept:
             # market_adjusted: nothing estimated; AR = y, s² from demeaned residuals
             resid = np.where(mask, dependent, np.nan)
-            s2 = sst / (nf - 1.0)
+            s2 = sst / (nf if denominator == "L" else nf - 1.0)
             dof = n - 1
             return ModelFit(
                 params=np.zeros((N, 0)),
@@ -225,7 +225,7 @@ def fit_linear(
             e -= slopes[:, p, None] * xc[p]
         ssr = _rowdot(e, e)
         resid = np.where(mask, e, np.nan)
-        denom = nf - k if denominator == "L-k" else nf - 1.0
+        denom = nf - k if denominator == "L-k" else nf if denominator == "L" else nf - 1.0
         s2 = ssr / denom
         r2 = 1.0 - ssr / sst
     params = np.column_stack([alpha, slopes])

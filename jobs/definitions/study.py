@@ -35,6 +35,11 @@ A study file::
     timing_policy = "infer"       # date-only events: "infer" (day 0 as inferred from the
                                   # prices when it was, docs/timing.md), "assume" (the dated
                                   # session), "two_day" (the dated session, main window [0, +1])
+    conventions = "default"       # or "eventstudy" (s² with ddof 0, no prediction-error term;
+                                  # replaces variance_denominator) or "estudy2" (bw1985_t
+                                  # against N(0, 1)): docs/statistics.md, "Conventions"
+    replications = 1000           # random draws of permutation_p and bootstrap_ci (0: none)
+    seed = 20261201               # their seed, stored with the run (same seed, same numbers)
 
     [report]
     tests = ["bmp_t", "kp_bmp_t"] # which tests to show (default: all)
@@ -79,7 +84,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from backtest import DEFAULT_WINDOWS, TEST_NAMES
-from backtest.names import MeasureName, ModelName, ReturnKind, VarianceDenominator
+from backtest.names import Conventions, MeasureName, ModelName, ReturnKind, VarianceDenominator
 from events import normalise_ticker_list
 from jobs.definitions._common import (
     ADHOC_SUFFIX,
@@ -162,6 +167,18 @@ class ModelSpec(Strict):
     return_kind: ReturnKind = "simple"
     clean_estimation: bool = True
     timing_policy: TimingPolicy = DEFAULT_TIMING_POLICY
+    conventions: Conventions = "default"
+    replications: Annotated[int, Field(ge=0, le=100_000)] = 1000
+    seed: Annotated[int, Field(ge=0)] = 20261201
+
+    @model_validator(mode="after")
+    def _one_variance(self) -> ModelSpec:
+        if self.conventions == "eventstudy" and self.variance_denominator != "L-k":
+            raise ValueError(
+                'model.conventions = "eventstudy" fixes the residual variance (ddof 0, '
+                "s² = Σe²/L); leave out model.variance_denominator"
+            )
+        return self
 
     @field_validator("benchmarks", mode="after")
     @classmethod

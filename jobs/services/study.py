@@ -255,9 +255,17 @@ def _compute(
             estimation_end=spec.estimation.end,
             min_obs=spec.estimation.min_obs,
             windows=spec.windows,
-            variance_denominator=spec.variance_denominator,
             return_kind=spec.return_kind,
             clean_estimation=spec.clean_estimation,
+            conventions=spec.conventions,
+            replications=spec.replications,
+            seed=spec.seed,
+            # the eventstudy conventions fix it (ddof 0)
+            **(
+                {"variance_denominator": spec.variance_denominator}
+                if spec.conventions != "eventstudy"
+                else {}
+            ),
         )
         configs[bench] = config
         if bench == spec.benchmarks[0] and len(definition.measure.measures) > 1:

@@ -148,6 +148,8 @@ RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
         "p",
         "distribution",
         "note",
+        "ci_low",
+        "ci_high",
     ),
     "answer": (
         "run_id",
@@ -186,6 +188,8 @@ RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
         "distribution",
         "df",
         "note",
+        "ci_low",
+        "ci_high",
     ),
     "group_daily": (
         "run_id",
@@ -202,6 +206,8 @@ RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
         "distribution",
         "df",
         "note",
+        "ci_low",
+        "ci_high",
     ),
     "group_members": (
         "run_id",

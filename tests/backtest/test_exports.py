@@ -76,6 +76,14 @@ def test_names() -> None:
         "wilcoxon_w",
         "grank_t",
         "skew_adj_t",
+        "bw1980_t",
+        "lamb_z",
+        "cz_sign_z",
+        "caar_indep_t",
+        "jackknife_t",
+        "permutation_p",
+        "bootstrap_ci",
+        "wilcoxon_ci",
     )
     assert backtest.STATUSES == (
         "ok",

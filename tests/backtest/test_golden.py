@@ -183,3 +183,71 @@ def test_cross_event_tests(
             if r[col] is None or r[col] != pytest.approx(float(g[col]), rel=1e-8, abs=1e-10):
                 mismatches.append((g["test"], g["start"], g["end"], col, r[col], float(g[col])))
     assert mismatches == []
+
+
+@pytest.mark.parametrize(
+    ("golden", "only"),
+    [
+        ("seed_market_model_anchor_tests.csv", None),
+        ("seed_market_model_anchor_tests_openai_aws.csv", "openai-aws"),
+    ],
+    ids=["nine-observations", "openai-aws-N3"],
+)
+def test_anchor_tests_and_conventions(
+    panel: tuple[pl.DataFrame, pl.DataFrame, list[object], pl.DataFrame],
+    golden: str,
+    only: str | None,
+) -> None:
+    """The tests of the other tools (oracle: tests/backtest/oracle/anchors.py), under each
+    convention. Deterministic ones to 1e-8; ``permutation_p`` (1,000 random sign flips)
+    within 4 binomial sd of the exact p over all 2^N patterns; ``bootstrap_ci`` (1,000
+    resamples) within 8% of the width of the oracle's 200,000-resample interval."""
+    returns, ev, sessions, _ = panel
+    events = ev if only is None else ev.filter(pl.col("event_id") == only)
+    runs = {
+        c: run_event_study(
+            events,
+            returns,
+            config=EventStudyConfig(benchmark="SPY", clean_estimation=False, conventions=c),
+            sessions=sessions,
+        )
+        for c in ("default", "eventstudy", "estudy2")
+    }
+    got = {
+        (c, r["start"], r["end"], r["test"]): r
+        for c, res in runs.items()
+        for r in res.tests.iter_rows(named=True)
+    }
+    rows = _rows(golden)
+    assert {g["test"] for g in rows} >= {
+        "bw1980_t",
+        "lamb_z",
+        "cz_sign_z",
+        "caar_indep_t",
+        "jackknife_t",
+        "permutation_p",
+        "bootstrap_ci",
+        "wilcoxon_ci",
+    }
+    B = runs["default"].config.replications
+    mismatches = []
+    for g in rows:
+        r = got[(g["conventions"], int(g["start"]), int(g["end"]), g["test"])]
+        assert r["n"] == int(g["n"])
+        assert r["stat"] == pytest.approx(float(g["stat"]), rel=1e-8, abs=1e-12), g
+        if g["test"] == "permutation_p":
+            p = float(g["p"])
+            assert abs(r["p"] - p) <= 4 * (p * (1 - p) / B) ** 0.5 + 2 / (B + 1), (g, r["p"])
+            continue
+        if g["test"] == "bootstrap_ci":
+            width = float(g["ci_high"]) - float(g["ci_low"])
+            for col in ("ci_low", "ci_high"):
+                assert abs(r[col] - float(g[col])) <= 0.08 * width, (g, col, r[col])
+            continue
+        for col in ("p", "ci_low", "ci_high"):
+            if g[col] == "":
+                if r[col] is not None:
+                    mismatches.append((g["test"], g["start"], g["end"], col, r[col], None))
+            elif r[col] is None or r[col] != pytest.approx(float(g[col]), rel=1e-8, abs=1e-12):
+                mismatches.append((g["test"], g["start"], g["end"], col, r[col], float(g[col])))
+    assert mismatches == []

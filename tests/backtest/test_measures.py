@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from backtest import TEST_NAMES
 from backtest.config import EventStudyConfig
 from backtest.engine import study, study_many
 from backtest.frames import daily_frame, window_frame
@@ -78,7 +79,7 @@ def test_a_new_measure_runs_through_the_engine_core() -> None:
         got = av.filter(pl.col("ticker") == t).get_column("av").item()
         assert got == pytest.approx(logv[150] - expected, rel=1e-12)
         assert got > np.log(3.0) - 1.0  # the spike shows
-    assert out.tests.height == 2 * 12
+    assert out.tests.height == 2 * len(TEST_NAMES)
     skew = out.tests.filter(pl.col("test") == "skew_adj_t")
     assert skew.get_column("stat").null_count() == 2  # no BHAR for this measure
     cav = out.frames["cav"]

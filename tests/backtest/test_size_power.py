@@ -2,9 +2,15 @@
 
 Market-model data without an event effect: every test must reject at 5% in
 5% ± 1.5% of 2,000 simulated event groups (N = 20 observations sharing day 0).
-Tests that claim robustness to cross-correlation (Kolari–Pynnönen, BW1985, GRANK)
-are checked on residuals with a common group factor (ρ = 0.25); the others on
-independent residuals. Single-observation t tests: 5% ± 1.5% over 40,000
+Tests that claim robustness to cross-correlation (Kolari–Pynnönen, BW1985, Lamb,
+GRANK) are checked on residuals with a common group factor (ρ = 0.25); the others on
+independent residuals. ``bootstrap_ci`` is the exception: the percentile interval of
+the mean is too narrow at small N by construction (its bootstrap sd is
+``sd·sqrt((N − 1)/N)/√N`` and it uses normal, not t, quantiles), so at N = 20 it
+rejects about 2·P(t(19) > 1.96·sqrt(19/20)) ≈ 7% plus the noise of B = 1,000
+quantiles; it is checked to lie between the t test's size and 10% here, and near
+5% at N = 100 in ``benchmarks/bench_size_power.py --n 100``. An interval
+(``bootstrap_ci``, ``wilcoxon_ci``) "rejects" when it excludes 0. Single-observation t tests: 5% ± 1.5% over 40,000
 simulated observations. With +2% added to day 0, each test's power is printed
 and must exceed its size. ``benchmarks/bench_size_power.py`` is the larger version.
 
@@ -23,6 +29,7 @@ import polars as pl
 import pytest
 
 from backtest import TEST_NAMES, EventStudyConfig, EventStudyResult, run_event_study
+from backtest.names import INTERVAL_TESTS
 
 SEED = 20251103
 N = 20
@@ -33,7 +40,7 @@ DAY0 = 130
 CONFIG = EventStudyConfig(
     windows=((0, 0), (-1, 1), (0, 5)), estimation_start=-120, estimation_end=-11, min_obs=100
 )
-ROBUST = ("kp_patell_z", "kp_bmp_t", "bw1985_t", "grank_t")
+ROBUST = ("kp_patell_z", "kp_bmp_t", "bw1985_t", "grank_t", "lamb_z")
 CHECKED_WINDOWS = ((0, 0), (-1, 1))
 LOW, HIGH = 0.035, 0.065
 TICKERS = [f"S{i:02d}" for i in range(N)]
@@ -84,8 +91,17 @@ def rejection_rates(
     res = simulate(groups, rho, effect, seed)
     tests = res.tests
     assert tests.height == groups * len(CONFIG.windows) * len(TEST_NAMES)
-    assert tests.get_column("p").null_count() == 0, tests.filter(pl.col("p").is_null())
-    hits = tests.group_by("test", "start", "end").agg((pl.col("p") < 0.05).mean().alias("rate"))
+    interval = pl.col("test").is_in(INTERVAL_TESTS)
+    assert tests.filter(~interval).get_column("p").null_count() == 0, tests.filter(
+        ~interval & pl.col("p").is_null()
+    )
+    assert tests.filter(interval).get_column("ci_low").null_count() == 0
+    reject = (
+        pl.when(interval)
+        .then((pl.col("ci_low") > 0) | (pl.col("ci_high") < 0))
+        .otherwise(pl.col("p") < 0.05)
+    )
+    hits = tests.group_by("test", "start", "end").agg(reject.mean().alias("rate"))
     single = res.car.group_by("start", "end").agg((pl.col("car_p") < 0.05).mean().alias("rate"))
     assert res.car.height == groups * N * len(CONFIG.windows)
     return (
@@ -121,9 +137,11 @@ def test_size_with_independent_residuals(
     bad = {
         (t, a, b): r
         for (t, a, b), r in rates.items()
-        if t not in ROBUST and (a, b) in CHECKED_WINDOWS and not LOW <= r <= HIGH
+        if t not in (*ROBUST, "bootstrap_ci") and (a, b) in CHECKED_WINDOWS and not LOW <= r <= HIGH
     }
     assert not bad, bad
+    for a, b in CHECKED_WINDOWS:  # anti-conservative at N = 20, by construction (above)
+        assert rates[("csect_t", a, b)] < rates[("bootstrap_ci", a, b)] <= 0.10, (a, b)
     for w, r in single.items():
         assert LOW <= r <= HIGH, (w, r)
 

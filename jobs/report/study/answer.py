@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from backtest.names import INTERVAL_TESTS
 from jobs.answer import Answer, AnswerRow, built_title
 from jobs.report.format import num, pct, pval, stars, window_label
 from jobs.report.text import TextTable
 
 if TYPE_CHECKING:
+    from jobs.definitions.study import ModelSpec
     from jobs.groups import GroupResult
     from jobs.runs import StudyRun
 
@@ -32,6 +34,16 @@ def report_title(run: StudyRun) -> str:
     return run.definition.study.title or built_title(run.definition, run.observations)
 
 
+def conventions_text(model: ModelSpec) -> str:
+    """Which conventions the run used, and the resampling's size and seed."""
+    what = {
+        "default": "default conventions",
+        "eventstudy": "eventstudy conventions (s² with ddof 0, no prediction-error term)",
+        "estudy2": "estudy2 conventions (bw1985_t against N(0, 1))",
+    }[model.conventions]
+    return f"{what}, {model.replications:,} resamples (seed {model.seed})"
+
+
 def measured_line(run: StudyRun) -> str:
     """What the run measured, in one sentence."""
     obs = run.observations
@@ -44,7 +56,7 @@ def measured_line(run: StudyRun) -> str:
     return (
         f"Measured: {obs.height:,} observations ({ok:,} with a model fit) of {tickers:,} "
         f"ticker(s) around {events:,} event(s), {span}; {d.model.name} on {run.benchmark}, "
-        f"main window {window_label(*d.main_window)}."
+        f"main window {window_label(*d.main_window)}; {conventions_text(d.model)}."
     )
 
 
@@ -126,6 +138,12 @@ def _test_cell(r: dict[str, object] | None) -> str:
         return "–"
     if r.get("stat") is None:
         return "–"
+    if r.get("test") in INTERVAL_TESTS:  # the point estimate and its 95% interval
+        if r.get("ci_low") is None or r.get("ci_high") is None:
+            return f"{pct(r['stat'])}\nno 95% CI"
+        return f"{pct(r['stat'])}\n[{pct(r['ci_low'], 1)}, {pct(r['ci_high'], 1)}]"
+    if r.get("p") is None:
+        return num(r["stat"])
     return f"{num(r['stat'])}{stars(r['p'])}\np {pval(r['p'])}"
 
 

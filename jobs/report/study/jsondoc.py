@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from backtest.names import INTERVAL_TESTS
 from jobs.report.format import json_clean
 
 if TYPE_CHECKING:
@@ -206,12 +207,7 @@ def _aggregate(run: StudyRun, benchmark: str) -> list[dict[str, Any]]:
                 "caar": first.get("caar"),
                 "mean_bhar": first.get("mean_bhar"),
                 "tests": {
-                    r["test"]: {
-                        "stat": r["stat"],
-                        "p": r["p"],
-                        "distribution": r.get("distribution"),
-                        "note": r.get("note"),
-                    }
+                    r["test"]: _test_entry(r)
                     for r in group.iter_rows(named=True)
                     if r["test"] in run.definition.report.tests
                 },
@@ -259,12 +255,17 @@ def _answer(run: StudyRun) -> list[dict[str, Any]]:
 
 
 def _test_entry(r: dict[str, Any]) -> dict[str, Any]:
-    return {
+    """A test's JSON: ``stat, p, distribution, note``; an interval test (``bootstrap_ci``,
+    ``wilcoxon_ci``: ``stat`` the point estimate, ``p`` null) adds ``ci``."""
+    out = {
         "stat": r["stat"],
         "p": r["p"],
         "distribution": r.get("distribution"),
         "note": r.get("note"),
     }
+    if r.get("test") in INTERVAL_TESTS:
+        out["ci"] = {"low": r.get("ci_low"), "high": r.get("ci_high"), "level": 0.95}
+    return out
 
 
 def _groups(run: StudyRun) -> list[dict[str, Any]]:

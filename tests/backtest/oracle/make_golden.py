@@ -27,6 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import anchors  # noqa: E402
 import reference as ref  # noqa: E402
 
 from storage.datadir import shared_data_dir  # noqa: E402
@@ -111,6 +112,20 @@ def test_rows(obs: list[ref.Obs]) -> list[list[object]]:
     return rows
 
 
+def anchor_rows(obs: list[ref.Obs], with_conventions: bool) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for t1, t2 in WINDOWS:
+        n, trs = anchors.anchor_tests(obs, t1, t2, EVENT_PERIOD)
+        if with_conventions:
+            trs += anchors.convention_rows(obs, t1, t2)
+        for tr in trs:
+            rows.append([t1, t2, n, tr.conventions, tr.test, tr.stat, tr.p, tr.ci_low, tr.ci_high])
+    return rows
+
+
+ANCHOR_HEADER = ["start", "end", "n", "conventions", "test", "stat", "p", "ci_low", "ci_high"]
+
+
 def main() -> None:
     closes = ref.load_closes(DATA_DIR, [*TICKERS, BENCH])
     divs = ref.load_dividends(DATA_DIR, [*TICKERS, BENCH])
@@ -178,6 +193,8 @@ def main() -> None:
     write("seed_market_model_tests.csv", tests_header, test_rows(mm))
     aws = [o for o in mm if o.event_id == "openai-aws"]
     write("seed_market_model_tests_openai_aws.csv", tests_header, test_rows(aws))
+    write("seed_market_model_anchor_tests.csv", ANCHOR_HEADER, anchor_rows(mm, True))
+    write("seed_market_model_anchor_tests_openai_aws.csv", ANCHOR_HEADER, anchor_rows(aws, False))
 
     cm = [fit("constant_mean", *ob) for ob in OBSERVATIONS]
     write("seed_constant_mean_car.csv", CAR_HEADER, car_rows(cm))

@@ -32,6 +32,10 @@ def test_seed_study_definition() -> None:
     assert d.measure.tickers == ("AMZN", "NVDA", "MSFT")
     assert d.report.tests == TEST_NAMES
     assert d.measure.measures == ("return", "volume", "volatility")
+    assert (d.model.conventions, d.model.replications, d.model.seed) == ("default", 1000, 20261201)
+    # stored with every run: the canonical JSON names them
+    assert '"conventions": "default"' in d.canonical_json()
+    assert '"seed": 20261201' in d.canonical_json()
 
 
 def test_measures_default_to_returns_and_repeat_once(tmp_path: Path) -> None:
@@ -54,6 +58,12 @@ def test_measures_default_to_returns_and_repeat_once(tmp_path: Path) -> None:
         ("[model\n", r"is not valid TOML"),
         ('[measure]\nmeasures = ["volume"]\n', r'measures must include "return"'),
         ('[measure]\nmeasures = ["turnover"]\n', r"field 'measure.measures"),
+        ('[model]\nconventions = "stata"\n', r"field 'model.conventions'"),
+        (
+            '[model]\nconventions = "eventstudy"\nvariance_denominator = "L-1"\n',
+            r"fixes the residual variance",
+        ),
+        ("[model]\nreplications = -1\n", r"field 'model.replications'"),
     ],
     ids=[
         "model",
@@ -65,6 +75,9 @@ def test_measures_default_to_returns_and_repeat_once(tmp_path: Path) -> None:
         "toml",
         "no-return",
         "unknown-measure",
+        "conventions",
+        "conventions-and-variance",
+        "replications",
     ],
 )
 def test_invalid_study_files(tmp_path: Path, toml: str, match: str) -> None:

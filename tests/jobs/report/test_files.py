@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 import jobs.report.study.files as files
+from backtest import TEST_NAMES
 from jobs.cli import app
 from jobs.report.study.files import write_report_files
 from jobs.runs import StudyRun
@@ -27,6 +28,7 @@ KILLED_WRITER = """
 import os, pickle, sys, time
 from pathlib import Path
 import jobs.report.study.files as files
+from backtest import TEST_NAMES
 
 run = pickle.loads(Path(sys.argv[1]).read_bytes())
 target, ready = Path(sys.argv[2]), Path(sys.argv[3])
@@ -131,7 +133,15 @@ def test_report_exports(seed_run: StudyRun, tmp_path: Path) -> None:
     assert set(answer.columns) >= {"event_id", "ticker", "car", "t", "p", "q", "verdict"}
     daily = pl.read_parquet(tmp_path / "r" / "group_daily.parquet")
     day0_all = daily.filter((pl.col("group_id") == "all") & (pl.col("rel_day") == 0))
-    assert day0_all.height == 12  # every test on day 0 for the group all
+    assert day0_all.height == len(TEST_NAMES)  # every test on day 0 for the group all
+    ci = day0_all.filter(pl.col("test").is_in(["bootstrap_ci", "wilcoxon_ci"]))
+    assert (
+        ci.height == 2 and (ci["ci_low"] < ci["stat"]).all() and (ci["stat"] < ci["ci_high"]).all()
+    )
+    tests = pl.read_parquet(tmp_path / "r" / "group_tests.parquet")
+    assert tests.filter(pl.col("test") == "csect_t").get_column("ci_low").null_count() == (
+        tests.filter(pl.col("test") == "csect_t").height
+    )
     members = pl.read_parquet(tmp_path / "r" / "group_members.parquet").filter(
         pl.col("group_id") == "all"
     )

@@ -62,6 +62,16 @@ def test_answer_and_groups_in_the_document(seed_run: StudyRun) -> None:
     assert [d["rel_day"] for d in daily] == list(range(-5, 11))
     assert set(daily[5]["tests"]) == set(TEST_NAMES)  # every test per day for "all"
     assert {"stat", "p", "distribution", "note"} == set(daily[5]["tests"]["csect_t"])
+    # the intervals: the point estimate, no p, and their bounds around it
+    for where in (groups["all"]["windows"][1]["tests"], daily[5]["tests"]):
+        for name in ("bootstrap_ci", "wilcoxon_ci"):
+            entry = where[name]
+            assert set(entry) == {"stat", "p", "distribution", "note", "ci"}
+            assert entry["p"] is None and entry["ci"]["level"] == 0.95
+            assert entry["ci"]["low"] < entry["stat"] < entry["ci"]["high"], (name, entry)
+    assert "ci" not in groups["all"]["windows"][1]["tests"]["csect_t"]
+    assert doc["config"]["model"]["conventions"] == "default"
+    assert doc["config"]["model"]["seed"] == 20261201
     # a study this small has every test per day in every group, families included
     event = groups["event:openai-aws"]
     assert set(event["daily"][0]["tests"]) == set(TEST_NAMES)

@@ -225,6 +225,20 @@ def test_answer_and_groups_in_sql(store: Store, run: StudyRun) -> None:
         f"SELECT count(*) FROM group_tests WHERE run_id = '{run.run_id}' AND group_id = 'all'",
     ).frame
     assert tests is not None and tests.item() == groups["all"].tests.height
+    # the intervals' bounds are stored with the group's tests and its daily table
+    for table, where in (
+        ("group_tests", 'start = -1 AND "end" = 1'),
+        ("group_daily", "rel_day = 0"),
+    ):
+        got = run_sql(
+            store,
+            f"SELECT test, stat, ci_low, ci_high FROM {table} WHERE run_id = '{run.run_id}' "
+            f"AND group_id = 'all' AND {where} AND test IN ('bootstrap_ci', 'wilcoxon_ci') "
+            "ORDER BY test",
+        ).frame
+        assert got is not None and got.height == 2, table
+        for _, stat, lo, hi in got.iter_rows():
+            assert lo < stat < hi, (table, lo, stat, hi)
     # the latest_* views hold one run of the study: the newest
     latest = run_sql(
         store,

@@ -1,0 +1,264 @@
+"""Resampling tests and intervals for the CAR of each window and group.
+
+``permutation_p`` (random sign flips), ``bootstrap_ci`` (the cross-sectional
+bootstrap of the mean CAR, as eventstudies' ``inference.bootstrap``) and
+``wilcoxon_ci`` (the Walsh-average interval for the median CAR, Hodges and
+Lehmann 1963); ``docs/statistics.md``, "Cross-event tests".
+
+The random draws are vectorised and seeded: every group draws from the same
+two streams (``numpy.random.default_rng([seed, 1])`` for the signs,
+``[seed, 2]`` for the bootstrap), one draw per observation of the group with a
+valid CAR in some window, shared by all windows (``_draw``). So a grouped run equals
+separate runs, one per group, and the same seed gives the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backtest._typing import BoolArray, FloatArray, IntArray, TestName
+from backtest.significance import Outcomes
+
+#: Two-sided level of the intervals.
+ALPHA = 0.05
+#: Random draws per chunk (memory stays bounded whatever N and B).
+CHUNK_CELLS = 1 << 22
+#: Largest N whose Walsh averages are all formed (N(N + 1)/2 values); beyond, a selection.
+DIRECT_WALSH = 2000
+#: Largest N with the exact signed-rank distribution for ``wilcoxon_ci``.
+EXACT_MAX = 50
+
+
+@dataclass
+class _Rows:
+    """One resampled test or interval for G groups, filled group by group."""
+
+    test: TestName
+    stat: FloatArray
+    p: FloatArray
+    lo: FloatArray
+    hi: FloatArray
+    dist: list[str]
+    note: list[str | None]
+
+    @classmethod
+    def null(cls, test: TestName, G: int, dist: str) -> _Rows:
+        nan = np.full(G, np.nan)
+        return cls(test, nan.copy(), nan.copy(), nan.copy(), nan.copy(), [dist] * G, [None] * G)
+
+    def outcomes(self, ci: bool) -> Outcomes:
+        G = self.stat.shape[0]
+        return Outcomes(
+            self.test,
+            self.stat,
+            self.p,
+            self.dist,
+            np.full(G, -1, dtype=np.int64),
+            self.note,
+            self.lo if ci else None,
+            self.hi if ci else None,
+        )
+
+
+def resampled(
+    car: FloatArray,
+    valid: BoolArray,
+    codes: IntArray,
+    n_groups: int,
+    replications: int,
+    seed: int,
+) -> tuple[list[Outcomes], list[Outcomes]]:
+    """``permutation_p`` and ``bootstrap_ci`` of every window (lists of W outcomes).
+
+    ``car`` and ``valid`` are ``(N, W)`` over every observation, ``codes`` its group.
+
+    Notes
+    -----
+    *permutation_p*: ``T = Σ_i CAR_i / sqrt(Σ_i CAR_i²)`` over the N valid CARs;
+    under the null that each CAR is symmetric about 0, every sign pattern is
+    equally likely, so ``p = (1 + #{b: |T*_b| >= |T|}) / (B + 1)`` over B random
+    sign flips (Fisher 1935; the ``+1`` makes p exact for a finite B). ``T`` is a
+    monotone function of the cross-sectional t under sign flips.
+
+    *bootstrap_ci*: B resamples, with replacement, of the group's observations;
+    the mean of the valid CARs of each resample; the 2.5% and 97.5% quantiles of
+    those means (percentile interval, Efron and Tibshirani 1993). The statistic
+    is the CAAR.
+    """
+    W = car.shape[1]
+    G, B = n_groups, replications
+    perm = [_Rows.null("permutation_p", G, "sign-flip") for _ in range(W)]
+    boot = [_Rows.null("bootstrap_ci", G, "bootstrap") for _ in range(W)]
+    c0 = np.where(valid, car, 0.0)
+    order = np.argsort(codes, kind="stable")
+    order = order[valid[order].any(axis=1)]
+    bounds = np.searchsorted(codes[order], np.arange(G + 1))
+    for g in range(G):
+        rows = order[bounds[g] : bounds[g + 1]]
+        nv = valid[rows].sum(axis=0)
+        C = c0[rows]
+        sums, sq = C.sum(axis=0), (C * C).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stat = sums / np.sqrt(sq)
+            caar = sums / nv
+        exceed, means = np.zeros(W), np.full((B, W), np.nan)
+        if B and rows.size:
+            exceed, means = _draw(C, valid[rows], sums, B, seed)
+        for j in range(W):
+            pj, bj = perm[j], boot[j]
+            if nv[j] == 0:
+                pj.note[g] = bj.note[g] = "N = 0"
+                continue
+            if B == 0:
+                pj.note[g] = bj.note[g] = "replications = 0: no resampling"
+                continue
+            if sq[j] > 0:
+                pj.stat[g] = stat[j]
+                pj.p[g] = (1.0 + exceed[j]) / (B + 1.0)
+            else:
+                pj.note[g] = "every CAR is zero"
+            bj.stat[g] = caar[j]
+            if nv[j] < 2:
+                bj.note[g] = "N < 2: a resample of one CAR has no spread"
+                continue
+            m = means[:, j]
+            bj.lo[g], bj.hi[g] = np.quantile(m[np.isfinite(m)], [ALPHA / 2, 1 - ALPHA / 2])
+    return [d.outcomes(False) for d in perm], [d.outcomes(True) for d in boot]
+
+
+def _draw(
+    C: FloatArray, V: BoolArray, sums: FloatArray, B: int, seed: int
+) -> tuple[FloatArray, FloatArray]:
+    """``#{b: |Σ_i s_bi C_i| >= |Σ_i C_i|}`` per window over B random sign patterns, and
+    the ``(B, W)`` bootstrap means of the valid CARs (``V``) of B resamples.
+
+    Signs are random bits (``rng.bytes``); resamples are multinomial counts from
+    ``rng.integers(0, n, size=n)``, one call per replicate (``bincount``). The sums run in float32 (single
+    precision is ample for a p-value and a percentile; the counts are exact), in
+    chunks of replicates so memory stays bounded.
+    """
+    n, W = C.shape
+    signs = np.random.default_rng([seed, 1])
+    draws = np.random.default_rng([seed, 2])
+    C32, V32 = C.astype(np.float32), V.astype(np.float32)
+    step = max(1, min(B, CHUNK_CELLS // n))
+    edge = np.abs(sums) * (1.0 - 1e-5)  # the identity and the all-flip patterns tie
+    exceed = np.zeros(W)
+    means = np.empty((B, W))
+    for b0 in range(0, B, step):
+        b = min(step, B - b0)
+        bits = np.unpackbits(np.frombuffer(signs.bytes((b * n + 7) // 8), dtype=np.uint8))
+        S = bits[: b * n].reshape(b, n).astype(np.float32)
+        flipped = 2.0 * (S @ C32).astype(np.float64) - sums  # Σ s_i c_i with s = 2·bit − 1
+        exceed += (np.abs(flipped) >= edge).sum(axis=0)
+        Wt = np.empty((b, n), dtype=np.float32)
+        for r in range(b):  # one resample at a time: its counts stay in cache
+            Wt[r] = np.bincount(draws.integers(0, n, size=n), minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
+    return exceed, means
+
+
+# -- Wilcoxon (Walsh-average) interval ------------------------------------------------------
+
+
+def _counts_le(x: FloatArray, v: FloatArray) -> IntArray:
+    """Number of Walsh averages ``(x_i + x_j)/2``, i <= j, at most each ``v`` (``x`` sorted)."""
+    ss = np.searchsorted(x, 2.0 * v[:, None] - x[None, :], side="right")
+    return np.asarray(np.maximum(ss - np.arange(x.size), 0).sum(axis=1), dtype=np.int64)
+
+
+def walsh_order(x: FloatArray, k: int) -> float:
+    """The k-th smallest (1-based) Walsh average of the sorted values ``x``.
+
+    A search on the value with an O(N log N) count of the averages at most it:
+    each step probes the two values that linear interpolation of the count puts
+    at ``k ∓ 2N`` and, when the bracket did not halve, its midpoint, until at
+    most 4N candidates remain, which are then formed and sorted.
+    """
+    n = x.size
+    lo = float(np.nextafter(x[0], -np.inf))  # below every average: count 0
+    hi, c_lo, c_hi = float(x[-1]), 0, n * (n + 1) // 2
+    for _ in range(100):
+        width = c_hi - c_lo
+        if width <= 4 * n:
+            break
+        probes = [lo + (hi - lo) * (t - c_lo) / width for t in (k - 2 * n, k + 2 * n)]
+        v = np.asarray([p for p in probes if lo < p < hi] + [0.5 * (lo + hi)])
+        for value, c in zip(v, _counts_le(x, v), strict=True):
+            if c >= k and value < hi:
+                hi, c_hi = float(value), int(c)
+            elif c < k and value > lo:
+                lo, c_lo = float(value), int(c)
+        if not lo < 0.5 * (lo + hi) < hi:
+            break
+    i = np.arange(n)
+    start = np.maximum(i, np.searchsorted(x, 2.0 * lo - x, side="right"))
+    stop = np.maximum(start, np.searchsorted(x, 2.0 * hi - x, side="right"))
+    lengths = stop - start
+    rep = np.repeat(i, lengths)
+    offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    cand = np.sort(0.5 * (x[rep] + x[np.repeat(start, lengths) + offset]))
+    return float(cand[k - c_lo - 1])
+
+
+def _walsh_orders(x: FloatArray, ks: list[int]) -> list[float]:
+    """The Walsh averages of orders ``ks`` (1-based) of the values ``x``."""
+    x = np.sort(x)
+    if x.size <= DIRECT_WALSH:
+        i, j = np.triu_indices(x.size)
+        w = np.sort(0.5 * (x[i] + x[j]))
+        return [float(w[k - 1]) for k in ks]
+    return [walsh_order(x, k) for k in ks]
+
+
+def _lower_order(n: int) -> tuple[int, str]:
+    """The order k of the lower bound (``W_(k)``, upper ``W_(M + 1 − k)``) and the method."""
+    from scipy import special
+
+    from backtest.ranktests import _signed_rank_cdf
+
+    if n <= EXACT_MAX:
+        cdf = np.asarray(_signed_rank_cdf(n)) / 2.0**n
+        # smallest q with P(W+ <= q) >= α/2 (R's qsignrank); k = q
+        return int(np.searchsorted(cdf, ALPHA / 2 - 1e-15, side="left")), "exact"
+    z = float(special.ndtri(1 - ALPHA / 2))
+    c = n * (n + 1) / 4.0 - z * np.sqrt(n * (n + 1) * (2 * n + 1) / 24.0)
+    return max(1, int(np.floor(c))), "normal"
+
+
+def wilcoxon_ci(car: FloatArray, codes: IntArray, n_groups: int) -> Outcomes:
+    """Hodges–Lehmann estimate and 95% interval of the median CAR, per group.
+
+    The ``M = N(N + 1)/2`` Walsh averages ``(CAR_i + CAR_j)/2``, ``i <= j``; the
+    estimate is their median; the interval ``[W_(k), W_(M + 1 − k)]`` with
+    ``k`` the smallest q such that ``P(W+ <= q) >= α/2`` under the exact
+    signed-rank distribution (N <= 50), else
+    ``k = floor(M/2 − z_{0.975} sqrt(N(N + 1)(2N + 1)/24))`` (Hollander and Wolfe
+    1999, §3.3). ``k = 0`` (N <= 5): no 95% interval, null.
+    """
+    G = n_groups
+    d = _Rows.null("wilcoxon_ci", G, "exact")
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(G + 1))
+    for g in range(G):
+        x = car[order[bounds[g] : bounds[g + 1]]]
+        n = x.size
+        if n == 0:
+            d.note[g] = "N = 0"
+            continue
+        M = n * (n + 1) // 2
+        k, method = _lower_order(n)
+        d.dist[g] = method
+        mid = [(M + 1) // 2, M // 2 + 1]
+        if k == 0:
+            vals = _walsh_orders(x, mid)
+            d.stat[g] = 0.5 * (vals[0] + vals[1])
+            d.note[g] = f"N = {n}: the exact signed-rank distribution has no 95% interval"
+            continue
+        vals = _walsh_orders(x, [*mid, k, M + 1 - k])
+        d.stat[g] = 0.5 * (vals[0] + vals[1])
+        d.lo[g], d.hi[g] = vals[2], vals[3]
+    return d.outcomes(True)
