@@ -17,7 +17,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from backtest._typing import STATUSES
+from backtest._typing import STATUSES, IntArray
 from backtest.blocks import Context, measure_all
 from backtest.config import EventStudyConfig
 from backtest.crossevent import CrossEventAccumulator
@@ -38,7 +38,7 @@ from backtest.panel import build_panel, last_data_index, locate
 from backtest.result import EventStudyResult
 from backtest.windows import catalog_positions, clean_coverage, confounders, own_catalog_position
 
-__all__ = ["STATUSES", "StudyOutput", "run_event_study", "study"]
+__all__ = ["STATUSES", "Prepared", "StudyOutput", "prepare", "run_event_study", "study"]
 
 
 def run_event_study(
@@ -137,6 +137,52 @@ def study(
     (``measure.frame_names``), the cross-event tests (``skew_adj_t`` is null for a
     measure without ``bhar``) and r̄.
     """
+    prep = prepare(measure, events, values, factors=factors, sessions=sessions, catalog=catalog)
+    config, layout, ctx = measure.config, prep.ctx.layout, prep.ctx
+    ev, rows, pos, own, groups = prep.events, prep.rows, prep.pos, prep.own, layout.groups
+    acc = CrossEventAccumulator(
+        config, layout.n_sessions, layout.est_rel.size, layout.ev_rel.size, groups
+    )
+    measured = measure_all(ctx, rows, pos, own, acc.add)
+    bhar = measured.extra.get("bhar", np.full(measured.car.shape, np.nan))
+    tests, rbar = acc.finish(measured.car, measured.var_car, measured.dof, bhar, measured.w_code)
+    del acc
+    conf = confounders(
+        ev,
+        pos,
+        prep.catalog,
+        n_sessions=layout.n_sessions,
+        windows=[*config.windows, config.event_period],
+        market_wide=config.market_wide_categories,
+    )
+    return StudyOutput(frames=measure.frames(ev, layout, measured, conf), tests=tests, rbar=rbar)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A study set up for measurement (:func:`prepare`): the engine's context and the
+    observations located on the panel, in the engine's order."""
+
+    ctx: Context
+    events: pl.DataFrame  # normalised observations, sorted by (event_id, ticker)
+    catalog: pl.DataFrame  # catalog positions (backtest.windows.catalog_positions)
+    tickers: tuple[str, ...]  # panel rows
+    rows: IntArray  # (N,) panel row per observation (-1: no values)
+    pos: IntArray  # (N,) session index of day 0 (-1: not a session)
+    own: IntArray  # (N,) session index of the observation's own catalog entry (-1: none)
+
+
+def prepare(
+    measure: Measure,
+    events: pl.DataFrame,
+    values: pl.DataFrame,
+    *,
+    factors: pl.DataFrame | None = None,
+    sessions: Sequence[date] | pl.Series | None = None,
+    catalog: pl.DataFrame | None = None,
+) -> Prepared:
+    """Validate the inputs, build the panel and locate every observation (the set-up of
+    :func:`study`, shared with the chunked engine :mod:`backtest.chunked`)."""
     config, model = measure.config, measure.model
     ev = normalise_events(events)
     name = measure.frame
@@ -189,19 +235,6 @@ def study(
     has_data = np.asarray(np.isfinite(data.values).any(axis=1), dtype=bool)
     rows, pos = locate(panel.tickers, has_data, days, ev)
     own = own_catalog_position(ev, cat)
-    acc = CrossEventAccumulator(
-        config, panel.n_sessions, layout.est_rel.size, layout.ev_rel.size, groups
+    return Prepared(
+        ctx=ctx, events=ev, catalog=cat, tickers=panel.tickers, rows=rows, pos=pos, own=own
     )
-    measured = measure_all(ctx, rows, pos, own, acc.add)
-    bhar = measured.extra.get("bhar", np.full(measured.car.shape, np.nan))
-    tests, rbar = acc.finish(measured.car, measured.var_car, measured.dof, bhar, measured.w_code)
-    del acc
-    conf = confounders(
-        ev,
-        pos,
-        cat,
-        n_sessions=panel.n_sessions,
-        windows=[*config.windows, config.event_period],
-        market_wide=config.market_wide_categories,
-    )
-    return StudyOutput(frames=measure.frames(ev, layout, measured, conf), tests=tests, rbar=rbar)
