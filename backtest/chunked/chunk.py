@@ -33,6 +33,10 @@ from backtest.windows import confounders
 WORK_KEYS = ("codes", "car", "var_car", "dof", "bhar", "w_code", "g_index", "g_z", "g_L")
 
 
+#: How a struct column without fields (``params`` of a model without parameters) is stored.
+EMPTY_STRUCT = pl.Struct({"_empty": pl.Boolean()})
+
+
 class ParquetSink:
     """Where a chunked study writes: ``<directory>/<frame>/part-NNNNNN.parquet`` per chunk,
     and the side files ``<directory>/_work/part-NNNNNN.npz``.
@@ -67,6 +71,9 @@ class ParquetSink:
 
     def write(self, index: int, frames: dict[str, pl.DataFrame]) -> None:
         for name, frame in frames.items():
+            empty = [c for c, t in frame.schema.items() if t == pl.Struct({})]
+            if empty:  # Parquet has no struct without fields: a placeholder field, all null
+                frame = frame.with_columns(pl.lit(None, dtype=EMPTY_STRUCT).alias(c) for c in empty)
             frame.write_parquet(self.part(name, index))
 
     def write_work(self, index: int, arrays: dict[str, np.ndarray]) -> None:
@@ -139,4 +146,4 @@ def run_chunk_at(directory: str, spec: ChunkSpec, sink: ParquetSink) -> ChunkSum
     return run_chunk(shared, spec, sink)
 
 
-__all__ = ["WORK_KEYS", "ParquetSink", "run_chunk", "run_chunk_at"]
+__all__ = ["EMPTY_STRUCT", "WORK_KEYS", "ParquetSink", "run_chunk", "run_chunk_at"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
+from backtest.chunked.chunk import EMPTY_STRUCT
 from backtest.config import EventStudyConfig
 from backtest.errors import OutputError
 from backtest.result import EventStudyResult
@@ -50,7 +51,9 @@ class ChunkedStudyResult:
                 f"no per-event frame {name!r}; the study wrote {', '.join(self.per_event)}",
                 path=str(self.directory / name),
             )
-        return pl.scan_parquet(self.directory / name / "part-*.parquet")
+        scan = pl.scan_parquet(self.directory / name / "part-*.parquet")
+        empty = [c for c, t in scan.collect_schema().items() if t == EMPTY_STRUCT]
+        return scan.with_columns(pl.lit(None, dtype=pl.Struct({})).alias(c) for c in empty)
 
     def to_result(self) -> EventStudyResult:
         """Every frame in memory, as the in-memory engine's result (for studies that fit)."""
