@@ -74,7 +74,7 @@ class ParquetSink:
             empty = [c for c, t in frame.schema.items() if t == pl.Struct({})]
             if empty:  # Parquet has no struct without fields: a placeholder field, all null
                 frame = frame.with_columns(pl.lit(None, dtype=EMPTY_STRUCT).alias(c) for c in empty)
-            frame.write_parquet(self.part(name, index))
+            frame.write_parquet(self.part(name, index), compression="lz4")
 
     def write_work(self, index: int, arrays: dict[str, np.ndarray]) -> None:
         np.savez(self.part("_work", index, "npz"), **arrays)  # type: ignore[arg-type]

@@ -10,47 +10,80 @@ back from the chunks' side files:
   of the finishing step that grows with N): the cross-sectional moments and the
   rank tests (Wilcoxon's ranks of ``|CAR|`` over all observations, GRANK's
   ``sd(SCAR)``) need them;
-* GRANK's standardised estimation residuals, chunk by chunk (a lazy sequence,
-  :class:`Spilled`): their ranks against ``SCAR*`` need ``sd(SCAR)`` of the whole
-  sample first, so they wait on disk for the second pass.
+* GRANK's standardised estimation residuals (``L_i`` values per observation),
+  chunk by chunk: their ranks against ``SCAR*`` need ``sd(SCAR)`` of the whole
+  sample first, so they wait on disk for this second pass, which reads each
+  chunk's once for every window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from backtest._typing import STATUS_CODE, BoolArray, FloatArray, IntArray
 from backtest.chunked.chunk import ParquetSink
 from backtest.chunked.context import SharedContext
 from backtest.chunked.sums import ChunkSums
 from backtest.crossevent import CrossEventAccumulator
 from backtest.errors import OutputError
 from backtest.frames import average_table
-from backtest.groups import Groups
+from backtest.groups import Groups, RowGroups, Segments
+from backtest.ranktests import grank_t
+from backtest.significance import Outcomes
+
+OK = STATUS_CODE["ok"]
 
 
-class Spilled(list[np.ndarray]):
-    """A list of one side-file array per chunk, read from disk as it is iterated.
+class _Finishing(CrossEventAccumulator):
+    """The accumulator's ``finish`` with GRANK's second pass over the side files done once
+    for every window (:meth:`read_grank`), not once per window.
 
-    Stands for the accumulator's per-block GRANK lists (``g_index``, ``g_z``,
-    ``g_L``), which :meth:`CrossEventAccumulator.finish` only iterates.
+    ``_grank`` is :meth:`CrossEventAccumulator._grank` with the sums over the chunks
+    already made: the same ``SCAR*``, comparisons and sums, chunk by chunk.
     """
 
-    def __init__(self, parts: list[Path], key: str) -> None:
-        super().__init__()
-        self.parts, self.key = parts, key
+    def read_grank(
+        self, parts: list[Path], car: FloatArray, var_car: FloatArray, w_code: IntArray
+    ) -> None:
+        G, codes = self.groups.n_groups, self.groups.codes
+        W = car.shape[1]
+        self._num = self.g_rsum.copy()
+        self._u_event = np.full(car.shape, np.nan)
+        self._sd: list[FloatArray] = []
+        valid = w_code == OK
+        for j in range(W):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                scar = car[valid[:, j], j] / np.sqrt(var_car[valid[:, j], j])
+            self._sd.append(Segments(codes[valid[:, j]], G).mean_sd(scar)[1])
+        for path in parts:
+            with np.load(path) as f:
+                all_gi, all_z, all_L = f["g_index"], f["g_z"], f["g_L"]
+            for j in range(W):
+                sel = valid[all_gi, j]
+                if not sel.any():
+                    continue
+                gi, z, L = all_gi, all_z, all_L
+                if not sel.all():
+                    z, L, gi = z[sel], L[sel], gi[sel]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    x = (car[gi, j] / np.sqrt(var_car[gi, j]) / self._sd[j][codes[gi]])[:, None]
+                g = (z > x).view(np.uint8) + (z >= x).view(np.uint8)  # NaN compares False
+                rows = RowGroups(codes[gi], G)
+                self._num[j, rows.groups] += rows.weighted_sum(0.5 / (L + 2.0), g)
+                self._u_event[gi, j] = (1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5
 
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for path in self.parts:
-            with np.load(path) as z:
-                yield z[self.key]
-
-    def __len__(self) -> int:
-        return len(self.parts)
+    def _grank(
+        self, j: int, valid: BoolArray, car: FloatArray, var_car: FloatArray, seg: Segments
+    ) -> Outcomes:
+        cnt = self.e_cnt[j]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ubar = self._num[j] / cnt - 0.5
+        spread = (np.isnan(self._sd[j]), "zero cross-sectional spread of SCAR", False)
+        return grank_t(self._u_event[valid, j], seg, ubar, cnt, undefined=[spread])
 
 
 def finish(
@@ -85,13 +118,9 @@ def finish(
             path=str(sink.directory / "_work"),
         )
     groups = Groups(shared.labels, codes)
-    acc = CrossEventAccumulator(
-        config, layout.n_sessions, layout.est_rel.size, layout.ev_rel.size, groups
-    )
+    acc = _Finishing(config, layout.n_sessions, layout.est_rel.size, layout.ev_rel.size, groups)
     sums.load_into(acc)
-    acc.g_index = Spilled(parts, "g_index")
-    acc.g_z = Spilled(parts, "g_z")
-    acc.g_L = Spilled(parts, "g_L")
+    acc.read_grank(parts, car, var_car, w_code)
     tests, rbar = acc.finish(car, var_car, dof, bhar, w_code)
     glayout = replace(layout, groups=groups)
     averages: dict[str, pl.DataFrame] = {}
@@ -101,4 +130,4 @@ def finish(
     return tests, rbar, averages
 
 
-__all__ = ["Spilled", "finish"]
+__all__ = ["finish"]
