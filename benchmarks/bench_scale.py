@@ -12,7 +12,9 @@ frames included) is the figure of that N alone. One JSON line per run::
      "peak_mb": M, "parquet_mb": P}
 
 ``seconds`` is the wall time of ``run_event_study_chunked`` (inputs built, scipy
-imported). ``--executor dask`` runs the chunks on a local Dask cluster of
+imported), ``cpu_seconds`` this process's CPU time in it (on a shared machine the
+wall time is the CPU time stretched by the other users; with Dask the workers' CPU
+is not in it). ``--executor dask`` runs the chunks on a local Dask cluster of
 ``--workers`` single-threaded processes (their memory is not in ``peak_mb``: the
 line adds ``workers_peak_mb``, the largest worker's). ``--check N`` instead
 runs the in-memory engine and the chunked one on N events and prints the largest
@@ -94,30 +96,40 @@ def inputs(n_events: int) -> tuple[pl.DataFrame, pl.DataFrame, list[Any]]:
 CONFIG = EventStudyConfig(model="market_model", benchmark="SPY", clean_estimation=False)
 
 
-def one(n_events: int, executor_name: str, workers: int) -> dict[str, Any]:
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process so far."""
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+def one(n_events: int, executor_name: str, workers: int, threads: int = 1) -> dict[str, Any]:
     from backtest.chunked import run_event_study_chunked
 
     events, returns, sessions = inputs(n_events)
     import scipy.special  # noqa: F401  (imported on first use by the engine)
 
-    executor = None
+    from backtest.chunked import Executor, LocalExecutor
+
+    executor: Executor = LocalExecutor(threads)
     if executor_name == "dask":
         from jobs.runtime.cluster import DaskExecutor
 
         executor = DaskExecutor(n_workers=workers)
     out = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         res = run_event_study_chunked(
             events, returns, CONFIG, sessions=sessions, directory=out / "run", executor=executor
         )
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, _cpu() - c0
         size = sum(p.stat().st_size for p in (out / "run").rglob("*") if p.is_file())
         line: dict[str, Any] = {
             "events": n_events,
             "executor": executor_name,
+            "threads": threads if executor_name == "local" else 1,
             "chunks": res.n_chunks,
             "seconds": round(seconds, 1),
+            "cpu_seconds": round(cpu, 1),
             "events_per_s": round(n_events / seconds),
             "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0),
             "parquet_mb": round(size / 2**20),
@@ -165,13 +177,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int)
     parser.add_argument("--executor", choices=("local", "dask"), default="local")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="Dask workers")
+    parser.add_argument("--threads", type=int, default=1, help="local executor threads")
     parser.add_argument("--check", type=int, metavar="N")
     args = parser.parse_args()
     if args.check:
         print(json.dumps(check(args.check)))
     elif args.events:
-        print(json.dumps(one(args.events, args.executor, args.workers)), flush=True)
+        line = one(args.events, args.executor, args.workers, args.threads)
+        print(json.dumps(line), flush=True)
     else:  # every run in its own process: each peak is its own
         for n, name in RUNS:
             cmd = [sys.executable, __file__, "--events", str(n), "--executor", name]

@@ -76,6 +76,18 @@ def test_ungrouped_log_returns_without_clean_estimation(
     )
     assert "group" not in chunked.tests.columns
     assert_same_study(memory, chunked)
+    threaded = run_event_study_chunked(
+        config=config,
+        directory=tmp_path / "t",
+        chunk_size=333,
+        executor=LocalExecutor(threads=2),
+        **inputs,
+    )
+    # chunks in flight two at a time, merged in chunk order: the sequential run's numbers
+    for name in ("tests", "aar"):
+        assert_frame_equal(getattr(chunked.to_result(), name), getattr(threaded.to_result(), name))
+    with pytest.raises(ConfigError, match="threads = 0"):
+        LocalExecutor(threads=0)
 
 
 def test_outputs_on_disk(crowded_study: dict[str, Any], tmp_path: Path) -> None:
