@@ -50,6 +50,11 @@ class ParquetSink:
 
     def claim(self) -> None:
         """Create the directory, refusing a file or a directory that holds anything."""
+        self.check()
+        (self.directory / "_work").mkdir(parents=True, exist_ok=True)
+
+    def check(self) -> None:
+        """Refuse a file or a directory that holds anything (creates nothing)."""
         d = self.directory
         if d.exists() and not d.is_dir():
             raise OutputError(
@@ -62,7 +67,6 @@ class ParquetSink:
                 "empty directory, or remove it first",
                 path=str(d),
             )
-        (d / "_work").mkdir(parents=True, exist_ok=True)
 
     def part(self, name: str, index: int, suffix: str = "parquet") -> Path:
         folder = self.directory / name
@@ -84,7 +88,12 @@ class ParquetSink:
 
 
 def run_chunk(shared: SharedContext, spec: ChunkSpec, sink: ParquetSink) -> ChunkSums:
-    """Measure the observations of ``spec``, write their frames, return their sums."""
+    """Measure the observations of ``spec``, write their frames, return their sums.
+
+    The measure's frames with an ``event_id`` column are per-event and go to the sink;
+    the others are average frames (:func:`backtest.frames.average_frame`, ``aar`` for
+    returns), of which the chunk returns the sufficient statistics.
+    """
     part = shared.chunk(spec)
     base = shared.ctx
     config, measure = base.config, base.measure

@@ -111,8 +111,9 @@ def study_chunked(
             parameter="chunk_size",
         )
     sink = ParquetSink(directory)
-    sink.claim()
+    sink.check()  # before the set-up's work; created after it, so bad inputs leave nothing
     prep = prepare(measure, events, values, factors=factors, sessions=sessions, catalog=catalog)
+    sink.claim()
     shared = SharedContext.of(prep)
     del prep
     chunks = shared.chunks(chunk_size)

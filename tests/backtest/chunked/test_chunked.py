@@ -18,7 +18,7 @@ from polars.testing import assert_frame_equal
 from backtest import EventStudyConfig, run_event_study
 from backtest.chunked import ChunkedStudyResult, LocalExecutor, run_event_study_chunked
 from backtest.chunked.sums import KeptCalendarSums, merge_moments
-from backtest.errors import ConfigError, OutputError
+from backtest.errors import ConfigError, InputSchemaError, OutputError
 
 TOL = {"check_exact": False, "rel_tol": 1e-12, "abs_tol": 1e-12}
 PER_EVENT = ("diagnostics", "ar", "car", "car_path")
@@ -126,6 +126,10 @@ def test_refuses_a_used_directory_and_a_bad_chunk_size(
     a_file.write_text("x")
     with pytest.raises(OutputError, match="is a file"):
         run_event_study_chunked(directory=a_file, **crowded_study)
+    bad = {**crowded_study, "events": crowded_study["events"].drop("day0")}
+    with pytest.raises(InputSchemaError, match="day0"):
+        run_event_study_chunked(directory=tmp_path / "never", **bad)
+    assert not (tmp_path / "never").exists()  # so the corrected call can use it
     with pytest.raises(ConfigError, match="chunk_size = 0") as info:
         run_event_study_chunked(directory=tmp_path / "new", chunk_size=0, **crowded_study)
     assert info.value.parameter == "chunk_size"
