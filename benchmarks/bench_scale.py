@@ -16,7 +16,7 @@ imported), ``cpu_seconds`` this process's CPU time in it (on a shared machine th
 wall time is the CPU time stretched by the other users; with Dask the workers' CPU
 is not in it). ``--executor dask`` runs the chunks on a local Dask cluster of
 ``--workers`` single-threaded processes (their memory is not in ``peak_mb``: the
-line adds ``workers_peak_mb``, the largest worker's). ``--check N`` instead
+line adds ``workers_peak_mb``, the largest worker's). ``--executor memory`` times the in-memory engine instead. ``--check N`` instead
 runs the in-memory engine and the chunked one on N events and prints the largest
 relative difference of every frame (0 for the per-event frames).
 
@@ -111,6 +111,8 @@ def one(n_events: int, executor_name: str, workers: int, threads: int = 1) -> di
     from backtest.chunked import Executor, LocalExecutor
 
     executor: Executor = LocalExecutor(threads)
+    if executor_name == "memory":  # the in-memory engine, for comparison
+        return _memory(n_events, events, returns, sessions)
     if executor_name == "dask":
         from jobs.runtime.cluster import DaskExecutor
 
@@ -140,6 +142,24 @@ def one(n_events: int, executor_name: str, workers: int, threads: int = 1) -> di
         return line
     finally:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def _memory(
+    n_events: int, events: pl.DataFrame, returns: pl.DataFrame, sessions: list[Any]
+) -> dict[str, Any]:
+    from backtest import run_event_study
+
+    t0, c0 = time.perf_counter(), _cpu()
+    run_event_study(events, returns, CONFIG, sessions=sessions)
+    seconds, cpu = time.perf_counter() - t0, _cpu() - c0
+    return {
+        "events": n_events,
+        "executor": "memory",
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
+        "events_per_s": round(n_events / seconds),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0),
+    }
 
 
 def check(n_events: int) -> dict[str, Any]:
@@ -176,7 +196,7 @@ def check(n_events: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int)
-    parser.add_argument("--executor", choices=("local", "dask"), default="local")
+    parser.add_argument("--executor", choices=("local", "dask", "memory"), default="local")
     parser.add_argument("--workers", type=int, default=2, help="Dask workers")
     parser.add_argument("--threads", type=int, default=1, help="local executor threads")
     parser.add_argument("--check", type=int, metavar="N")
