@@ -15,13 +15,16 @@ frames included) is the figure of that N alone. One JSON line per run::
 imported), ``cpu_seconds`` this process's CPU time in it (on a shared machine the
 wall time is the CPU time stretched by the other users; with Dask the workers' CPU
 is not in it). ``--executor dask`` runs the chunks on a local Dask cluster of
-``--workers`` single-threaded processes (their memory is not in ``peak_mb``: the
-line adds ``workers_peak_mb``, the largest worker's). ``--executor memory`` times the in-memory engine instead. ``--check N`` instead
-runs the in-memory engine and the chunked one on N events and prints the largest
-relative difference of every frame (0 for the per-event frames).
+``--workers`` single-threaded processes, started before the clock starts
+(``cluster_start_s``); their memory and CPU are not in ``peak_mb`` and
+``cpu_seconds``: the line adds ``workers_peak_mb`` (the largest worker's peak) and
+``workers_cpu_seconds`` (all workers, start-up included). ``--executor memory``
+times the in-memory engine instead. ``--check N`` runs the in-memory engine and
+the chunked one on N events and prints the largest relative difference of every
+frame (0 for the per-event frames).
 
-Run: ``.venv/bin/python benchmarks/bench_scale.py`` (all three lines, about 10
-minutes on a quiet 2-core machine), or ``--events 1000000 --executor local``.
+Run: ``.venv/bin/python benchmarks/bench_scale.py`` (all three lines; about 25
+minutes of CPU, and 18 GB of temporary disk for the 5,000,000 run), or ``--events 1000000 --executor local``.
 """
 
 from __future__ import annotations
@@ -102,21 +105,54 @@ def _cpu() -> float:
     return u.ru_utime + u.ru_stime
 
 
-def one(n_events: int, executor_name: str, workers: int, threads: int = 1) -> dict[str, Any]:
-    from backtest.chunked import run_event_study_chunked
+def _worker_usage() -> tuple[float, float]:
+    """Peak MB and CPU seconds of the worker process it runs in."""
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_maxrss / 1024.0, u.ru_utime + u.ru_stime
 
+
+def one(n_events: int, executor_name: str, workers: int, threads: int = 1) -> dict[str, Any]:
     events, returns, sessions = inputs(n_events)
     import scipy.special  # noqa: F401  (imported on first use by the engine)
 
-    from backtest.chunked import Executor, LocalExecutor
-
-    executor: Executor = LocalExecutor(threads)
     if executor_name == "memory":  # the in-memory engine, for comparison
         return _memory(n_events, events, returns, sessions)
     if executor_name == "dask":
+        from distributed import Client, LocalCluster
+
+        t0 = time.perf_counter()
+        with (
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            started = time.perf_counter() - t0
+            line = _timed(n_events, executor_name, 1, events, returns, sessions, client)
+            usage = client.run(_worker_usage).values()
+        line["cluster_start_s"] = round(started, 1)
+        line["workers_peak_mb"] = round(max(m for m, _ in usage))
+        line["workers_cpu_seconds"] = round(sum(c for _, c in usage), 1)
+        return line
+    return _timed(n_events, executor_name, threads, events, returns, sessions, None)
+
+
+def _timed(
+    n_events: int,
+    executor_name: str,
+    threads: int,
+    events: pl.DataFrame,
+    returns: pl.DataFrame,
+    sessions: list[Any],
+    client: Any,
+) -> dict[str, Any]:
+    from backtest.chunked import Executor, LocalExecutor, run_event_study_chunked
+
+    executor: Executor = LocalExecutor(threads)
+    if client is not None:
         from jobs.runtime.cluster import DaskExecutor
 
-        executor = DaskExecutor(n_workers=workers)
+        executor = DaskExecutor(client=client)
     out = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     try:
         t0, c0 = time.perf_counter(), _cpu()
@@ -128,7 +164,7 @@ def one(n_events: int, executor_name: str, workers: int, threads: int = 1) -> di
         line: dict[str, Any] = {
             "events": n_events,
             "executor": executor_name,
-            "threads": threads if executor_name == "local" else 1,
+            "threads": threads,
             "chunks": res.n_chunks,
             "seconds": round(seconds, 1),
             "cpu_seconds": round(cpu, 1),
@@ -136,9 +172,6 @@ def one(n_events: int, executor_name: str, workers: int, threads: int = 1) -> di
             "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0),
             "parquet_mb": round(size / 2**20),
         }
-        if executor_name == "dask":
-            children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-            line["workers_peak_mb"] = round(children)
         return line
     finally:
         shutil.rmtree(out, ignore_errors=True)
