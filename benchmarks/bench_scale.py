@@ -23,8 +23,9 @@ times the in-memory engine instead. ``--check N`` runs the in-memory engine and
 the chunked one on N events and prints the largest relative difference of every
 frame (0 for the per-event frames).
 
-Run: ``.venv/bin/python benchmarks/bench_scale.py`` (all three lines; about 25
-minutes of CPU, and 18 GB of temporary disk for the 5,000,000 run), or ``--events 1000000 --executor local``.
+Run: ``.venv/bin/python benchmarks/bench_scale.py`` (all three lines; about 15
+minutes of CPU, and 18 GB of temporary disk for the 5,000,000 run), or
+``--events 1000000 --executor local``.
 """
 
 from __future__ import annotations
