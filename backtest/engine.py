@@ -38,7 +38,15 @@ from backtest.panel import build_panel, last_data_index, locate
 from backtest.result import EventStudyResult
 from backtest.windows import catalog_positions, clean_coverage, confounders, own_catalog_position
 
-__all__ = ["STATUSES", "StudyOutput", "run_event_study", "study", "study_many"]
+__all__ = [
+    "STATUSES",
+    "Prepared",
+    "StudyOutput",
+    "prepare",
+    "run_event_study",
+    "study",
+    "study_many",
+]
 
 
 def run_event_study(
@@ -273,3 +281,85 @@ def study_many(
         frames = measure.frames(ev, layout, measured, conf)
         out.append(StudyOutput(frames=frames, tests=tests, rbar=rbar))
     return out
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A study set up for measurement (:func:`prepare`): the engine's context and the
+    observations located on the panel, in the engine's order."""
+
+    ctx: Context
+    events: pl.DataFrame  # normalised observations, sorted by (event_id, ticker)
+    catalog: pl.DataFrame  # catalog positions (backtest.windows.catalog_positions)
+    tickers: tuple[str, ...]  # panel rows
+    rows: IntArray  # (N,) panel row per observation (-1: no values)
+    pos: IntArray  # (N,) session index of day 0 (-1: not a session)
+    own: IntArray  # (N,) session index of the observation's own catalog entry (-1: none)
+
+
+def prepare(
+    measure: Measure,
+    events: pl.DataFrame,
+    values: pl.DataFrame,
+    *,
+    factors: pl.DataFrame | None = None,
+    sessions: Sequence[date] | pl.Series | None = None,
+    catalog: pl.DataFrame | None = None,
+) -> Prepared:
+    """Validate the inputs, build the panel and locate every observation (the set-up of
+    :func:`study`, shared with the chunked engine :mod:`backtest.chunked`)."""
+    config, model = measure.config, measure.model
+    ev = normalise_events(events)
+    name = measure.frame
+    vals = normalise_values(values, name, measure.reads, hint=measure.frame_hint)
+    fac = None
+    if model.needs_factors:
+        if factors is None:
+            raise InputSchemaError(
+                f"model {model.name!r} needs the factors frame (date, "
+                f"{', '.join(model.factor_columns)} as fractions); pass factors=...",
+                frame="factors",
+            )
+        fac = normalise_factors(factors, model.factor_columns, model.name)
+    days = session_days(sessions, vals)
+    cat = catalog_positions(normalise_catalog(catalog, ev), days)
+    panel = build_panel(
+        vals,
+        name,
+        days,
+        measure.reads,
+        benchmark=config.benchmark,
+        series=series_on_sessions(fac, days, model.factor_columns) if fac is not None else None,
+    )
+    del vals  # the panel holds the values now
+    data = measure.prepare(panel)
+    p0, p1 = config.event_period
+    groups = Groups.of(ev.get_column("group") if "group" in ev.columns else None, ev.height)
+    layout = Layout(
+        days=days,
+        est_rel=np.arange(config.estimation_start, config.estimation_end + 1, dtype=np.int64),
+        ev_rel=np.arange(p0, p1 + 1, dtype=np.int64),
+        windows=config.windows,
+        groups=groups,
+    )
+    ctx = Context(
+        layout=layout,
+        data=data,
+        config=config,
+        measure=measure,
+        coverage=clean_coverage(
+            cat,
+            panel_tickers=panel.tickers,
+            n_sessions=panel.n_sessions,
+            event_period=config.event_period,
+        )
+        if config.clean_estimation
+        else None,
+        last_data=last_data_index(data.values, [data.series[n] for n in model.needs]),
+    )
+    has_data = np.asarray(np.isfinite(data.values).any(axis=1), dtype=bool)
+    rows, pos = locate(panel.tickers, has_data, days, ev)
+    own = own_catalog_position(ev, cat)
+    return Prepared(
+        ctx=ctx, events=ev, catalog=cat, tickers=panel.tickers, rows=rows, pos=pos, own=own
+    )

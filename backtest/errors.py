@@ -8,10 +8,12 @@ Our exception hierarchy::
     ├── InputSchemaError (ValueError)      an input frame lacks a column, has the wrong dtype
     │                                      or duplicate keys: names the frame, the column and
     │                                      what to do
-    └── TradingError (ValueError)          a TradeRule field or a trading argument is
-        │                                  invalid; ``field`` names it
-        └── LookaheadError                 an entry or a signal uses information that is not
-                                           yet public; ``field`` and ``event_id`` name them
+    ├── TradingError (ValueError)          a TradeRule field or a trading argument is
+    │   │                                  invalid; ``field`` names it
+    │   └── LookaheadError                 an entry or a signal uses information that is not
+    │                                      yet public; ``field`` and ``event_id`` name them
+    └── OutputError (ValueError)           the chunked engine's output directory cannot be
+                                           used (not empty, a file, unreadable parts); ``path``
 
 Observations that cannot be measured are *not* errors: they stay in the output
 with a status code (see ``docs/statistics.md``, "Status codes"). Recoverable
@@ -75,3 +77,14 @@ class LookaheadError(TradingError):
     def __init__(self, message: str, *, field: str, event_id: str) -> None:
         super().__init__(message, field=field)
         self.event_id = event_id
+
+
+class OutputError(BacktestError, ValueError):
+    """The chunked engine (:mod:`backtest.chunked`) cannot use its output directory.
+
+    ``path`` is the directory (or the file in it) that is the problem.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path

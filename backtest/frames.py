@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import polars as pl
 
-from backtest._typing import STATUS_CODE, STATUSES
+from backtest._typing import STATUS_CODE, STATUSES, FloatArray
 from backtest.groups import RowGroups
 from backtest.measured import Layout, Measured
 from backtest.models import ReturnModel
@@ -170,15 +170,11 @@ def path_frame(
     )
 
 
-def average_frame(layout: Layout, m: Measured, names: tuple[str, str]) -> pl.DataFrame:
-    """``rel_day, n``, the mean abnormal value and its cumulative sum (``names``), ``t, p``.
-
-    Per group (a leading ``group`` column when the study has groups) and
-    event-period day, over the observations with status ``ok`` and a value on
-    that day: mean ``Ā_t``, cumulative ``Σ_{s <= t} Ā_s`` from the event
-    period's first day, and the cross-sectional ``t = Ā_t / (sd/√n)`` against
-    t(n − 1).
-    """
+def average_moments(layout: Layout, m: Measured) -> tuple[np.ndarray, FloatArray, FloatArray]:
+    """``(G, Lp)`` per group and event-period day, over the observations with status ``ok``
+    and a value that day: the count ``n``, the sum and the sum of squared deviations from
+    the mean (the sufficient statistics of :func:`average_frame`; chunks merge them,
+    :mod:`backtest.chunked`)."""
     ok = m.code == _OK
     ar = m.ar[ok]
     codes = layout.groups.codes[ok]
@@ -193,8 +189,30 @@ def average_frame(layout: Layout, m: Measured, names: tuple[str, str]) -> pl.Dat
     with np.errstate(invalid="ignore", divide="ignore"):
         aar = total / n
         dev = np.where(has, ar - aar[codes], 0.0)
-        if codes.size:
-            ss[rows.groups] = rows.sum(dev * dev)
+    if codes.size:
+        ss[rows.groups] = rows.sum(dev * dev)
+    return n, total, ss
+
+
+def average_frame(layout: Layout, m: Measured, names: tuple[str, str]) -> pl.DataFrame:
+    """``rel_day, n``, the mean abnormal value and its cumulative sum (``names``), ``t, p``.
+
+    Per group (a leading ``group`` column when the study has groups) and
+    event-period day, over the observations with status ``ok`` and a value on
+    that day: mean ``Ā_t``, cumulative ``Σ_{s <= t} Ā_s`` from the event
+    period's first day, and the cross-sectional ``t = Ā_t / (sd/√n)`` against
+    t(n − 1).
+    """
+    return average_table(layout, *average_moments(layout, m), names)
+
+
+def average_table(
+    layout: Layout, n: np.ndarray, total: FloatArray, ss: FloatArray, names: tuple[str, str]
+) -> pl.DataFrame:
+    """:func:`average_frame` from its sufficient statistics (:func:`average_moments`)."""
+    G, Lp = n.shape
+    with np.errstate(invalid="ignore", divide="ignore"):
+        aar = total / n
         sd = np.sqrt(ss / (n - 1))
         t = np.where(n >= 2, aar / (sd / np.sqrt(n)), np.nan)
     p = t_pvalue(t, (n - 1).astype(np.float64))

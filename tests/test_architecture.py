@@ -159,3 +159,22 @@ def test_no_module_is_over_600_lines() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     )
     assert long == []
+
+
+def test_dask_is_imported_in_exactly_one_module_and_only_when_used() -> None:
+    """The cluster extra is optional: only ``jobs.runtime.cluster`` imports it, inside a
+    function, so importing any module (that one included) works without it."""
+    users = sorted(
+        n
+        for n, imported in IMPORTS.items()
+        if any(i.split(".")[0] in ("dask", "distributed", "ray") for i in imported)
+    )
+    assert users == ["jobs.runtime.cluster"]
+    tree = ast.parse(MODULES["jobs.runtime.cluster"].read_text(encoding="utf-8"))
+    top = {
+        a.name.split(".")[0]
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for a in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
+    }
+    assert not top & {"dask", "distributed"}
