@@ -112,16 +112,18 @@ def events_list(
     }
     caps = {"id": 26, "day 0": 10, "timing": 17, "category": 13, "tickers": 12}
     width = {k: min(widest[k], caps[k]) for k in caps}
-    spare = out.width - sum(width.values()) - 3 * 6 - 1 - 12  # borders; 12 for the title
+    spare = out.width - sum(width.values()) - 3 * 6 - 1 - 14  # borders; 14 for the title
     for name in ("tickers", "category", "timing", "id"):  # narrow terminals: shrink these
         cut = min(max(-spare, 0), width[name] - 8)
         width[name] -= max(cut, 0)
         spare += max(cut, 0)
     for name in ("id", "day 0", "timing", "category", "tickers"):
-        table.add_column(
-            name, no_wrap=True, overflow="ellipsis", min_width=width[name], max_width=width[name]
-        )
-    table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=60, ratio=1)
+        # an id, a timing or a ticker list longer than its column folds onto the next line:
+        # never cut (the title, prose, is cut; 'reaction events show ID' prints it whole)
+        table.add_column(name, overflow="fold", min_width=width[name], max_width=width[name])
+    # the title (prose, shown whole by 'events show') gets what is left, cut with an ellipsis
+    left = out.width - sum(width.values()) - 3 * 6 - 1
+    table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=max(8, min(60, left)))
     for e in events:
         table.add_row(
             Text(e.event_id),

@@ -231,3 +231,26 @@ def test_refused_catalogs_and_sql_leave_the_store_as_it_was(tmp_path: Path) -> N
     code, after, _ = _run(db, "events", "list", "--json")
     assert code == 0
     assert json.loads(after) == json.loads(before)
+
+
+def test_events_list_folds_long_ids_at_80_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobs.cli import _common
+
+    db = tmp_path / "r.duckdb"
+    catalog = tmp_path / "e.toml"
+    long_id = "amzn-layoffs-14k-as-reported-by-the-letter-to-staff"
+    catalog.write_text(
+        f'[[event]]\nid = "{long_id}"\ntitle = "t"\ncategory = "layoffs"\n'
+        'announced = 2025-10-28\ntickers = ["AMZN"]\n'
+    )
+    result = runner.invoke(app, ["--db", str(db), "--no-seed", "events", "import", str(catalog)])
+    assert result.exit_code == 0, result.stderr
+    monkeypatch.setattr(_common.out, "width", 80)
+    result = runner.invoke(app, ["--db", str(db), "--no-seed", "events", "list"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    cells = [line.split("│")[1] for line in lines if line.startswith("│")]
+    assert "".join(c.strip() for c in cells) == long_id  # folded, every character there
