@@ -32,7 +32,7 @@ from backtest.inputs import (
     session_days,
 )
 from backtest.measured import Layout
-from backtest.measures import Measure, MeasureData, Returns
+from backtest.measures import Measure, Returns
 from backtest.models import get_model
 from backtest.panel import build_panel, last_data_index, locate
 from backtest.result import EventStudyResult
@@ -43,6 +43,7 @@ __all__ = [
     "Prepared",
     "StudyOutput",
     "prepare",
+    "prepare_many",
     "run_event_study",
     "study",
     "study_many",
@@ -150,6 +151,20 @@ def study(
     )[0]
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A study set up for measurement (:func:`prepare`): the engine's context and the
+    observations located on the panel, in the engine's order."""
+
+    ctx: Context
+    events: pl.DataFrame  # normalised observations, sorted by (event_id, ticker)
+    catalog: pl.DataFrame  # catalog positions (backtest.windows.catalog_positions)
+    tickers: tuple[str, ...]  # panel rows
+    rows: IntArray  # (N,) panel row per observation (-1: no values)
+    pos: IntArray  # (N,) session index of day 0 (-1: not a session)
+    own: IntArray  # (N,) session index of the observation's own catalog entry (-1: none)
+
+
 def study_many(
     measures: Sequence[Measure],
     events: pl.DataFrame,
@@ -161,13 +176,92 @@ def study_many(
 ) -> list[StudyOutput]:
     """:func:`study` of several measures on the same events and configuration, in one pass.
 
-    The inputs are read, placed on the sessions and located once, and the confounding lists
-    computed once; each measure is then measured and tested on its own, exactly as
-    :func:`study` alone would (``values`` holds the columns every measure ``reads``, e.g.
-    ``ret`` and ``volume``; a missing value is null or NaN). The measures must share one
-    configuration (windows, estimation window, benchmark, clean estimation); their models
-    may differ (abnormal volume has its own).
+    The inputs are read, placed on the sessions and located once (:func:`prepare_many`), and
+    the confounding lists computed once; each measure is then measured and tested on its own,
+    exactly as :func:`study` alone would (``values`` holds the columns every measure
+    ``reads``, e.g. ``ret`` and ``volume``; a missing value is null or NaN). The measures must
+    share one configuration (windows, estimation window, benchmark, clean estimation); their
+    models may differ (abnormal volume has its own).
     """
+    preps = prepare_many(
+        measures, events, values, factors=factors, sessions=sessions, catalog=catalog
+    )
+    if not preps:
+        return []
+    first = preps[0]
+    config, layout, ev = first.ctx.config, first.ctx.layout, first.events
+    conf = confounders(
+        ev,
+        first.pos,  # day 0's session does not depend on the measure
+        first.catalog,
+        n_sessions=layout.n_sessions,
+        windows=[*config.windows, config.event_period],
+        market_wide=config.market_wide_categories,
+    )
+    accs = [
+        CrossEventAccumulator(
+            config,
+            layout.n_sessions,
+            layout.est_rel.size,
+            layout.ev_rel.size,
+            layout.groups,
+            grank=p.ctx.measure.grank,
+        )
+        for p in preps
+    ]
+    measured_all = measure_all_many(
+        [p.ctx for p in preps],
+        [p.rows for p in preps],
+        [p.pos for p in preps],
+        first.own,
+        [a.add for a in accs],
+    )
+    out = []
+    for prep, acc, measured in zip(preps, accs, measured_all, strict=True):
+        bhar = measured.extra.get("bhar", np.full(measured.car.shape, np.nan))
+        tests, rbar = acc.finish(
+            measured.car,
+            measured.var_car,
+            measured.dof,
+            bhar,
+            measured.w_code,
+            s2=measured.s2,
+            n_est=measured.n_est.astype(np.float64),
+            ar=measured.ar,
+            var_ar=measured.var_ar,
+        )
+        frames = prep.ctx.measure.frames(ev, layout, measured, conf)
+        out.append(StudyOutput(frames=frames, tests=tests, rbar=rbar))
+    return out
+
+
+def prepare(
+    measure: Measure,
+    events: pl.DataFrame,
+    values: pl.DataFrame,
+    *,
+    factors: pl.DataFrame | None = None,
+    sessions: Sequence[date] | pl.Series | None = None,
+    catalog: pl.DataFrame | None = None,
+) -> Prepared:
+    """Validate the inputs, build the panel and locate every observation: the set-up of
+    :func:`study` for one measure, shared with the chunked engine :mod:`backtest.chunked`."""
+    return prepare_many(
+        [measure], events, values, factors=factors, sessions=sessions, catalog=catalog
+    )[0]
+
+
+def prepare_many(
+    measures: Sequence[Measure],
+    events: pl.DataFrame,
+    values: pl.DataFrame,
+    *,
+    factors: pl.DataFrame | None = None,
+    sessions: Sequence[date] | pl.Series | None = None,
+    catalog: pl.DataFrame | None = None,
+) -> list[Prepared]:
+    """:func:`prepare` for several measures on one panel (their configurations must be
+    equal): the inputs are validated and placed on the sessions once."""
     if not measures:
         return []
     config = measures[0].config
@@ -221,145 +315,22 @@ def study_many(
         else None
     )
     own = own_catalog_position(ev, cat)
-    located: list[tuple[Measure, MeasureData, IntArray, IntArray]] = []
+    out = []
     for measure in measures:
         data = measure.prepare(panel)
         has_data = np.asarray(np.isfinite(data.values).any(axis=1), dtype=bool)
         rows, pos = locate(panel.tickers, has_data, days, ev)
-        located.append((measure, data, rows, pos))
-    conf = confounders(
-        ev,
-        located[0][3],  # day 0's session does not depend on the measure
-        cat,
-        n_sessions=panel.n_sessions,
-        windows=[*config.windows, config.event_period],
-        market_wide=config.market_wide_categories,
-    )
-    ctxs, accs = [], []
-    for measure, data, _rows, _pos in located:
-        ctxs.append(
-            Context(
-                layout=layout,
-                data=data,
-                config=config,
-                measure=measure,
-                coverage=coverage,
-                last_data=last_data_index(
-                    data.values, [data.series[n] for n in measure.model.needs]
-                ),
+        ctx = Context(
+            layout=layout,
+            data=data,
+            config=config,
+            measure=measure,
+            coverage=coverage,
+            last_data=last_data_index(data.values, [data.series[n] for n in measure.model.needs]),
+        )
+        out.append(
+            Prepared(
+                ctx=ctx, events=ev, catalog=cat, tickers=panel.tickers, rows=rows, pos=pos, own=own
             )
         )
-        accs.append(
-            CrossEventAccumulator(
-                config,
-                panel.n_sessions,
-                layout.est_rel.size,
-                layout.ev_rel.size,
-                groups,
-                grank=measure.grank,
-            )
-        )
-    measured_all = measure_all_many(
-        ctxs, [x[2] for x in located], [x[3] for x in located], own, [a.add for a in accs]
-    )
-    out = []
-    for (measure, _data, _rows, _pos), acc, measured in zip(
-        located, accs, measured_all, strict=True
-    ):
-        bhar = measured.extra.get("bhar", np.full(measured.car.shape, np.nan))
-        tests, rbar = acc.finish(
-            measured.car,
-            measured.var_car,
-            measured.dof,
-            bhar,
-            measured.w_code,
-            s2=measured.s2,
-            n_est=measured.n_est.astype(np.float64),
-            ar=measured.ar,
-            var_ar=measured.var_ar,
-        )
-        frames = measure.frames(ev, layout, measured, conf)
-        out.append(StudyOutput(frames=frames, tests=tests, rbar=rbar))
     return out
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A study set up for measurement (:func:`prepare`): the engine's context and the
-    observations located on the panel, in the engine's order."""
-
-    ctx: Context
-    events: pl.DataFrame  # normalised observations, sorted by (event_id, ticker)
-    catalog: pl.DataFrame  # catalog positions (backtest.windows.catalog_positions)
-    tickers: tuple[str, ...]  # panel rows
-    rows: IntArray  # (N,) panel row per observation (-1: no values)
-    pos: IntArray  # (N,) session index of day 0 (-1: not a session)
-    own: IntArray  # (N,) session index of the observation's own catalog entry (-1: none)
-
-
-def prepare(
-    measure: Measure,
-    events: pl.DataFrame,
-    values: pl.DataFrame,
-    *,
-    factors: pl.DataFrame | None = None,
-    sessions: Sequence[date] | pl.Series | None = None,
-    catalog: pl.DataFrame | None = None,
-) -> Prepared:
-    """Validate the inputs, build the panel and locate every observation (the set-up of
-    :func:`study`, shared with the chunked engine :mod:`backtest.chunked`)."""
-    config, model = measure.config, measure.model
-    ev = normalise_events(events)
-    name = measure.frame
-    vals = normalise_values(values, name, measure.reads, hint=measure.frame_hint)
-    fac = None
-    if model.needs_factors:
-        if factors is None:
-            raise InputSchemaError(
-                f"model {model.name!r} needs the factors frame (date, "
-                f"{', '.join(model.factor_columns)} as fractions); pass factors=...",
-                frame="factors",
-            )
-        fac = normalise_factors(factors, model.factor_columns, model.name)
-    days = session_days(sessions, vals)
-    cat = catalog_positions(normalise_catalog(catalog, ev), days)
-    panel = build_panel(
-        vals,
-        name,
-        days,
-        measure.reads,
-        benchmark=config.benchmark,
-        series=series_on_sessions(fac, days, model.factor_columns) if fac is not None else None,
-    )
-    del vals  # the panel holds the values now
-    data = measure.prepare(panel)
-    p0, p1 = config.event_period
-    groups = Groups.of(ev.get_column("group") if "group" in ev.columns else None, ev.height)
-    layout = Layout(
-        days=days,
-        est_rel=np.arange(config.estimation_start, config.estimation_end + 1, dtype=np.int64),
-        ev_rel=np.arange(p0, p1 + 1, dtype=np.int64),
-        windows=config.windows,
-        groups=groups,
-    )
-    ctx = Context(
-        layout=layout,
-        data=data,
-        config=config,
-        measure=measure,
-        coverage=clean_coverage(
-            cat,
-            panel_tickers=panel.tickers,
-            n_sessions=panel.n_sessions,
-            event_period=config.event_period,
-        )
-        if config.clean_estimation
-        else None,
-        last_data=last_data_index(data.values, [data.series[n] for n in model.needs]),
-    )
-    has_data = np.asarray(np.isfinite(data.values).any(axis=1), dtype=bool)
-    rows, pos = locate(panel.tickers, has_data, days, ev)
-    own = own_catalog_position(ev, cat)
-    return Prepared(
-        ctx=ctx, events=ev, catalog=cat, tickers=panel.tickers, rows=rows, pos=pos, own=own
-    )

@@ -48,10 +48,6 @@ def evidence_json(ev: TimingEvidence | None) -> dict[str, Any] | None:
     }
 
 
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 @events_app.command("list")
 @guarded
 def events_list(
@@ -131,7 +127,7 @@ def events_list(
             _TIMING_LABEL.get(e.timing, e.timing),
             e.category,
             Text(",".join(e.tickers)),
-            Text(_clip(e.title, 60)),
+            Text(e.title),
         )
     out.print(table)
 
