@@ -55,7 +55,9 @@ def upsert(
     Rows are deduplicated on the keys first (the last duplicate wins: DuckDB would keep
     the first). A row counts as updated when any value column differs (``IS DISTINCT
     FROM``, so nulls compare); only new and changed rows are written, so re-loading the
-    same data leaves the provenance stamps alone. Atomic: one transaction (or the open one).
+    same data leaves the provenance stamps alone. Changed rows are updated in place and new
+    keys inserted by an anti-join, so the table needs no key index (``prices`` has none since
+    migration 0016) and keeps its keys unique. Atomic: one transaction (or the open one).
     """
     if frame.height == 0:
         return UpsertCounts()
@@ -72,16 +74,23 @@ def upsert(
         )
         assert counts is not None  # an aggregate always returns one row
         inserted, updated, total = int(counts[0]), int(counts[1]), int(counts[2])
-        if inserted or updated:
+        if updated:
+            sets = ", ".join(
+                [f"{v} = s.{v}" for v in table.values] + [f"{c} = ?" for c in table.stamp]
+            )
+            db.execute(
+                f"UPDATE {table.name} t SET {sets} FROM _staged s WHERE {on} AND ({diff})",
+                list(stamp),
+                what=what,
+            )
+        if inserted:
             cols = table.columns
             select = ", ".join(f"s.{c}" for c in cols)
             placeholders = ", ".join("?" for _ in table.stamp)
-            sets = ", ".join(f"{c} = excluded.{c}" for c in (*table.values, *table.stamp))
             db.execute(
                 f"INSERT INTO {table.name} ({', '.join((*cols, *table.stamp))}) "
-                f"SELECT {select}, {placeholders} FROM _staged s LEFT JOIN {table.name} t ON {on} "
-                f"WHERE t.{first_key} IS NULL OR ({diff}) "
-                f"ON CONFLICT ({', '.join(table.keys)}) DO UPDATE SET {sets}",
+                f"SELECT {select}, {placeholders} FROM _staged s "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {on})",
                 list(stamp),
                 what=what,
             )

@@ -38,6 +38,8 @@ FACTOR_COLUMNS = ("mkt_rf", "smb", "hml", "rmw", "cma", "mom", "rf")
 PRICES = Table("prices", ("ticker", "date"), PRICE_COLUMNS[2:], ("source", "fetched_at"))
 ACTIONS = Table("actions", ("ticker", "date", "kind"), ("value",), ("source", "fetched_at"))
 FACTORS = Table("factors", ("date",), FACTOR_COLUMNS, ("source", "loaded_at"))
+#: Base tables without a key index (migration 0016): the upsert alone keeps their keys unique.
+UNINDEXED: tuple[str, ...] = (PRICES.name,)
 
 
 @dataclass(frozen=True)

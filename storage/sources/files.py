@@ -430,7 +430,7 @@ def _sorted_without_repeats(
     after = (symbol > symbol.shift()) | ((symbol == symbol.shift()) & (day > day.shift()))
     if frame.select(after.all()).item():  # strictly increasing: nothing repeats (the usual file)
         return frame, []
-    frame = frame.sort("ticker", "date", "line")
+    frame = frame.sort("ticker", "date", maintain_order=True)  # stable: lines stay in order
     repeat = ((symbol == symbol.shift()) & (day == day.shift())).fill_null(False)
     marked = frame.with_columns(
         repeat.alias("_repeat"),

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from storage.errors import ReadOnlyError, StoreInputError
 from storage.repos import PriceSpan, UpsertCounts
@@ -172,3 +174,56 @@ def test_the_session_calendar_is_written_once_extended_and_kept(store: Store) ->
         pytest.raises(StoreInputError, match="not strictly ascending"),
     ):
         db.market.ensure_sessions([D(2021, 1, 2), D(2021, 1, 1)])
+
+
+# -- the upsert keeps keys unique without an index (migration 0016) -----------------------------
+
+_BATCH = st.lists(
+    st.tuples(
+        st.sampled_from(["AMZN", "MSFT", "NVDA"]),
+        st.integers(0, 6),  # day offset
+        st.sampled_from([1.0, 2.0, 3.0]),  # close: few values, so rows often repeat exactly
+    ),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches=st.lists(_BATCH, min_size=1, max_size=4))
+def test_upserts_match_a_dictionary_model(
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[tuple[str, int, float]]]
+) -> None:
+    """Any sequence of batches (with repeats inside and across them) leaves one row per key,
+    holding the last value written, and counts what a plain dictionary says changed."""
+    store = Store(tmp_path_factory.mktemp("u") / "s.duckdb")
+    model: dict[tuple[str, dt.date], tuple[float, int]] = {}  # key -> (close, batch written)
+    with store.open(write=True) as db:
+        for b, batch in enumerate(batches):
+            frame = pl.DataFrame(
+                {
+                    "ticker": [t for t, _, _ in batch],
+                    "date": [D(2025, 10, 1) + dt.timedelta(days=d) for _, d, _ in batch],
+                    "close": [c for _, _, c in batch],
+                },
+                schema={"ticker": pl.String, "date": pl.Date, "close": pl.Float64},
+            ).with_columns(
+                *(pl.lit(None, pl.Float64).alias(c) for c in ("open", "high", "low", "adj_close")),
+                pl.lit(None, pl.Int64).alias("volume"),
+            )
+            last = {(t, D(2025, 10, 1) + dt.timedelta(days=d)): c for t, d, c in batch}
+            new = sum(k not in model for k in last)
+            changed = sum(k in model and model[k][0] != c for k, c in last.items())
+            got = db.market.upsert_prices(frame, source=f"batch{b}")
+            assert got == UpsertCounts(new, changed, len(last) - new - changed)
+            for k, c in last.items():
+                if k not in model or model[k][0] != c:
+                    model[k] = (c, b)
+        stored = db.market.prices()
+    assert stored.height == len(model)
+    assert stored.select(pl.struct("ticker", "date").is_unique().all()).item()
+    seen = {
+        (r["ticker"], r["date"]): (r["close"], r["source"]) for r in stored.iter_rows(named=True)
+    }
+    assert seen == {k: (c, f"batch{b}") for k, (c, b) in model.items()}
