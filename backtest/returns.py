@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from backtest.errors import InputSchemaError
-from backtest.inputs import normalise_actions, require_columns
+from backtest.inputs import in_order, normalise_actions, require_columns
 
 
 def total_returns(prices: pl.DataFrame, actions: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -60,7 +60,7 @@ def total_returns(prices: pl.DataFrame, actions: pl.DataFrame | None = None) -> 
         pl.col("close").cast(pl.Float64),
         adj.alias("adj_close"),
     )
-    px = px.sort("ticker", "date")
+    px = in_order(px, "ticker", "date")
     same = (pl.col("ticker") == pl.col("ticker").shift(1)) & (
         pl.col("date") == pl.col("date").shift(1)
     )
@@ -82,10 +82,11 @@ def total_returns(prices: pl.DataFrame, actions: pl.DataFrame | None = None) -> 
     else:
         px = px.with_columns(pl.lit(None, pl.Float64).alias("dividend"))
     # sorted by ticker and date: the previous row of the same ticker is the previous session
-    has_adj = (pl.col("adj_close").null_count() == 0).over("ticker")
+    first = pl.col("ticker") != pl.col("ticker").shift(1)
+    px = px.with_columns(first.fill_null(True).cum_sum().alias("_run"))  # one number per ticker
+    has_adj = (pl.col("adj_close").null_count() == 0).over("_run")
     close_ok = pl.when(pl.col("close") > 0).then(pl.col("close"))
     adj_ok = pl.when(pl.col("adj_close") > 0).then(pl.col("adj_close"))
-    first = pl.col("ticker") != pl.col("ticker").shift(1)
     prev = pl.when(first).then(None).otherwise(pl.col("_c").shift(1))
     prev_adj = pl.when(first).then(None).otherwise(pl.col("_a").shift(1))
     out = (

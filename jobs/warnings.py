@@ -154,7 +154,9 @@ def study_warnings(
         out.extend(
             StudyWarning("assumed_timing", text, event_id)
             for event_id, text in zip(
-                assumed.get_column("event_id"), assumed.get_column("text"), strict=True
+                assumed.get_column("event_id").to_list(),
+                assumed.get_column("text").to_list(),
+                strict=True,
             )
         )
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from backtest.inputs import in_order
 from jobs.definitions.study import StudyDefinition
 from jobs.errors import MissingDataError, UsageError
 
@@ -57,55 +58,83 @@ def select_events(
 def observations(definition: StudyDefinition, selected: pl.DataFrame) -> pl.DataFrame:
     """One row per (event, measured ticker): ``event_id, ticker, day0, category, timing, own``.
 
-    ``own`` says whether the ticker is one of the event's own tickers. A spillover study
-    (``[roles]``) also measures every ticker with a role in the event, after the others.
+    ``own`` says whether the ticker is one of the event's own tickers. Per event, in this
+    order and each ticker once: its own tickers (with ``own_tickers``), the study's
+    ``measure.tickers`` (those not already among its own), and in a spillover study
+    (``[roles]``) every ticker with a role in the event. Events keep their order.
     """
-    by_role: dict[str, list[str]] = {}
+    measure = definition.measure
+    base = selected.select("event_id", "day0", "category", "timing", "tickers").with_row_index(
+        "_row"
+    )
+    own_lists = base.select("_row", pl.col("tickers").fill_null([]).alias("_own"))
+    parts: list[pl.LazyFrame] = []  # (_row, ticker, _part, _pos): where each ticker comes from
+    if measure.own_tickers:
+        parts.append(
+            own_lists.lazy()
+            .explode("_own")
+            .select(
+                "_row",
+                pl.col("_own").alias("ticker"),
+                pl.lit(0).alias("_part"),
+                pl.int_range(pl.len()).over("_row").alias("_pos"),
+            )
+            .drop_nulls("ticker")
+        )
+    if measure.tickers:
+        extra = pl.LazyFrame(
+            {"ticker": list(measure.tickers), "_pos": range(len(measure.tickers))},
+            schema={"ticker": pl.String, "_pos": pl.Int64},
+        )
+        parts.append(
+            base.lazy()
+            .select("_row")
+            .join(extra, how="cross")
+            .select("_row", "ticker", pl.lit(1).alias("_part"), "_pos")
+        )
     if definition.roles is not None:
         from jobs.spillover.roles import assign_roles
 
-        for event_id, ticker in (
-            assign_roles(definition.roles, selected).select("event_id", "ticker").iter_rows()
-        ):
-            by_role.setdefault(event_id, []).append(ticker)
-    rows: list[dict[str, Any]] = []
-    for r in selected.iter_rows(named=True):
-        own = list(r["tickers"] or [])
-        wanted = (own if definition.measure.own_tickers else []) + [
-            t
-            for t in definition.measure.tickers
-            if t not in own or not definition.measure.own_tickers
-        ]
-        wanted += by_role.get(r["event_id"], [])
-        seen: set[str] = set()
-        for t in wanted:
-            if t in seen:
-                continue
-            seen.add(t)
-            rows.append(
-                {
-                    "event_id": r["event_id"],
-                    "ticker": t,
-                    "day0": r["day0"],
-                    "category": r["category"],
-                    "timing": r["timing"],
-                    "own": t in own,
-                }
-            )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "event_id": pl.String,
-            "ticker": pl.String,
-            "day0": pl.Date,
-            "category": pl.String,
-            "timing": pl.String,
-            "own": pl.Boolean,
-        },
+        roles = assign_roles(definition.roles, selected).select("event_id", "ticker")
+        parts.append(
+            roles.lazy()
+            .with_row_index("_pos")
+            .join(base.lazy().select("event_id", "_row"), on="event_id", how="inner")
+            .select("_row", "ticker", pl.lit(2).alias("_part"), "_pos")
+        )
+    schema = {
+        "event_id": pl.String,
+        "ticker": pl.String,
+        "day0": pl.Date,
+        "category": pl.String,
+        "timing": pl.String,
+        "own": pl.Boolean,
+    }
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    cast = [
+        pl.col("_row").cast(pl.UInt32),
+        pl.col("_part").cast(pl.Int32),
+        pl.col("_pos").cast(pl.Int64),
+    ]
+    wanted = (
+        pl.concat([p.with_columns(*cast) for p in parts])
+        .sort("_row", "_part", "_pos")
+        .unique(subset=["_row", "ticker"], keep="first", maintain_order=True)
+        .join(own_lists.lazy(), on="_row", how="left", maintain_order="left")
+        .with_columns(pl.col("_own").list.contains(pl.col("ticker")).alias("own"))
+        .join(base.lazy().drop("tickers"), on="_row", how="left", maintain_order="left")
+        .select(*schema)
+        .collect()
     )
+    return wanted.cast(schema)  # type: ignore[arg-type]
 
 
-# -- data sufficiency ----------------------------------------------------------------------------
+def _history_needed(definition: StudyDefinition) -> tuple[int, int]:
+    """Sessions before and after day 0 the study reads: the first return needs one more."""
+    spec = definition.model
+    lo = min(spec.estimation.start, min(a for a, _ in spec.windows)) - 1
+    return lo, max(b for _, b in spec.windows)
 
 
 def required_spans(
@@ -117,29 +146,50 @@ def required_spans(
     """Per ticker (measured, benchmarks and a spillover study's controls): the first and last
     session the study needs.
 
-    The end is capped at ``last_completed``: a window that runs past the last
-    completed session is reported as incomplete, not as missing data.
+    For an observation on session ``i`` the span is sessions ``i + lo`` to ``i + hi``
+    (clipped to the calendar), ``lo`` the first estimation or window day less one, ``hi`` the
+    last window day. The end is capped at ``last_completed``: a window that runs past the last
+    completed session is reported as incomplete, not as missing data. Observations whose day
+    0 is not a session are left out.
     """
-    spec = definition.model
-    lo = (
-        min(spec.estimation.start, min(a for a, _ in spec.windows)) - 1
-    )  # one more for the first return
-    hi = max(b for _, b in spec.windows)
-    index = {d: i for i, d in enumerate(sessions)}
+    lo, hi = _history_needed(definition)
+    schema = {"ticker": pl.String, "start": pl.Date, "end": pl.Date}
+    days = pl.Series("date", sessions, dtype=pl.Date)
+    n = days.len()
+    if n == 0 or obs.height == 0:
+        return pl.DataFrame(schema=schema)
+    where = pl.DataFrame({"day0": days, "_i": pl.int_range(n, eager=True)})
+    spans = (
+        obs.select("ticker", "day0")
+        .join(where, on="day0", how="inner")
+        .select(
+            "ticker",
+            pl.col("_i").add(lo).clip(0, n - 1).alias("_a"),
+            pl.col("_i").add(hi).clip(0, n - 1).alias("_b"),
+        )
+    )
+    if spans.height == 0:
+        return pl.DataFrame(schema=schema)
+    per = spans.group_by("ticker").agg(pl.col("_a").min(), pl.col("_b").max())
     controls = definition.roles.controls if definition.roles is not None else ()
-    need: dict[str, tuple[dt.date, dt.date]] = {}
-    for ticker, day0 in obs.select("ticker", "day0").iter_rows():
-        i = index.get(day0)
-        if i is None:
-            continue
-        start = sessions[max(0, i + lo)]
-        end = min(sessions[min(len(sessions) - 1, i + hi)], last_completed)
-        for t in (ticker, *spec.benchmarks, *controls):
-            a, b = need.get(t, (start, end))
-            need[t] = (min(a, start), max(b, end))
-    return pl.DataFrame(
-        [{"ticker": t, "start": a, "end": b} for t, (a, b) in sorted(need.items())],
-        schema={"ticker": pl.String, "start": pl.Date, "end": pl.Date},
+    shared = [*definition.model.benchmarks, *controls]
+    if shared:
+        a, b = spans.get_column("_a").min(), spans.get_column("_b").max()
+        per = (
+            pl.concat([per, pl.DataFrame({"ticker": shared, "_a": a, "_b": b}, schema=per.schema)])
+            .group_by("ticker")
+            .agg(pl.col("_a").min(), pl.col("_b").max())
+        )
+    return (
+        per.select(
+            "ticker",
+            days.gather(per.get_column("_a")).alias("start"),
+            pl.min_horizontal(days.gather(per.get_column("_b")), pl.lit(last_completed)).alias(
+                "end"
+            ),
+        )
+        .sort("ticker")
+        .cast(schema)  # type: ignore[arg-type]
     )
 
 
@@ -273,7 +323,7 @@ def data_stamp(
     )
     h = hashlib.sha256()
     value_cols = ["ticker", "date", "open", "close", "adj_close"]
-    _hash_frame(h, prices.select(value_cols).sort("ticker", "date"))
+    _hash_frame(h, in_order(prices.select(value_cols), "ticker", "date"))
     _hash_frame(h, actions.select("ticker", "date", "kind", "value").sort("ticker", "date", "kind"))
     if factors is not None:
         _hash_frame(h, factors.drop("source", "loaded_at", strict=False).sort("date"))
@@ -303,13 +353,29 @@ def day0_moves(obs: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
     the first reaction held up during the session (NVDA 2025-11-20 opened +5% and
     closed -3%).
     """
-    px = (
-        prices.select("ticker", "date", "open", "close")
-        .sort("ticker", "date")
-        .with_columns(pl.col("close").shift(1).over("ticker").alias("prev_close"))
+    px = in_order(prices.select("ticker", "date", "open", "close"), "ticker", "date")
+    if px.height == 0:  # nothing to gather from: every move is null
+        px = pl.DataFrame(
+            {"ticker": [""], "date": [None], "open": [None], "close": [None]}, schema=px.schema
+        )
+    at = obs.select("event_id", "ticker", "day0", "timing").join(
+        px.select("ticker", "date", pl.int_range(pl.len(), dtype=pl.Int64).alias("_i")),
+        left_on=["ticker", "day0"],
+        right_on=["ticker", "date"],
+        how="left",
+        maintain_order="left",
     )
-    joined = obs.select("event_id", "ticker", "day0", "timing").join(
-        px, left_on=["ticker", "day0"], right_on=["ticker", "date"], how="left"
+    row = at.get_column("_i")
+    before = (row - 1).clip(0)  # the ticker's previous stored session, when it has one
+    same = px.get_column("ticker").gather(before.fill_null(0)) == at.get_column("ticker")
+    joined = at.with_columns(
+        px.get_column("open").gather(row.fill_null(0)).alias("open"),
+        px.get_column("close").gather(row.fill_null(0)).alias("close"),
+        px.get_column("close").gather(before.fill_null(0)).alias("prev_close"),
+        (same & (row > 0)).alias("_has_prev"),
+    ).with_columns(
+        pl.when(pl.col("_i").is_not_null()).then(pl.col("open", "close")),
+        pl.when(pl.col("_i").is_not_null() & pl.col("_has_prev")).then(pl.col("prev_close")),
     )
     return joined.select(
         "event_id",
