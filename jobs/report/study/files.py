@@ -9,13 +9,13 @@ report puts it back first.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jobs.report.format import json_text
 from jobs.report.study.html import html_report
 from jobs.report.study.jsondoc import json_document
 from jobs.report.study.markdown import markdown_report
@@ -62,7 +62,7 @@ def _fill(run: StudyRun, folder: Path, *, html: bool, progress: Progress) -> lis
     progress("report.md")
     put("report.md", markdown_report(run))
     progress("study.json")
-    put("study.json", json.dumps(json_document(run), indent=2) + "\n")
+    put("study.json", json_text(json_document(run)))
     if html:
         progress("report.html")
         put("report.html", html_report(run, progress=progress))
