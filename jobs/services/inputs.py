@@ -301,6 +301,7 @@ def data_stamp(
     obs: pl.DataFrame,
     definition: StudyDefinition,
     catalog: pl.DataFrame | None = None,
+    provenance: pl.DataFrame | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
     """Per ticker: last session used, when it was loaded and from where; and a hash of all inputs.
 
@@ -308,17 +309,23 @@ def data_stamp(
     factors, the observations, the catalog events the engine saw (they decide
     the clean estimation windows and the confounding lists) and the canonical
     definition, so the same study on the same data gives the same hash and any
-    change that can move a number changes it.
+    change that can move a number changes it. ``provenance`` (``ticker, loaded_at,
+    source``, :meth:`storage.repos.market.MarketRepo.price_provenance` over the same
+    range) stands in for the prices' own ``fetched_at`` and ``source`` columns.
     """
+    if provenance is None:
+        provenance = prices.group_by("ticker").agg(
+            pl.col("fetched_at").max().alias("loaded_at"),
+            pl.col("source").sort_by("fetched_at").last().alias("source"),
+        )
     per_ticker = (
         prices.group_by("ticker")
         .agg(
             pl.col("date").min().alias("first_used"),
             pl.col("date").max().alias("last_used"),
             pl.len().alias("rows"),
-            pl.col("fetched_at").max().alias("loaded_at"),
-            pl.col("source").sort_by("fetched_at").last().alias("source"),
         )
+        .join(provenance.select("ticker", "loaded_at", "source"), on="ticker", how="left")
         .sort("ticker")
     )
     h = hashlib.sha256()

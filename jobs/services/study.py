@@ -59,6 +59,7 @@ class _Inputs:
     actions: pl.DataFrame
     factors: pl.DataFrame | None
     catalog: pl.DataFrame
+    provenance: pl.DataFrame  # per ticker: loaded_at, source (MarketRepo.price_provenance)
 
 
 def run_study(
@@ -181,7 +182,8 @@ def _read(
         selected=selected,
         obs=obs,
         required=required,
-        prices=db.market.prices(tickers, start=start, end=last_completed),
+        prices=db.market.prices(tickers, start=start, end=last_completed, provenance=False),
+        provenance=db.market.price_provenance(tickers, start=start, end=last_completed),
         actions=db.market.actions(tickers, start=start, end=last_completed),
         factors=factors,
         catalog=_catalog(db, definition),
@@ -329,7 +331,9 @@ def _compute(
         else None
     )
     # -----------------------------------------------------------------------------------------
-    stamp, input_hash = data_stamp(prices, actions, factors, obs, definition, inputs.catalog)
+    stamp, input_hash = data_stamp(
+        prices, actions, factors, obs, definition, inputs.catalog, provenance=inputs.provenance
+    )
     created = now.astimezone(dt.UTC)
     catalog_days = inputs.catalog.select("event_id", "day0").unique(maintain_order=True)
     return NotebookStudyRun(

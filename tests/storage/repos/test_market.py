@@ -227,3 +227,20 @@ def test_upserts_match_a_dictionary_model(
         (r["ticker"], r["date"]): (r["close"], r["source"]) for r in stored.iter_rows(named=True)
     }
     assert seen == {k: (c, f"batch{b}") for k, (c, b) in model.items()}
+
+
+def test_price_provenance_is_the_latest_load_of_each_ticker_in_the_range(
+    store: Store, prices: Callable[..., pl.DataFrame]
+) -> None:
+    first = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)
+    later = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
+    with store.open(write=True) as db:
+        db.market.upsert_prices(prices("AMZN", [10, 11, 12]), source="a", fetched_at=first)
+        db.market.upsert_prices(prices("AMZN", [10, 11, 12.5]), source="b", fetched_at=later)
+        db.market.upsert_prices(prices("MSFT", [5, 6]), source="c", fetched_at=first)
+        whole = db.market.price_provenance()
+        early = db.market.price_provenance(end=D(2025, 10, 2))  # before AMZN's revised day
+        lean = db.market.prices(provenance=False)
+    assert whole.rows() == [("AMZN", later, "b"), ("MSFT", first, "c")]
+    assert early.rows() == [("AMZN", first, "a"), ("MSFT", first, "c")]
+    assert lean.columns == ["ticker", "date", "open", "high", "low", "close", "adj_close", "volume"]
