@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from backtest._typing import Conventions, ModelName, ReturnKind, VarianceDenominator
 from backtest.errors import ConfigError
 from backtest.models import model_k
+from backtest.names import BootstrapInterval
 
 #: The default event windows ``(τ1, τ2)`` (``docs/statistics.md``); defined here only.
 DEFAULT_WINDOWS: tuple[tuple[int, int], ...] = ((0, 0), (-1, 1), (0, 1), (-2, 2), (-5, 5), (0, 10))
@@ -44,7 +45,9 @@ class EventStudyConfig(BaseModel):
         ``"default"``, or the conventions of another tool, to reproduce its numbers
         (``docs/statistics.md``, "Conventions"): ``"eventstudy"`` (s² = Σe²/L, ddof 0,
         and no prediction-error term: ``Var(AR) = s²``, ``Var(CAR) = L2 s²``; it
-        replaces ``variance_denominator``), ``"estudy2"`` (``bw1985_t`` against N(0, 1)).
+        replaces ``variance_denominator``), ``"estudy2"`` (``bw1985_t`` against N(0, 1)),
+        ``"eventstudies"`` (``bootstrap_ci`` as the plain percentile interval of eventstudies'
+        ``inference.bootstrap``, not the expanded percentile interval of the default).
     replications, seed
         Number of resamples of ``permutation_p`` and ``bootstrap_ci`` (0: those two are
         null) and the seed of their random draws (the same seed gives the same numbers).
@@ -150,6 +153,11 @@ class EventStudyConfig(BaseModel):
     def prediction_error(self) -> bool:
         """Whether variances carry the estimation-error term (not under ``eventstudy``)."""
         return self.conventions != "eventstudy"
+
+    @property
+    def bootstrap_interval(self) -> BootstrapInterval:
+        """The interval of ``bootstrap_ci``: plain ``"percentile"`` under ``eventstudies``."""
+        return "percentile" if self.conventions == "eventstudies" else "expanded_percentile"
 
     @property
     def k(self) -> int:

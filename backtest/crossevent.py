@@ -288,7 +288,13 @@ class CrossEventAccumulator:
         cols["_g"], cols["_w"], cols["_t"] = [], [], []
         config = self.config
         perm, boot = resampled(
-            car, w_code == OK, self.groups.codes, G, config.replications, config.seed
+            car,
+            w_code == OK,
+            self.groups.codes,
+            G,
+            config.replications,
+            config.seed,
+            config.bootstrap_interval,
         )
         bw_kind = "normal" if config.conventions == "estudy2" else "t"
         for j, (a, b) in enumerate(self.config.windows):

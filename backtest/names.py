@@ -30,9 +30,13 @@ VarianceDenominator: TypeAlias = Literal["L-k", "L-1"]
 #: Conventions that reproduce another tool's published numbers (``docs/statistics.md``,
 #: "Conventions"): ``default`` (this spec), ``eventstudy`` (the PyPI package: s² with
 #: ddof 0, no prediction-error term), ``estudy2`` (the R package: BW1985's window test
-#: against N(0, 1)).
-Conventions: TypeAlias = Literal["default", "eventstudy", "estudy2"]
+#: against N(0, 1)), ``eventstudies`` (the R package: ``bootstrap_ci`` as the plain percentile
+#: interval of its ``inference.bootstrap``).
+Conventions: TypeAlias = Literal["default", "eventstudy", "estudy2", "eventstudies"]
 CONVENTIONS: tuple[Conventions, ...] = get_args(Conventions)
+#: The interval ``bootstrap_ci`` reports (``docs/statistics.md``, "Cross-event tests"): Hesterberg's
+#: expanded percentile interval (the default) or the plain percentile interval (``eventstudies``).
+BootstrapInterval: TypeAlias = Literal["expanded_percentile", "percentile"]
 ReturnKind: TypeAlias = Literal["simple", "log"]
 
 #: Per-observation status codes, in order of precedence.

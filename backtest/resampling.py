@@ -1,8 +1,9 @@
 """Resampling tests and intervals for the CAR of each window and group.
 
 ``permutation_p`` (random sign flips), ``bootstrap_ci`` (the cross-sectional
-bootstrap of the mean CAR, as eventstudies' ``inference.bootstrap``) and
-``wilcoxon_ci`` (the Walsh-average interval for the median CAR, Hodges and
+bootstrap of the mean CAR: Hesterberg's expanded percentile interval, or under the
+``eventstudies`` conventions the plain percentile interval of eventstudies'
+``inference.bootstrap``) and ``wilcoxon_ci`` (the Walsh-average interval for the median CAR, Hodges and
 Lehmann 1963); ``docs/statistics.md``, "Cross-event tests".
 
 The random draws are vectorised and seeded: every group draws from the same
@@ -15,10 +16,12 @@ separate runs, one per group, and the same seed gives the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from backtest._typing import BoolArray, FloatArray, IntArray, TestName
+from backtest.names import BootstrapInterval
 from backtest.significance import Outcomes
 
 #: Two-sided level of the intervals.
@@ -62,6 +65,25 @@ class _Rows:
         )
 
 
+@lru_cache(maxsize=4096)
+def expanded_tail(n: int) -> float:
+    """The lower tail ``α'/2 = Φ(−sqrt(n/(n − 1)) · t_{1−α/2, n−1})`` of the expanded
+    percentile interval of a mean of ``n >= 2`` values (Hesterberg 2015).
+
+    The percentile interval of the mean is, for normal data, about
+    ``mean ± z_{1−α/2} · sd·sqrt((n − 1)/n)/√n``: too narrow on two counts, the
+    bootstrap's ``1/n`` variance and z in place of t. Reading the bootstrap
+    distribution at ``α'/2`` and ``1 − α'/2`` instead widens it to about
+    ``mean ± t_{1−α/2, n−1} · sd/√n``, the t interval, while keeping the bootstrap's
+    shape (skewness). ``n = 20``: 0.0159; ``n = 100``: 0.0231; ``n = 2, 3``: below 1e-7, so the
+    interval is practically the range of the resampled means.
+    """
+    from scipy import special
+
+    t = float(special.stdtrit(n - 1, 1.0 - ALPHA / 2))
+    return float(special.ndtr(-np.sqrt(n / (n - 1.0)) * t))
+
+
 def resampled(
     car: FloatArray,
     valid: BoolArray,
@@ -69,6 +91,7 @@ def resampled(
     n_groups: int,
     replications: int,
     seed: int,
+    interval: BootstrapInterval = "expanded_percentile",
 ) -> tuple[list[Outcomes], list[Outcomes]]:
     """``permutation_p`` and ``bootstrap_ci`` of every window (lists of W outcomes).
 
@@ -83,14 +106,21 @@ def resampled(
     monotone function of the cross-sectional t under sign flips.
 
     *bootstrap_ci*: B resamples, with replacement, of the group's observations;
-    the mean of the valid CARs of each resample; the 2.5% and 97.5% quantiles of
-    those means (percentile interval, Efron and Tibshirani 1993). The statistic
-    is the CAAR.
+    the mean of the valid CARs of each resample; the ``α'/2`` and ``1 − α'/2``
+    quantiles of those means (numpy's linear interpolation, R's type 7). ``interval``
+    ``"expanded_percentile"`` (the default): ``α'/2 = expanded_tail(N)``, Hesterberg's
+    (2015, "What teachers should know about the bootstrap", The American Statistician
+    69(4), 371–386) expanded percentile interval, which holds its size at small N where
+    the plain one does not; ``"percentile"``: ``α'/2 = α/2 = 0.025``, the percentile
+    interval (Efron and Tibshirani 1993, ch. 13), as eventstudies'
+    ``inference.bootstrap``. The statistic is the CAAR; ``distribution`` names the
+    interval.
     """
     W = car.shape[1]
     G, B = n_groups, replications
+    dist = "expanded percentile" if interval == "expanded_percentile" else "percentile"
     perm = [_Rows.null("permutation_p", G, "sign-flip") for _ in range(W)]
-    boot = [_Rows.null("bootstrap_ci", G, "bootstrap") for _ in range(W)]
+    boot = [_Rows.null("bootstrap_ci", G, dist) for _ in range(W)]
     c0 = np.where(valid, car, 0.0)
     order = np.argsort(codes, kind="stable")
     order = order[valid[order].any(axis=1)]
@@ -124,7 +154,8 @@ def resampled(
                 bj.note[g] = "N < 2: a resample of one CAR has no spread"
                 continue
             m = means[:, j]
-            bj.lo[g], bj.hi[g] = np.quantile(m[np.isfinite(m)], [ALPHA / 2, 1 - ALPHA / 2])
+            tail = expanded_tail(int(nv[j])) if interval == "expanded_percentile" else ALPHA / 2
+            bj.lo[g], bj.hi[g] = np.quantile(m[np.isfinite(m)], [tail, 1 - tail])
     return [d.outcomes(False) for d in perm], [d.outcomes(True) for d in boot]
 
 

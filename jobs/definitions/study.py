@@ -37,7 +37,8 @@ A study file::
                                   # session), "two_day" (the dated session, main window [0, +1])
     conventions = "default"       # or "eventstudy" (s² with ddof 0, no prediction-error term;
                                   # replaces variance_denominator) or "estudy2" (bw1985_t
-                                  # against N(0, 1)): docs/statistics.md, "Conventions"
+                                  # against N(0, 1)) or "eventstudies" (bootstrap_ci as the
+                                  # plain percentile interval): docs/statistics.md, "Conventions"
     replications = 1000           # random draws of permutation_p and bootstrap_ci (0: none)
     seed = 20261201               # their seed, stored with the run (same seed, same numbers)
 

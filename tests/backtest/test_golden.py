@@ -211,7 +211,7 @@ def test_anchor_tests_and_conventions(
             config=EventStudyConfig(benchmark="SPY", clean_estimation=False, conventions=c),
             sessions=sessions,
         )
-        for c in ("default", "eventstudy", "estudy2")
+        for c in ("default", "eventstudy", "estudy2", "eventstudies")
     }
     got = {
         (c, r["start"], r["end"], r["test"]): r

@@ -86,9 +86,11 @@ def test_permutation_p_against_scipy_exact() -> None:
 
 
 def test_bootstrap_interval_against_scipy_percentile() -> None:
+    """The eventstudies interval (``interval="percentile"``): scipy's percentile interval."""
     rng = np.random.default_rng(12)
     car = rng.lognormal(-4, 1, (80, 1)) - 0.02
-    _, boot = resampled(car, np.ones(car.shape, dtype=bool), np.zeros(80, np.int64), 1, 20000, 1)
+    ones, codes = np.ones(car.shape, dtype=bool), np.zeros(80, np.int64)
+    _, boot = resampled(car, ones, codes, 1, 20000, 1, "percentile")
     ref = stats.bootstrap(
         (car[:, 0],), np.mean, n_resamples=20000, method="percentile", random_state=9
     ).confidence_interval
@@ -97,6 +99,47 @@ def test_bootstrap_interval_against_scipy_percentile() -> None:
     assert abs(boot[0].ci_low[0] - ref.low) < 0.03 * width
     assert abs(boot[0].ci_high[0] - ref.high) < 0.03 * width
     assert boot[0].stat[0] == pytest.approx(car.mean())
+    assert boot[0].distribution[0] == "percentile"
+
+
+@pytest.mark.parametrize("n", [8, 20, 100])
+def test_expanded_percentile_interval_against_scipy_bootstrap(n: int) -> None:
+    """The default: quantiles of scipy's bootstrap distribution of the mean at
+    α'/2 = Φ(−sqrt(n/(n−1)) t_{0.975, n−1}) (Hesterberg 2015), worked with scipy.stats."""
+    rng = np.random.default_rng(n)
+    car = rng.lognormal(-4, 1, (n, 1)) - 0.02
+    _, boot = resampled(car, np.ones(car.shape, dtype=bool), np.zeros(n, np.int64), 1, 20000, 1)
+    tail = stats.norm.cdf(-np.sqrt(n / (n - 1)) * stats.t.ppf(0.975, n - 1))
+    dist = stats.bootstrap(
+        (car[:, 0],), np.mean, n_resamples=20000, method="percentile", random_state=9
+    ).bootstrap_distribution
+    lo, hi = np.quantile(dist, [tail, 1 - tail])
+    plain = np.quantile(dist, [0.025, 0.975])
+    assert boot[0].ci_low is not None and boot[0].ci_high is not None
+    assert abs(boot[0].ci_low[0] - lo) < 0.03 * (hi - lo)
+    assert abs(boot[0].ci_high[0] - hi) < 0.03 * (hi - lo)
+    assert boot[0].ci_low[0] < plain[0] and boot[0].ci_high[0] > plain[1]  # wider
+    assert boot[0].distribution[0] == "expanded percentile"
+
+
+def test_expanded_percentile_hand_worked_small_and_constant() -> None:
+    """Hand-worked: α'/2 is 1.7e-72 at N = 2 and 6.8e-8 at N = 3, so of 1,000 sorted
+    resampled means the bounds interpolate between the two smallest (largest), h = 999 α'/2.
+    A resample is all one given CAR with probability 1/N^N (1/4, 1/27 here), so at least
+    two of the 1,000 means equal the smallest CAR and two the largest (fewer has
+    probability below 1e-14): the interval is [min, max] of the CARs.
+    Constant CARs give [c, c]."""
+    car = np.array([[0.01, 0.5], [0.03, 0.5], [-0.02, 0.5]])
+    ones = np.ones(car.shape, dtype=bool)
+    _, two = resampled(car[:2], ones[:2], np.zeros(2, np.int64), 1, 1000, 3)
+    _, three = resampled(car, ones, np.zeros(3, np.int64), 1, 1000, 3)
+    assert two[0].ci_low is not None and two[0].ci_high is not None
+    assert (two[0].ci_low[0], two[0].ci_high[0]) == pytest.approx((0.01, 0.03), abs=1e-9)
+    assert three[0].ci_low is not None and three[0].ci_high is not None
+    assert (three[0].ci_low[0], three[0].ci_high[0]) == pytest.approx((-0.02, 0.03), abs=1e-7)
+    for out in (two[1], three[1]):
+        assert out.ci_low is not None and out.ci_high is not None
+        assert out.ci_low[0] == pytest.approx(0.5) and out.ci_high[0] == pytest.approx(0.5)
 
 
 def test_resampling_groups_windows_and_invalid_rows() -> None:
@@ -154,6 +197,19 @@ def test_conventions(make_market_panel: Callable[..., tuple[pl.DataFrame, list[d
     assert d["stat"] == e["stat"] and d["distribution"] == "t" and e["distribution"] == "normal"
     assert e["p"] == pytest.approx(2 * stats.norm.sf(abs(e["stat"])), rel=1e-12)
     assert e["df"] is None
+    # eventstudies: the plain percentile interval from the same resamples (narrower); every
+    # other row as by default
+    es = _study(make_market_panel, conventions="eventstudies")
+    boot = pl.col("test") == "bootstrap_ci"
+    assert es.filter(~boot).equals(default.filter(~boot))
+    for d, e in zip(
+        default.filter(boot).iter_rows(named=True),
+        es.filter(boot).iter_rows(named=True),
+        strict=True,
+    ):
+        assert (d["distribution"], e["distribution"]) == ("expanded percentile", "percentile")
+        assert d["stat"] == e["stat"]
+        assert d["ci_low"] < e["ci_low"] < e["ci_high"] < d["ci_high"]
     with pytest.raises(ConfigError, match="conventions = 'eventstudy' fixes the residual"):
         EventStudyConfig(conventions="eventstudy", variance_denominator="L-1")
     with pytest.raises(ConfigError, match="conventions"):

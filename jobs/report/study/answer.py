@@ -35,13 +35,18 @@ def report_title(run: StudyRun) -> str:
 
 
 def conventions_text(model: ModelSpec) -> str:
-    """Which conventions the run used, and the resampling's size and seed."""
+    """Which conventions the run used, and the resampling's size, seed and bootstrap interval."""
     what = {
         "default": "default conventions",
         "eventstudy": "eventstudy conventions (s² with ddof 0, no prediction-error term)",
         "estudy2": "estudy2 conventions (bw1985_t against N(0, 1))",
+        "eventstudies": "eventstudies conventions",
     }[model.conventions]
-    return f"{what}, {model.replications:,} resamples (seed {model.seed})"
+    interval = "plain percentile" if model.conventions == "eventstudies" else "expanded percentile"
+    return (
+        f"{what}, {model.replications:,} resamples (seed {model.seed}); "
+        f"bootstrap_ci: {interval} interval"
+    )
 
 
 def measured_line(run: StudyRun) -> str:

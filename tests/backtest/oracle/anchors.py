@@ -3,8 +3,10 @@
 Literal loops from the formulas, like reference.py, whose observations (``Obs``) they take.
 Never reads or imports ``backtest/``. The resampled quantities are computed without the
 engine's random draws: the sign-flip p-value exactly (all 2^N sign patterns), the bootstrap
-interval from 200,000 resamples drawn with Python's ``random`` module; the engine's
-Monte-Carlo values are compared with these within their sampling error.
+intervals from 200,000 resamples drawn with Python's ``random`` module (the expanded
+percentile interval by default, the plain percentile interval under the eventstudies
+conventions); the engine's Monte-Carlo values are compared with these within their
+sampling error.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import statistics
 from dataclasses import dataclass
 
 import reference as ref
+from scipy import stats
 
 
 @dataclass
@@ -60,6 +63,18 @@ def _quantile(sorted_xs: list[float], q: float) -> float:
     lo = math.floor(h)
     hi = min(lo + 1, len(sorted_xs) - 1)
     return sorted_xs[lo] + (h - lo) * (sorted_xs[hi] - sorted_xs[lo])
+
+
+def _bootstrap_means(cars: list[float], seed: int) -> list[float]:
+    """The sorted means of 200,000 resamples, with replacement, of ``cars``."""
+    rng = random.Random(seed)
+    N = len(cars)
+    return sorted(sum(rng.choice(cars) for _ in range(N)) / N for _ in range(200_000))
+
+
+def expanded_tail(n: int, alpha: float = 0.05) -> float:
+    """Hesterberg (2015)'s expanded percentile tail α'/2 = Φ(−sqrt(n/(n−1)) · t_{1−α/2, n−1})."""
+    return float(stats.norm.cdf(-math.sqrt(n / (n - 1)) * stats.t.ppf(1 - alpha / 2, n - 1)))
 
 
 def anchor_tests(
@@ -131,10 +146,11 @@ def anchor_tests(
     stat = sum(cars) / math.sqrt(sum(c * c for c in cars))
     rows.append(Row("permutation_p", stat, hits / 2**N))
 
-    # bootstrap_ci: percentile interval of 200,000 resampled means (Python's random)
-    rng = random.Random(seed)
-    means = sorted(sum(rng.choice(cars) for _ in range(N)) / N for _ in range(200_000))
-    rows.append(Row("bootstrap_ci", caar, None, _quantile(means, 0.025), _quantile(means, 0.975)))
+    # bootstrap_ci: expanded percentile interval of 200,000 resampled means (Python's
+    # random): their α'/2 and 1 − α'/2 quantiles, α'/2 = Φ(−sqrt(N/(N−1)) t_{0.975, N−1})
+    means = _bootstrap_means(cars, seed)
+    a2 = expanded_tail(N)
+    rows.append(Row("bootstrap_ci", caar, None, _quantile(means, a2), _quantile(means, 1 - a2)))
 
     # wilcoxon_ci: Walsh averages; k = smallest q with P(W+ <= q) >= 0.025 (enumerated)
     walsh = sorted((cars[i] + cars[j]) / 2 for i in range(N) for j in range(i, N))
@@ -156,8 +172,8 @@ def anchor_tests(
     return N, rows
 
 
-def convention_rows(obs: list[ref.Obs], t1: int, t2: int) -> list[Row]:
-    """Rows under the eventstudy and estudy2 conventions."""
+def convention_rows(obs: list[ref.Obs], t1: int, t2: int, seed: int = 1) -> list[Row]:
+    """Rows under the eventstudy, estudy2 and eventstudies conventions."""
     rows: list[Row] = []
     es = [eventstudy_obs(o) for o in obs]
     valid = [o for o in es if ref.car(o, t1, t2) is not None]
@@ -184,4 +200,10 @@ def convention_rows(obs: list[ref.Obs], t1: int, t2: int) -> list[Row]:
     caar_w = sum(ref.mean([o.ar[t] for o in obs if t in o.ar]) for t in range(t1, t2 + 1))
     z = caar_w / (math.sqrt(t2 - t1 + 1) * ref.sd(aar))
     rows.append(Row("bw1985_t", z, ref.z_two_sided(z), None, None, "estudy2"))
+    # eventstudies: bootstrap_ci as inference.bootstrap, the 2.5% and 97.5% quantiles of the
+    # resampled means (the same 200,000 resamples as the default's interval)
+    cars = [float(ref.car(o, t1, t2)) for o in obs if ref.car(o, t1, t2) is not None]  # type: ignore[arg-type]
+    means = _bootstrap_means(cars, seed)
+    lo, hi = _quantile(means, 0.025), _quantile(means, 0.975)
+    rows.append(Row("bootstrap_ci", sum(cars) / len(cars), None, lo, hi, "eventstudies"))
     return rows

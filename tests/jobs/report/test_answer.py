@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from jobs.answer import bh_qvalues, build_answer
-from jobs.definitions.study import parse_study
+from jobs.definitions.study import ModelSpec, parse_study
+from jobs.report.study.answer import conventions_text
 from jobs.runs import StudyRun
 
 GOLDEN = Path(__file__).resolve().parents[2] / "backtest" / "golden"
@@ -177,3 +178,13 @@ def test_seed_answer_rows(seed_run: StudyRun) -> None:
         assert r.robust.group_id == f"event:{r.event_id}"
         assert r.robust.n == 3
         assert r.robust.stat is not None and math.isfinite(r.robust.stat)
+
+
+def test_conventions_text_names_the_bootstrap_interval() -> None:
+    assert conventions_text(ModelSpec()) == (
+        "default conventions, 1,000 resamples (seed 20261201); "
+        "bootstrap_ci: expanded percentile interval"
+    )
+    assert conventions_text(ModelSpec(conventions="eventstudies", seed=3)) == (
+        "eventstudies conventions, 1,000 resamples (seed 3); bootstrap_ci: plain percentile interval"
+    )
