@@ -9,6 +9,8 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from backtest import ConfigError, EventStudyConfig, run_event_study
@@ -140,6 +142,28 @@ def test_expanded_percentile_hand_worked_small_and_constant() -> None:
     for out in (two[1], three[1]):
         assert out.ci_low is not None and out.ci_high is not None
         assert out.ci_low[0] == pytest.approx(0.5) and out.ci_high[0] == pytest.approx(0.5)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cars=st.lists(
+        st.floats(-0.5, 0.5, allow_nan=False, allow_subnormal=False), min_size=2, max_size=40
+    ),
+    seed=st.integers(0, 2**31),
+)
+def test_expanded_interval_contains_the_percentile_one(cars: list[float], seed: int) -> None:
+    """From the same resamples: min mean <= expanded low <= percentile low <= percentile
+    high <= expanded high <= max mean, since α'/2 <= α/2 for every N (the t quantile
+    times sqrt(N/(N − 1)) exceeds z); both within [min CAR, max CAR]."""
+    x = np.asarray(cars)[:, None]
+    ones, codes = np.ones(x.shape, dtype=bool), np.zeros(x.shape[0], np.int64)
+    _, (exp,) = resampled(x, ones, codes, 1, 400, seed)
+    _, (pct,) = resampled(x, ones, codes, 1, 400, seed, "percentile")
+    assert exp.ci_low is not None and exp.ci_high is not None
+    assert pct.ci_low is not None and pct.ci_high is not None
+    tol = 1e-6 * max(1.0, float(np.abs(x).max()))  # float32 sums
+    assert x.min() - tol <= exp.ci_low[0] <= pct.ci_low[0] + tol
+    assert pct.ci_low[0] <= pct.ci_high[0] <= exp.ci_high[0] + tol <= x.max() + 2 * tol
 
 
 def test_resampling_groups_windows_and_invalid_rows() -> None:
