@@ -365,8 +365,14 @@ def day0_moves(obs: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
         px = pl.DataFrame(
             {"ticker": [""], "date": [None], "open": [None], "close": [None]}, schema=px.schema
         )
+    wanted = obs.select("ticker", pl.col("day0").alias("date")).unique()
+    rows = (  # the day-0 rows first (a semi-join), so the join below is between small frames
+        px.select("ticker", "date", pl.int_range(pl.len(), dtype=pl.Int64).alias("_i")).join(
+            wanted, on=["ticker", "date"], how="semi"
+        )
+    )
     at = obs.select("event_id", "ticker", "day0", "timing").join(
-        px.select("ticker", "date", pl.int_range(pl.len(), dtype=pl.Int64).alias("_i")),
+        rows,
         left_on=["ticker", "day0"],
         right_on=["ticker", "date"],
         how="left",
