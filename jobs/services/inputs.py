@@ -318,19 +318,26 @@ def data_stamp(
             pl.col("fetched_at").max().alias("loaded_at"),
             pl.col("source").sort_by("fetched_at").last().alias("source"),
         )
+    value_cols = ["ticker", "date", "open", "close", "adj_close"]
+    ordered = in_order(prices.select(value_cols), "ticker", "date")
+    runs = ordered.get_column("ticker").rle()  # sorted: one run of rows per ticker
+    lengths = runs.struct.field("len").cast(pl.Int64)
+    ends = lengths.cum_sum()
+    dates = ordered.get_column("date")
     per_ticker = (
-        prices.group_by("ticker")
-        .agg(
-            pl.col("date").min().alias("first_used"),
-            pl.col("date").max().alias("last_used"),
-            pl.len().alias("rows"),
+        pl.DataFrame(
+            {
+                "ticker": runs.struct.field("value"),
+                "first_used": dates.gather(ends - lengths),
+                "last_used": dates.gather(ends - 1),
+                "rows": lengths.cast(pl.UInt32),
+            }
         )
         .join(provenance.select("ticker", "loaded_at", "source"), on="ticker", how="left")
         .sort("ticker")
     )
     h = hashlib.sha256()
-    value_cols = ["ticker", "date", "open", "close", "adj_close"]
-    _hash_frame(h, in_order(prices.select(value_cols), "ticker", "date"))
+    _hash_frame(h, ordered)
     _hash_frame(h, actions.select("ticker", "date", "kind", "value").sort("ticker", "date", "kind"))
     if factors is not None:
         _hash_frame(h, factors.drop("source", "loaded_at", strict=False).sort("date"))

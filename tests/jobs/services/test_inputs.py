@@ -298,3 +298,56 @@ def test_in_order_sorts_only_what_is_not_sorted() -> None:
     assert in_order(pl.DataFrame({"t": ["A", "A"], "d": [2, 1]}), "t", "d").get_column(
         "d"
     ).to_list() == [1, 2]
+
+
+# -- the data stamp's per-ticker rows ---------------------------------------------------------
+
+from jobs.services.inputs import data_stamp  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(["AMZN", "MSFT", "NVDA", "SPY"]), st.integers(0, 30)),
+        max_size=40,
+        unique=True,
+    ),
+    shuffle=st.randoms(use_true_random=False),
+)
+def test_the_stamp_gives_each_tickers_first_last_and_rows(
+    rows: list[tuple[str, int]], shuffle: Any
+) -> None:
+    shuffle.shuffle(rows)
+    day = lambda i: dt.date(2025, 9, 1) + dt.timedelta(days=i)  # noqa: E731
+    loaded = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
+    prices = pl.DataFrame(
+        {
+            "ticker": [t for t, _ in rows],
+            "date": [day(i) for _, i in rows],
+            "open": 1.0, "close": 2.0, "adj_close": None,
+            "source": "file:x.csv", "fetched_at": loaded,
+        },
+        schema={
+            "ticker": pl.String, "date": pl.Date, "open": pl.Float64, "close": pl.Float64,
+            "adj_close": pl.Float64, "source": pl.String, "fetched_at": pl.Datetime("us", "UTC"),
+        },
+    )  # fmt: skip
+    actions = pl.DataFrame(
+        schema={"ticker": pl.String, "date": pl.Date, "kind": pl.String, "value": pl.Float64}
+    )
+    obs = pl.DataFrame(schema={"event_id": pl.String, "ticker": pl.String})
+    stamp, digest = data_stamp(prices, actions, None, obs, _definition(True, []))
+    expected = []
+    for t in sorted({t for t, _ in rows}):
+        days = sorted(i for u, i in rows if u == t)
+        expected.append(
+            {
+                "ticker": t, "first_used": day(days[0]).isoformat(),
+                "last_used": day(days[-1]).isoformat(), "rows": len(days),
+                "loaded_at": loaded.isoformat(), "source": "file:x.csv",
+            }
+        )  # fmt: skip
+    assert stamp == expected
+    shuffle.shuffle(rows)  # the same rows in another order: the same hash
+    again = prices.sample(fraction=1.0, shuffle=True, seed=shuffle.randint(0, 99))
+    assert data_stamp(again, actions, None, obs, _definition(True, []))[1] == digest
