@@ -23,6 +23,7 @@ import numpy as np
 from backtest._typing import BoolArray, FloatArray, IntArray, TestName
 from backtest.names import BootstrapInterval
 from backtest.significance import Outcomes
+from backtest.walsh import walsh_orders
 
 #: Two-sided level of the intervals.
 ALPHA = 0.05
@@ -195,44 +196,10 @@ def _draw(
 # -- Wilcoxon (Walsh-average) interval ------------------------------------------------------
 
 
-def _counts_le(x: FloatArray, v: FloatArray) -> IntArray:
-    """Number of Walsh averages ``(x_i + x_j)/2``, i <= j, at most each ``v`` (``x`` sorted)."""
-    ss = np.searchsorted(x, 2.0 * v[:, None] - x[None, :], side="right")
-    return np.asarray(np.maximum(ss - np.arange(x.size), 0).sum(axis=1), dtype=np.int64)
-
-
 def walsh_order(x: FloatArray, k: int) -> float:
-    """The k-th smallest (1-based) Walsh average of the sorted values ``x``.
-
-    A search on the value with an O(N log N) count of the averages at most it:
-    each step probes the two values that linear interpolation of the count puts
-    at ``k ∓ 2N`` and, when the bracket did not halve, its midpoint, until at
-    most 4N candidates remain, which are then formed and sorted.
-    """
-    n = x.size
-    lo = float(np.nextafter(x[0], -np.inf))  # below every average: count 0
-    hi, c_lo, c_hi = float(x[-1]), 0, n * (n + 1) // 2
-    for _ in range(100):
-        width = c_hi - c_lo
-        if width <= 4 * n:
-            break
-        probes = [lo + (hi - lo) * (t - c_lo) / width for t in (k - 2 * n, k + 2 * n)]
-        v = np.asarray([p for p in probes if lo < p < hi] + [0.5 * (lo + hi)])
-        for value, c in zip(v, _counts_le(x, v), strict=True):
-            if c >= k and value < hi:
-                hi, c_hi = float(value), int(c)
-            elif c < k and value > lo:
-                lo, c_lo = float(value), int(c)
-        if not lo < 0.5 * (lo + hi) < hi:
-            break
-    i = np.arange(n)
-    start = np.maximum(i, np.searchsorted(x, 2.0 * lo - x, side="right"))
-    stop = np.maximum(start, np.searchsorted(x, 2.0 * hi - x, side="right"))
-    lengths = stop - start
-    rep = np.repeat(i, lengths)
-    offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    cand = np.sort(0.5 * (x[rep] + x[np.repeat(start, lengths) + offset]))
-    return float(cand[k - c_lo - 1])
+    """The k-th smallest (1-based) Walsh average of the sorted values ``x``
+    (:func:`backtest.walsh.walsh_orders`)."""
+    return walsh_orders(x, [k])[0]
 
 
 def _walsh_orders(x: FloatArray, ks: list[int]) -> list[float]:
@@ -242,7 +209,7 @@ def _walsh_orders(x: FloatArray, ks: list[int]) -> list[float]:
         w = 0.5 * (x[:, None] + x[None, :])[~np.tri(x.size, k=-1, dtype=bool)]
         w = np.partition(w, sorted({k - 1 for k in ks}))
         return [float(w[k - 1]) for k in ks]
-    return [walsh_order(x, k) for k in ks]
+    return walsh_orders(x, ks)
 
 
 def _lower_order(n: int) -> tuple[int, str]:
