@@ -122,7 +122,7 @@ def run_chunk(shared: SharedContext, spec: ChunkSpec, sink: ParquetSink) -> Chun
     conf = confounders(
         part.events,
         part.pos,
-        shared.catalog_for(part.events),
+        shared.catalog_for(part.events, part.pos),
         n_sessions=layout.n_sessions,
         windows=[*config.windows, config.event_period],
         market_wide=config.market_wide_categories,
