@@ -287,15 +287,7 @@ class CrossEventAccumulator:
         cols: dict[str, list[np.ndarray]] = {c: [] for c in TESTS_SCHEMA}
         cols["_g"], cols["_w"], cols["_t"] = [], [], []
         config = self.config
-        perm, boot = resampled(
-            car,
-            w_code == OK,
-            self.groups.codes,
-            G,
-            config.replications,
-            config.seed,
-            config.bootstrap_interval,
-        )
+        perm, boot = self._resampled(car, w_code)
         bw_kind = "normal" if config.conventions == "estudy2" else "t"
         for j, (a, b) in enumerate(self.config.windows):
             valid = w_code[:, j] == OK
@@ -347,7 +339,7 @@ class CrossEventAccumulator:
                 jackknife_t(c, vc, seg),
                 perm[j],
                 boot[j],
-                wilcoxon_ci(c, seg.codes, G),
+                self._wilcoxon_ci(j, c, seg),
             ]
             mean_bhar = bseg.mean(bh)
             for t, o in enumerate(outcomes):
@@ -395,6 +387,18 @@ class CrossEventAccumulator:
             frame = frame.insert_column(0, self.groups.labels.gather(flat["_g"][order]))
         rbar_all = kp_rbar(np.asarray([self.all_total @ self.all_total]), np.asarray([self.all_n]))
         return frame, None if np.isnan(rbar_all[0]) else float(rbar_all[0])
+
+    def _resampled(
+        self, car: FloatArray, w_code: IntArray
+    ) -> tuple[list[Outcomes], list[Outcomes]]:
+        """``permutation_p`` and ``bootstrap_ci`` of every window
+        (:func:`backtest.resampling.resampled`; the chunked engine starts them early)."""
+        G, config = self.groups.n_groups, self.config
+        return resampled(car, w_code == OK, self.groups.codes, G, config.replications, config.seed)
+
+    def _wilcoxon_ci(self, j: int, car: FloatArray, seg: Segments) -> Outcomes:
+        """``wilcoxon_ci`` of window ``j`` (the chunked engine computes them early)."""
+        return wilcoxon_ci(car, seg.codes, seg.n_groups)
 
     def _grank(
         self, j: int, valid: BoolArray, car: FloatArray, var_car: FloatArray, seg: Segments

@@ -18,6 +18,7 @@ back from the chunks' side files:
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,9 +34,12 @@ from backtest.errors import OutputError
 from backtest.frames import average_table
 from backtest.groups import Groups, RowGroups, Segments
 from backtest.ranktests import grank_t
+from backtest.resampling import wilcoxon_ci
 from backtest.significance import Outcomes
 
 OK = STATUS_CODE["ok"]
+#: The side files read back whole (GRANK's residuals are read block by block).
+_READ = ("codes", "dof", "s2", "n_est", "ar", "var_ar", "car", "var_car", "bhar", "w_code")
 
 
 class _Finishing(CrossEventAccumulator):
@@ -55,26 +59,73 @@ class _Finishing(CrossEventAccumulator):
         self._u_event = np.full(car.shape, np.nan)
         self._sd: list[FloatArray] = []
         valid = w_code == OK
+        star = np.full(car.shape, np.nan)
         for j in range(W):
             with np.errstate(invalid="ignore", divide="ignore"):
                 scar = car[valid[:, j], j] / np.sqrt(var_car[valid[:, j], j])
             self._sd.append(Segments(codes[valid[:, j]], G).mean_sd(scar)[1])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                star[:, j] = car[:, j] / np.sqrt(var_car[:, j]) / self._sd[j][codes]
         for path in parts:
-            with np.load(path) as f:
-                all_gi, all_z, all_L = f["g_index"], f["g_z"], f["g_L"]
-            for j in range(W):
-                sel = valid[all_gi, j]
+            for j, groups, part in self._grank_part(path, star, valid):
+                self._num[j, groups] += part
+
+    def _grank_part(
+        self, path: Path, star: FloatArray, valid: BoolArray
+    ) -> list[tuple[int, IntArray, FloatArray]]:
+        """One chunk's GRANK sums, block by block as the accumulator saw them (so the sums
+        are added in the in-memory engine's order); fills ``_u_event`` of its rows."""
+        G, codes = self.groups.n_groups, self.groups.codes
+        all_gi, all_L = np.load(path / "g_index.npy"), np.load(path / "g_L.npy")
+        all_z = np.load(path / "g_z.npy", mmap_mode="r") if all_gi.size else None
+        out: list[tuple[int, IntArray, FloatArray]] = []
+        start = 0
+        for size in np.load(path / "g_sizes.npy").tolist():
+            blk = slice(start, start + size)
+            start += size
+            if all_z is None or size == 0:
+                continue
+            gi0, z0, L0 = all_gi[blk], np.asarray(all_z[blk]), all_L[blk]
+            for j in range(star.shape[1]):
+                sel = valid[gi0, j]
                 if not sel.any():
                     continue
-                gi, z, L = all_gi, all_z, all_L
+                gi, z, L, x = gi0, z0, L0, star[gi0, j]
                 if not sel.all():
-                    z, L, gi = z[sel], L[sel], gi[sel]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    x = (car[gi, j] / np.sqrt(var_car[gi, j]) / self._sd[j][codes[gi]])[:, None]
-                g = (z > x).view(np.uint8) + (z >= x).view(np.uint8)  # NaN compares False
+                    if G == 1:  # no copy: x = NaN compares False, its row adds exact zeros
+                        x = np.where(sel, x, np.nan)
+                    else:
+                        z, L, gi, x = z[sel], L[sel], gi[sel], x[sel]
+                g = (z > x[:, None]).view(np.uint8) + (z >= x[:, None]).view(np.uint8)
                 rows = RowGroups(codes[gi], G)
-                self._num[j, rows.groups] += rows.weighted_sum(0.5 / (L + 2.0), g)
-                self._u_event[gi, j] = (1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5
+                out.append((j, rows.groups, rows.weighted_sum(0.5 / (L + 2.0), g)))
+                u = (1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5
+                if gi.size == sel.size and not sel.all():
+                    self._u_event[gi[sel], j] = u[sel]
+                else:
+                    self._u_event[gi, j] = u
+        return out
+
+    def early(self, car: FloatArray, w_code: IntArray, pool: ThreadPoolExecutor) -> None:
+        """Start the resampled tests in ``pool`` (they take the longest and need only the
+        CARs), to run while this thread reads GRANK's side files and forms every window's
+        ``wilcoxon_ci`` (:meth:`wilcoxon_early`)."""
+        self._resampling = pool.submit(CrossEventAccumulator._resampled, self, car, w_code)
+
+    def wilcoxon_early(self, car: FloatArray, w_code: IntArray) -> None:
+        G, codes = self.groups.n_groups, self.groups.codes
+        self._wilcoxon: list[Outcomes] = []
+        for j in range(car.shape[1]):
+            valid = w_code[:, j] == OK
+            self._wilcoxon.append(wilcoxon_ci(car[valid, j], codes[valid], G))
+
+    def _resampled(
+        self, car: FloatArray, w_code: IntArray
+    ) -> tuple[list[Outcomes], list[Outcomes]]:
+        return self._resampling.result()
+
+    def _wilcoxon_ci(self, j: int, car: FloatArray, seg: Segments) -> Outcomes:
+        return self._wilcoxon[j]
 
     def _grank(
         self, j: int, valid: BoolArray, car: FloatArray, var_car: FloatArray, seg: Segments
@@ -102,18 +153,14 @@ def finish(
     ar, var_ar = np.empty((N, Lp)), np.empty((N, Lp))
     start = 0
     for path in parts:
-        with np.load(path) as z:
-            n = z["codes"].shape[0]
-            at = slice(start, start + n)
-            codes[at], dof[at] = z["codes"], z["dof"]
-            s2[at], n_est[at], ar[at], var_ar[at] = z["s2"], z["n_est"], z["ar"], z["var_ar"]
-            car[at], var_car[at], bhar[at], w_code[at] = (
-                z["car"],
-                z["var_car"],
-                z["bhar"],
-                z["w_code"],
-            )
-            start += n
+        z = {k: np.load(path / f"{k}.npy") for k in _READ}
+        n = z["codes"].shape[0]
+        at = slice(start, start + n)
+        codes[at], dof[at] = z["codes"], z["dof"]
+        s2[at], n_est[at], ar[at], var_ar[at] = z["s2"], z["n_est"], z["ar"], z["var_ar"]
+        car[at], var_car[at], bhar[at] = z["car"], z["var_car"], z["bhar"]
+        w_code[at] = z["w_code"]
+        start += n
     if start != N:
         raise OutputError(
             f"the side files in {str(sink.directory / '_work')!r} hold {start} observations, "
@@ -123,10 +170,13 @@ def finish(
     groups = Groups(shared.labels, codes)
     acc = _Finishing(config, layout.n_sessions, layout.est_rel.size, layout.ev_rel.size, groups)
     sums.load_into(acc)
-    acc.read_grank(parts, car, var_car, w_code)
-    tests, rbar = acc.finish(
-        car, var_car, dof, bhar, w_code, s2=s2, n_est=n_est, ar=ar, var_ar=var_ar
-    )
+    with ThreadPoolExecutor(1, thread_name_prefix="resampling") as pool:
+        acc.early(car, w_code, pool)
+        acc.read_grank(parts, car, var_car, w_code)
+        acc.wilcoxon_early(car, w_code)
+        tests, rbar = acc.finish(
+            car, var_car, dof, bhar, w_code, s2=s2, n_est=n_est, ar=ar, var_ar=var_ar
+        )
     glayout = replace(layout, groups=groups)
     averages: dict[str, pl.DataFrame] = {}
     for name, (n, total, ss) in sums.averages.items():
