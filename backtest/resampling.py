@@ -167,9 +167,10 @@ def _draw(
     the ``(B, W)`` bootstrap means of the valid CARs (``V``) of B resamples.
 
     Signs are random bits (``rng.bytes``); resamples are multinomial counts from
-    ``rng.integers(0, n, size=n)``, one call per replicate (``bincount``). The sums run in float32 (single
-    precision is ample for a p-value and a percentile; the counts are exact), in
-    chunks of replicates so memory stays bounded.
+    ``rng.integers(0, n, size=n)``, one call per replicate, counted by ``numpy.add.at``
+    straight into float32 (exact: a count is far below 2^24). The sums run in float32
+    (single precision is ample for a p-value and a percentile; the counts are exact),
+    in chunks of replicates so memory stays bounded.
     """
     n, W = C.shape
     signs = np.random.default_rng([seed, 1])
@@ -185,9 +186,9 @@ def _draw(
         S = bits[: b * n].reshape(b, n).astype(np.float32)
         flipped = 2.0 * (S @ C32).astype(np.float64) - sums  # Σ s_i c_i with s = 2·bit − 1
         exceed += (np.abs(flipped) >= edge).sum(axis=0)
-        Wt = np.empty((b, n), dtype=np.float32)
+        Wt = np.zeros((b, n), dtype=np.float32)
         for r in range(b):  # one resample at a time: its counts stay in cache
-            Wt[r] = np.bincount(draws.integers(0, n, size=n), minlength=n)
+            np.add.at(Wt[r], draws.integers(0, n, size=n), np.float32(1.0))  # exact counts
         with np.errstate(invalid="ignore", divide="ignore"):
             means[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
     return exceed, means
