@@ -15,6 +15,7 @@ separate runs, one per group, and the same seed gives the same numbers.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -170,7 +171,8 @@ def _draw(
     ``rng.integers(0, n, size=n)``, one call per replicate, counted by ``numpy.add.at``
     straight into float32 (exact: a count is far below 2^24). The sums run in float32
     (single precision is ample for a p-value and a percentile; the counts are exact),
-    in chunks of replicates so memory stays bounded.
+    in chunks of replicates so memory stays bounded. The sign flips run on a second
+    thread (numpy releases the GIL in its loops; each part keeps its own stream).
     """
     n, W = C.shape
     signs = np.random.default_rng([seed, 1])
@@ -178,19 +180,28 @@ def _draw(
     C32, V32 = C.astype(np.float32), V.astype(np.float32)
     step = max(1, min(B, CHUNK_CELLS // n))
     edge = np.abs(sums) * (1.0 - 1e-5)  # the identity and the all-flip patterns tie
-    exceed = np.zeros(W)
+
+    def flips() -> FloatArray:
+        exceed = np.zeros(W)
+        for b0 in range(0, B, step):
+            b = min(step, B - b0)
+            bits = np.unpackbits(np.frombuffer(signs.bytes((b * n + 7) // 8), dtype=np.uint8))
+            S = bits[: b * n].reshape(b, n).astype(np.float32)
+            flipped = 2.0 * (S @ C32).astype(np.float64) - sums  # Σ s_i c_i, s = 2·bit − 1
+            exceed += (np.abs(flipped) >= edge).sum(axis=0)
+        return exceed
+
     means = np.empty((B, W))
-    for b0 in range(0, B, step):
-        b = min(step, B - b0)
-        bits = np.unpackbits(np.frombuffer(signs.bytes((b * n + 7) // 8), dtype=np.uint8))
-        S = bits[: b * n].reshape(b, n).astype(np.float32)
-        flipped = 2.0 * (S @ C32).astype(np.float64) - sums  # Σ s_i c_i with s = 2·bit − 1
-        exceed += (np.abs(flipped) >= edge).sum(axis=0)
-        Wt = np.zeros((b, n), dtype=np.float32)
-        for r in range(b):  # one resample at a time: its counts stay in cache
-            np.add.at(Wt[r], draws.integers(0, n, size=n), np.float32(1.0))  # exact counts
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
+    with ThreadPoolExecutor(1, thread_name_prefix="sign-flips") as pool:
+        flipping = pool.submit(flips)  # its own stream: the same numbers on a second thread
+        for b0 in range(0, B, step):
+            b = min(step, B - b0)
+            Wt = np.zeros((b, n), dtype=np.float32)
+            for r in range(b):  # one resample at a time: its counts stay in cache
+                np.add.at(Wt[r], draws.integers(0, n, size=n), np.float32(1.0))  # exact
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
+        exceed = flipping.result()
     return exceed, means
 
 
