@@ -232,7 +232,9 @@ def main() -> None:
     parser.add_argument("--events", type=int)
     parser.add_argument("--executor", choices=("local", "dask", "memory"), default="local")
     parser.add_argument("--workers", type=int, default=2, help="Dask workers")
-    parser.add_argument("--threads", type=int, default=1, help="local executor threads")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="local executor threads (2: the machine's cores)"
+    )
     parser.add_argument("--check", type=int, metavar="N")
     args = parser.parse_args()
     if args.check:
