@@ -325,12 +325,11 @@ class CrossEventAccumulator:
                 else _not_computed("grank_t", G, "GRANK is not computed for this measure"),
                 skew_adj_t(bh, bseg),
             ]
-            days = slice(a - p0, b - p0 + 1)
-            ar_w, s2_v, L_v, vc = ar[valid, days], s2[valid], n_est[valid], var_car[valid, j]
+            days = range(a - p0, b - p0 + 1)  # one column at a time: no (N, L2) copies
+            s2_v, L_v, vc = s2[valid], n_est[valid], var_car[valid, j]
+            aar_w = np.stack([seg.mean(ar[valid, t]) for t in days], axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
-                h_w = var_ar[valid, days] / s2_v[:, None]
-            aar_w = np.stack([seg.mean(ar_w[:, t]) for t in range(L2)], axis=1)
-            h_bar = np.stack([seg.mean(h_w[:, t]) for t in range(L2)], axis=1)
+                h_bar = np.stack([seg.mean(var_ar[valid, t] / s2_v) for t in days], axis=1)
             outcomes += [
                 bw1980_t(caar, s2_v, L_v, L2, seg),
                 lamb_z(aar_w, h_bar, aar_e, self.e_cnt[j] > 0, nf),

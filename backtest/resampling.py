@@ -123,14 +123,13 @@ def resampled(
     dist = "expanded percentile" if interval == "expanded_percentile" else "percentile"
     perm = [_Rows.null("permutation_p", G, "sign-flip") for _ in range(W)]
     boot = [_Rows.null("bootstrap_ci", G, dist) for _ in range(W)]
-    c0 = np.where(valid, car, 0.0)
     order = np.argsort(codes, kind="stable")
     order = order[valid[order].any(axis=1)]
     bounds = np.searchsorted(codes[order], np.arange(G + 1))
     for g in range(G):
         rows = order[bounds[g] : bounds[g + 1]]
         nv = valid[rows].sum(axis=0)
-        C = c0[rows]
+        C = np.where(valid[rows], car[rows], 0.0)
         sums, sq = C.sum(axis=0), (C * C).sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             stat = sums / np.sqrt(sq)

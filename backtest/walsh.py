@@ -28,6 +28,8 @@ from backtest._typing import FloatArray, IntArray
 
 #: Averages formed at the end, per value (the bracket's width in averages, over N).
 BUDGET = 2
+#: At most this many averages formed at the end (bounds the memory for large N).
+CAP = 1 << 22
 #: Values of the stratified sample of the first guesses.
 SAMPLE = 1001
 #: Margin of the first guesses, as a share of M on either side of the orders.
@@ -75,7 +77,7 @@ def walsh_orders(x: FloatArray, ks: Sequence[int]) -> list[float]:
     points = [lo0, _Point(float(x[-1]), M, np.zeros(0, np.int64))]  # ss of the top: lazily
     top_ready = False
     order = sorted(set(ks))
-    budget = max(BUDGET * n, 1 << 16)
+    budget = max(min(BUDGET * n, CAP), 1 << 16)
     if budget < M:
         points += [_probe(x, v) for v in _guesses(x, order[0], order[-1])]
     targets: list[list[int]] = []

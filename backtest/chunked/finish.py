@@ -21,6 +21,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -39,7 +40,19 @@ from backtest.significance import Outcomes
 
 OK = STATUS_CODE["ok"]
 #: The side files read back whole (GRANK's residuals are read block by block).
-_READ = ("codes", "dof", "s2", "n_est", "ar", "var_ar", "car", "var_car", "bhar", "w_code")
+_READ = ("codes", "dof", "s2", "n_est", "car", "var_car", "bhar", "w_code")
+
+
+def _read_all(parts: list[Path], name: str, shape: tuple[int, int]) -> FloatArray:
+    """The side file ``name`` of every chunk, stacked (``shape``)."""
+    out = np.empty(shape)
+    start = 0
+    for path in parts:
+        part = np.load(path / f"{name}.npy", mmap_mode="r")
+        out[start : start + part.shape[0]] = part
+        start += part.shape[0]
+        del part
+    return out
 
 
 class _Finishing(CrossEventAccumulator):
@@ -59,19 +72,16 @@ class _Finishing(CrossEventAccumulator):
         self._u_event = np.full(car.shape, np.nan)
         self._sd: list[FloatArray] = []
         valid = w_code == OK
-        star = np.full(car.shape, np.nan)
         for j in range(W):
             with np.errstate(invalid="ignore", divide="ignore"):
                 scar = car[valid[:, j], j] / np.sqrt(var_car[valid[:, j], j])
             self._sd.append(Segments(codes[valid[:, j]], G).mean_sd(scar)[1])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                star[:, j] = car[:, j] / np.sqrt(var_car[:, j]) / self._sd[j][codes]
         for path in parts:
-            for j, groups, part in self._grank_part(path, star, valid):
+            for j, groups, part in self._grank_part(path, car, var_car, valid):
                 self._num[j, groups] += part
 
     def _grank_part(
-        self, path: Path, star: FloatArray, valid: BoolArray
+        self, path: Path, car: FloatArray, var_car: FloatArray, valid: BoolArray
     ) -> list[tuple[int, IntArray, FloatArray]]:
         """One chunk's GRANK sums, block by block as the accumulator saw them (so the sums
         are added in the in-memory engine's order); fills ``_u_event`` of its rows."""
@@ -86,11 +96,14 @@ class _Finishing(CrossEventAccumulator):
             if all_z is None or size == 0:
                 continue
             gi0, z0, L0 = all_gi[blk], np.asarray(all_z[blk]), all_L[blk]
-            for j in range(star.shape[1]):
+            c0 = codes[gi0]
+            for j in range(car.shape[1]):
                 sel = valid[gi0, j]
                 if not sel.any():
                     continue
-                gi, z, L, x = gi0, z0, L0, star[gi0, j]
+                with np.errstate(invalid="ignore", divide="ignore"):  # SCAR*_i
+                    x = car[gi0, j] / np.sqrt(var_car[gi0, j]) / self._sd[j][c0]
+                gi, z, L = gi0, z0, L0
                 if not sel.all():
                     if G == 1:  # no copy: x = NaN compares False, its row adds exact zeros
                         x = np.where(sel, x, np.nan)
@@ -119,10 +132,15 @@ class _Finishing(CrossEventAccumulator):
             valid = w_code[:, j] == OK
             self._wilcoxon.append(wilcoxon_ci(car[valid, j], codes[valid], G))
 
+    def resampled_early(self) -> None:
+        """Wait for the resampled tests (started by :meth:`early`)."""
+        self._resampled_tests = self._resampling.result()
+        del self._resampling
+
     def _resampled(
         self, car: FloatArray, w_code: IntArray
     ) -> tuple[list[Outcomes], list[Outcomes]]:
-        return self._resampling.result()
+        return self._resampled_tests
 
     def _wilcoxon_ci(self, j: int, car: FloatArray, seg: Segments) -> Outcomes:
         return self._wilcoxon[j]
@@ -147,20 +165,19 @@ def finish(
     N, W = shared.n_obs, len(config.windows)
     codes = np.zeros(N, np.int64)
     car, var_car, bhar = (np.empty((N, W)) for _ in range(3))
-    w_code = np.empty((N, W), np.int64)
+    # int8 as in the side files (status codes fit; the accumulator only compares them)
+    w_code = cast(IntArray, np.empty((N, W), np.int8))
     dof, s2, n_est = np.empty(N), np.empty(N), np.empty(N)
-    Lp = layout.ev_rel.size
-    ar, var_ar = np.empty((N, Lp)), np.empty((N, Lp))
     start = 0
     for path in parts:
         z = {k: np.load(path / f"{k}.npy") for k in _READ}
         n = z["codes"].shape[0]
         at = slice(start, start + n)
-        codes[at], dof[at] = z["codes"], z["dof"]
-        s2[at], n_est[at], ar[at], var_ar[at] = z["s2"], z["n_est"], z["ar"], z["var_ar"]
+        codes[at], dof[at], s2[at], n_est[at] = z["codes"], z["dof"], z["s2"], z["n_est"]
         car[at], var_car[at], bhar[at] = z["car"], z["var_car"], z["bhar"]
         w_code[at] = z["w_code"]
         start += n
+    del z
     if start != N:
         raise OutputError(
             f"the side files in {str(sink.directory / '_work')!r} hold {start} observations, "
@@ -174,9 +191,11 @@ def finish(
         acc.early(car, w_code, pool)
         acc.read_grank(parts, car, var_car, w_code)
         acc.wilcoxon_early(car, w_code)
-        tests, rbar = acc.finish(
-            car, var_car, dof, bhar, w_code, s2=s2, n_est=n_est, ar=ar, var_ar=var_ar
-        )
+        acc.resampled_early()  # its working memory is freed before the event-day values come
+    ar, var_ar = (_read_all(parts, name, (N, layout.ev_rel.size)) for name in ("ar", "var_ar"))
+    tests, rbar = acc.finish(
+        car, var_car, dof, bhar, w_code, s2=s2, n_est=n_est, ar=ar, var_ar=var_ar
+    )
     glayout = replace(layout, groups=groups)
     averages: dict[str, pl.DataFrame] = {}
     for name, (n, total, ss) in sums.averages.items():
