@@ -393,7 +393,15 @@ class CrossEventAccumulator:
         """``permutation_p`` and ``bootstrap_ci`` of every window
         (:func:`backtest.resampling.resampled`; the chunked engine starts them early)."""
         G, config = self.groups.n_groups, self.config
-        return resampled(car, w_code == OK, self.groups.codes, G, config.replications, config.seed)
+        return resampled(
+            car,
+            w_code == OK,
+            self.groups.codes,
+            G,
+            config.replications,
+            config.seed,
+            config.bootstrap_interval,
+        )
 
     def _wilcoxon_ci(self, j: int, car: FloatArray, seg: Segments) -> Outcomes:
         """``wilcoxon_ci`` of window ``j`` (the chunked engine computes them early)."""
