@@ -287,15 +287,7 @@ class CrossEventAccumulator:
         cols: dict[str, list[np.ndarray]] = {c: [] for c in TESTS_SCHEMA}
         cols["_g"], cols["_w"], cols["_t"] = [], [], []
         config = self.config
-        perm, boot = resampled(
-            car,
-            w_code == OK,
-            self.groups.codes,
-            G,
-            config.replications,
-            config.seed,
-            config.bootstrap_interval,
-        )
+        perm, boot = self._resampled(car, w_code)
         bw_kind = "normal" if config.conventions == "estudy2" else "t"
         for j, (a, b) in enumerate(self.config.windows):
             valid = w_code[:, j] == OK
@@ -333,12 +325,11 @@ class CrossEventAccumulator:
                 else _not_computed("grank_t", G, "GRANK is not computed for this measure"),
                 skew_adj_t(bh, bseg),
             ]
-            days = slice(a - p0, b - p0 + 1)
-            ar_w, s2_v, L_v, vc = ar[valid, days], s2[valid], n_est[valid], var_car[valid, j]
+            days = range(a - p0, b - p0 + 1)  # one column at a time: no (N, L2) copies
+            s2_v, L_v, vc = s2[valid], n_est[valid], var_car[valid, j]
+            aar_w = np.stack([seg.mean(ar[valid, t]) for t in days], axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
-                h_w = var_ar[valid, days] / s2_v[:, None]
-            aar_w = np.stack([seg.mean(ar_w[:, t]) for t in range(L2)], axis=1)
-            h_bar = np.stack([seg.mean(h_w[:, t]) for t in range(L2)], axis=1)
+                h_bar = np.stack([seg.mean(var_ar[valid, t] / s2_v) for t in days], axis=1)
             outcomes += [
                 bw1980_t(caar, s2_v, L_v, L2, seg),
                 lamb_z(aar_w, h_bar, aar_e, self.e_cnt[j] > 0, nf),
@@ -347,7 +338,7 @@ class CrossEventAccumulator:
                 jackknife_t(c, vc, seg),
                 perm[j],
                 boot[j],
-                wilcoxon_ci(c, seg.codes, G),
+                self._wilcoxon_ci(j, c, seg),
             ]
             mean_bhar = bseg.mean(bh)
             for t, o in enumerate(outcomes):
@@ -395,6 +386,26 @@ class CrossEventAccumulator:
             frame = frame.insert_column(0, self.groups.labels.gather(flat["_g"][order]))
         rbar_all = kp_rbar(np.asarray([self.all_total @ self.all_total]), np.asarray([self.all_n]))
         return frame, None if np.isnan(rbar_all[0]) else float(rbar_all[0])
+
+    def _resampled(
+        self, car: FloatArray, w_code: IntArray
+    ) -> tuple[list[Outcomes], list[Outcomes]]:
+        """``permutation_p`` and ``bootstrap_ci`` of every window
+        (:func:`backtest.resampling.resampled`; the chunked engine starts them early)."""
+        G, config = self.groups.n_groups, self.config
+        return resampled(
+            car,
+            w_code == OK,
+            self.groups.codes,
+            G,
+            config.replications,
+            config.seed,
+            config.bootstrap_interval,
+        )
+
+    def _wilcoxon_ci(self, j: int, car: FloatArray, seg: Segments) -> Outcomes:
+        """``wilcoxon_ci`` of window ``j`` (the chunked engine computes them early)."""
+        return wilcoxon_ci(car, seg.codes, seg.n_groups)
 
     def _grank(
         self, j: int, valid: BoolArray, car: FloatArray, var_car: FloatArray, seg: Segments

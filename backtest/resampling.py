@@ -15,6 +15,7 @@ separate runs, one per group, and the same seed gives the same numbers.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,6 +24,7 @@ import numpy as np
 from backtest._typing import BoolArray, FloatArray, IntArray, TestName
 from backtest.names import BootstrapInterval
 from backtest.significance import Outcomes
+from backtest.walsh import walsh_orders
 
 #: Two-sided level of the intervals.
 ALPHA = 0.05
@@ -121,14 +123,13 @@ def resampled(
     dist = "expanded percentile" if interval == "expanded_percentile" else "percentile"
     perm = [_Rows.null("permutation_p", G, "sign-flip") for _ in range(W)]
     boot = [_Rows.null("bootstrap_ci", G, dist) for _ in range(W)]
-    c0 = np.where(valid, car, 0.0)
     order = np.argsort(codes, kind="stable")
     order = order[valid[order].any(axis=1)]
     bounds = np.searchsorted(codes[order], np.arange(G + 1))
     for g in range(G):
         rows = order[bounds[g] : bounds[g + 1]]
         nv = valid[rows].sum(axis=0)
-        C = c0[rows]
+        C = np.where(valid[rows], car[rows], 0.0)
         sums, sq = C.sum(axis=0), (C * C).sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             stat = sums / np.sqrt(sq)
@@ -166,9 +167,11 @@ def _draw(
     the ``(B, W)`` bootstrap means of the valid CARs (``V``) of B resamples.
 
     Signs are random bits (``rng.bytes``); resamples are multinomial counts from
-    ``rng.integers(0, n, size=n)``, one call per replicate (``bincount``). The sums run in float32 (single
-    precision is ample for a p-value and a percentile; the counts are exact), in
-    chunks of replicates so memory stays bounded.
+    ``rng.integers(0, n, size=n)``, one call per replicate, counted by ``numpy.add.at``
+    straight into float32 (exact: a count is far below 2^24). The sums run in float32
+    (single precision is ample for a p-value and a percentile; the counts are exact),
+    in chunks of replicates so memory stays bounded. The sign flips run on a second
+    thread (numpy releases the GIL in its loops; each part keeps its own stream).
     """
     n, W = C.shape
     signs = np.random.default_rng([seed, 1])
@@ -176,63 +179,38 @@ def _draw(
     C32, V32 = C.astype(np.float32), V.astype(np.float32)
     step = max(1, min(B, CHUNK_CELLS // n))
     edge = np.abs(sums) * (1.0 - 1e-5)  # the identity and the all-flip patterns tie
-    exceed = np.zeros(W)
+
+    def flips() -> FloatArray:
+        exceed = np.zeros(W)
+        for b0 in range(0, B, step):
+            b = min(step, B - b0)
+            bits = np.unpackbits(np.frombuffer(signs.bytes((b * n + 7) // 8), dtype=np.uint8))
+            S = bits[: b * n].reshape(b, n).astype(np.float32)
+            flipped = 2.0 * (S @ C32).astype(np.float64) - sums  # Σ s_i c_i, s = 2·bit − 1
+            exceed += (np.abs(flipped) >= edge).sum(axis=0)
+        return exceed
+
     means = np.empty((B, W))
-    for b0 in range(0, B, step):
-        b = min(step, B - b0)
-        bits = np.unpackbits(np.frombuffer(signs.bytes((b * n + 7) // 8), dtype=np.uint8))
-        S = bits[: b * n].reshape(b, n).astype(np.float32)
-        flipped = 2.0 * (S @ C32).astype(np.float64) - sums  # Σ s_i c_i with s = 2·bit − 1
-        exceed += (np.abs(flipped) >= edge).sum(axis=0)
-        Wt = np.empty((b, n), dtype=np.float32)
-        for r in range(b):  # one resample at a time: its counts stay in cache
-            Wt[r] = np.bincount(draws.integers(0, n, size=n), minlength=n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
+    with ThreadPoolExecutor(1, thread_name_prefix="sign-flips") as pool:
+        flipping = pool.submit(flips)  # its own stream: the same numbers on a second thread
+        for b0 in range(0, B, step):
+            b = min(step, B - b0)
+            Wt = np.zeros((b, n), dtype=np.float32)
+            for r in range(b):  # one resample at a time: its counts stay in cache
+                np.add.at(Wt[r], draws.integers(0, n, size=n), np.float32(1.0))  # exact
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
+        exceed = flipping.result()
     return exceed, means
 
 
 # -- Wilcoxon (Walsh-average) interval ------------------------------------------------------
 
 
-def _counts_le(x: FloatArray, v: FloatArray) -> IntArray:
-    """Number of Walsh averages ``(x_i + x_j)/2``, i <= j, at most each ``v`` (``x`` sorted)."""
-    ss = np.searchsorted(x, 2.0 * v[:, None] - x[None, :], side="right")
-    return np.asarray(np.maximum(ss - np.arange(x.size), 0).sum(axis=1), dtype=np.int64)
-
-
 def walsh_order(x: FloatArray, k: int) -> float:
-    """The k-th smallest (1-based) Walsh average of the sorted values ``x``.
-
-    A search on the value with an O(N log N) count of the averages at most it:
-    each step probes the two values that linear interpolation of the count puts
-    at ``k ∓ 2N`` and, when the bracket did not halve, its midpoint, until at
-    most 4N candidates remain, which are then formed and sorted.
-    """
-    n = x.size
-    lo = float(np.nextafter(x[0], -np.inf))  # below every average: count 0
-    hi, c_lo, c_hi = float(x[-1]), 0, n * (n + 1) // 2
-    for _ in range(100):
-        width = c_hi - c_lo
-        if width <= 4 * n:
-            break
-        probes = [lo + (hi - lo) * (t - c_lo) / width for t in (k - 2 * n, k + 2 * n)]
-        v = np.asarray([p for p in probes if lo < p < hi] + [0.5 * (lo + hi)])
-        for value, c in zip(v, _counts_le(x, v), strict=True):
-            if c >= k and value < hi:
-                hi, c_hi = float(value), int(c)
-            elif c < k and value > lo:
-                lo, c_lo = float(value), int(c)
-        if not lo < 0.5 * (lo + hi) < hi:
-            break
-    i = np.arange(n)
-    start = np.maximum(i, np.searchsorted(x, 2.0 * lo - x, side="right"))
-    stop = np.maximum(start, np.searchsorted(x, 2.0 * hi - x, side="right"))
-    lengths = stop - start
-    rep = np.repeat(i, lengths)
-    offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    cand = np.sort(0.5 * (x[rep] + x[np.repeat(start, lengths) + offset]))
-    return float(cand[k - c_lo - 1])
+    """The k-th smallest (1-based) Walsh average of the sorted values ``x``
+    (:func:`backtest.walsh.walsh_orders`)."""
+    return walsh_orders(x, [k])[0]
 
 
 def _walsh_orders(x: FloatArray, ks: list[int]) -> list[float]:
@@ -242,7 +220,7 @@ def _walsh_orders(x: FloatArray, ks: list[int]) -> list[float]:
         w = 0.5 * (x[:, None] + x[None, :])[~np.tri(x.size, k=-1, dtype=bool)]
         w = np.partition(w, sorted({k - 1 for k in ks}))
         return [float(w[k - 1]) for k in ks]
-    return [walsh_order(x, k) for k in ks]
+    return walsh_orders(x, ks)
 
 
 def _lower_order(n: int) -> tuple[int, str]:

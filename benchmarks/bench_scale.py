@@ -14,7 +14,8 @@ frames included) is the figure of that N alone. One JSON line per run::
 ``seconds`` is the wall time of ``run_event_study_chunked`` (inputs built, scipy
 imported), ``cpu_seconds`` this process's CPU time in it (on a shared machine the
 wall time is the CPU time stretched by the other users; with Dask the workers' CPU
-is not in it). ``--executor dask`` runs the chunks on a local Dask cluster of
+is not in it). The local executor runs ``--threads`` chunks at a time (default 2,
+the machine's cores). ``--executor dask`` runs the chunks on a local Dask cluster of
 ``--workers`` single-threaded processes, started before the clock starts
 (``cluster_start_s``); their memory and CPU are not in ``peak_mb`` and
 ``cpu_seconds``: the line adds ``workers_peak_mb`` (the largest worker's peak) and
@@ -23,7 +24,7 @@ times the in-memory engine instead. ``--check N`` runs the in-memory engine and
 the chunked one on N events and prints the largest relative difference of every
 frame (0 for the per-event frames).
 
-Run: ``.venv/bin/python benchmarks/bench_scale.py`` (all three lines; about 15
+Run: ``.venv/bin/python benchmarks/bench_scale.py`` (all three lines; about 12
 minutes of CPU, and 18 GB of temporary disk for the 5,000,000 run), or
 ``--events 1000000 --executor local``.
 """
@@ -232,7 +233,9 @@ def main() -> None:
     parser.add_argument("--events", type=int)
     parser.add_argument("--executor", choices=("local", "dask", "memory"), default="local")
     parser.add_argument("--workers", type=int, default=2, help="Dask workers")
-    parser.add_argument("--threads", type=int, default=1, help="local executor threads")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="local executor threads (2: the machine's cores)"
+    )
     parser.add_argument("--check", type=int, metavar="N")
     args = parser.parse_args()
     if args.check:

@@ -29,7 +29,7 @@ from backtest.frames import average_moments
 from backtest.groups import Groups
 from backtest.windows import confounders
 
-#: Names in the side file of a chunk (``_work/part-NNNNNN.npz``).
+#: Names of the side files of a chunk (``_work/part-NNNNNN/<name>.npy``).
 WORK_KEYS = (
     "codes",
     "car",
@@ -44,6 +44,7 @@ WORK_KEYS = (
     "g_index",
     "g_z",
     "g_L",
+    "g_sizes",
 )
 
 
@@ -53,7 +54,8 @@ EMPTY_STRUCT = pl.Struct({"_empty": pl.Boolean()})
 
 class ParquetSink:
     """Where a chunked study writes: ``<directory>/<frame>/part-NNNNNN.parquet`` per chunk,
-    and the side files ``<directory>/_work/part-NNNNNN.npz``.
+    and the side files ``<directory>/_work/part-NNNNNN/<name>.npy`` (plain ``.npy``:
+    written without a copy, read back memory-mapped).
 
     ``directory`` must be new or empty (a previous run is never overwritten); on a
     cluster it must be a path every worker can write (a shared file system).
@@ -94,11 +96,24 @@ class ParquetSink:
                 frame = frame.with_columns(pl.lit(None, dtype=EMPTY_STRUCT).alias(c) for c in empty)
             frame.write_parquet(self.part(name, index), compression="lz4")
 
-    def write_work(self, index: int, arrays: dict[str, np.ndarray]) -> None:
-        np.savez(self.part("_work", index, "npz"), **arrays)  # type: ignore[arg-type]
+    def write_work(self, index: int, arrays: dict[str, np.ndarray | list[np.ndarray]]) -> None:
+        """One ``.npy`` per array; a list is written as its concatenation (without forming it)."""
+        folder = self.directory / "_work" / f"part-{index:06d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, value in arrays.items():
+            pieces = value if isinstance(value, list) else [value]
+            pieces = [np.ascontiguousarray(a) for a in pieces]
+            first = pieces[0]
+            rows = sum(a.shape[0] for a in pieces)
+            with (folder / f"{name}.npy").open("wb") as f:
+                header = np.lib.format.header_data_from_array_1_0(first)
+                header["shape"] = (rows, *first.shape[1:])
+                np.lib.format.write_array_header_1_0(f, header)
+                for a in pieces:
+                    f.write(a.data)
 
     def work_parts(self) -> list[Path]:
-        return sorted((self.directory / "_work").glob("part-*.npz"))
+        return sorted(p for p in (self.directory / "_work").glob("part-*") if p.is_dir())
 
 
 def run_chunk(shared: SharedContext, spec: ChunkSpec, sink: ParquetSink) -> ChunkSums:
@@ -122,7 +137,7 @@ def run_chunk(shared: SharedContext, spec: ChunkSpec, sink: ParquetSink) -> Chun
     conf = confounders(
         part.events,
         part.pos,
-        shared.catalog_for(part.events),
+        shared.catalog_for(part.events, part.pos),
         n_sessions=layout.n_sessions,
         windows=[*config.windows, config.event_period],
         market_wide=config.market_wide_categories,
@@ -154,8 +169,9 @@ def run_chunk(shared: SharedContext, spec: ChunkSpec, sink: ParquetSink) -> Chun
             "ar": measured.ar,
             "var_ar": measured.var_ar,
             "g_index": spec.start + np.concatenate(local),
-            "g_z": np.concatenate([np.zeros((0, layout.est_rel.size)), *acc.g_z]),
+            "g_z": [np.zeros((0, layout.est_rel.size)), *acc.g_z],
             "g_L": np.concatenate([np.zeros(0), *acc.g_L]),
+            "g_sizes": np.asarray([a.size for a in acc.g_index], dtype=np.int64),
         },
     )
     return ChunkSums.of(spec.index, spec.stop - spec.start, acc, averages, names)

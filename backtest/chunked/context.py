@@ -69,7 +69,10 @@ class SharedContext:
     events: pl.DataFrame | None = None  # in memory (local); None when read from events_path
     located: tuple[IntArray, IntArray, IntArray, IntArray] | None = None
     events_path: Path | None = None
-    _market_wide: pl.DataFrame | None = field(default=None, repr=False)
+    _catalog_index: _CatalogIndex = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._catalog_index = _CatalogIndex.of(self.catalog, self.ctx)
 
     @classmethod
     def of(cls, prep: Prepared) -> SharedContext:
@@ -105,15 +108,15 @@ class SharedContext:
         arrays = [frame.get_column(c).to_numpy().astype(np.int64) for c in _LOCATED]
         return ChunkInput(frame.drop(_LOCATED), *arrays)
 
-    def catalog_for(self, events: pl.DataFrame) -> pl.DataFrame:
-        """The catalog rows that can confound ``events``: their tickers' and the market-wide
-        ones (:func:`backtest.windows.confounders` finds the same lists in them)."""
-        wide = self.ctx.config.market_wide_categories
-        tickers = events.get_column("ticker").unique()
-        keep = pl.col("ticker").is_in(tickers.implode())
-        if wide:
-            keep = keep | pl.col("category").is_in(list(wide)).fill_null(False)
-        return self.catalog.filter(keep)
+    def catalog_for(self, events: pl.DataFrame, pos: IntArray) -> pl.DataFrame:
+        """The catalog rows that can confound ``events`` (day 0 at sessions ``pos``): their
+        tickers' rows with day 0 within the widest window of one of them, and the
+        market-wide ones (:func:`backtest.windows.confounders` finds the same lists in them).
+
+        The catalog is keyed once per study (``_CatalogIndex``), so a chunk costs
+        ``O(chunk × log catalog)``, not a pass over the whole catalog.
+        """
+        return self.catalog[self._catalog_index.rows_for(events, pos)]
 
     def save(self, directory: Path) -> Path:
         """Write the Parquet copy into ``directory`` (created); returns it."""
@@ -143,6 +146,55 @@ class SharedContext:
         with (directory / "context.pkl").open("wb") as f:
             pickle.dump(small, f, protocol=pickle.HIGHEST_PROTOCOL)
         return directory
+
+
+@dataclass(frozen=True)
+class _CatalogIndex:
+    """The catalog keyed by ``(ticker, session)`` (sorted), and its market-wide rows."""
+
+    tickers: pl.DataType  # an Enum of the catalog's tickers
+    stride: int
+    keys: IntArray  # ticker code · stride + session, sorted
+    order: IntArray  # the catalog row of each key
+    wide: IntArray  # the rows of a market-wide category
+    lo: int  # the widest window's first and last relative day
+    hi: int
+    n_rows: int
+
+    @classmethod
+    def of(cls, catalog: pl.DataFrame, ctx: Context) -> _CatalogIndex:
+        config = ctx.config
+        windows = [*config.windows, config.event_period]
+        lo, hi = min(a for a, _ in windows), max(b for _, b in windows)
+        tickers = pl.Enum(catalog.get_column("ticker").unique().sort().drop_nulls().to_list())
+        stride = ctx.layout.n_sessions + abs(lo) + abs(hi) + 2
+        code = catalog.get_column("ticker").cast(tickers).to_physical().to_numpy()
+        keys = code.astype(np.int64) * stride + catalog.get_column("pos").to_numpy()
+        order = np.argsort(keys, kind="stable")
+        wide = config.market_wide_categories
+        is_wide = (
+            catalog.get_column("category").is_in(list(wide)).fill_null(False).to_numpy()
+            if wide
+            else np.zeros(catalog.height, bool)
+        )
+        return cls(
+            tickers, stride, keys[order], order, np.flatnonzero(is_wide), lo, hi, catalog.height
+        )
+
+    def rows_for(self, events: pl.DataFrame, pos: IntArray) -> IntArray:
+        """Sorted catalog rows: the tickers' within ``[pos + lo, pos + hi]``, and the wide."""
+        code = events.get_column("ticker").cast(self.tickers, strict=False).to_physical()
+        here = code.is_not_null().to_numpy() & (pos >= 0)
+        key = code.fill_null(0).to_numpy().astype(np.int64)[here] * self.stride + pos[here]
+        left = np.searchsorted(self.keys, key + self.lo, side="left")
+        right = np.searchsorted(self.keys, key + self.hi, side="right")
+        size = self.keys.size + 1
+        cover = np.bincount(left, minlength=size) - np.bincount(right, minlength=size)
+        near = self.order[np.cumsum(cover[:-1]) > 0]
+        keep = np.zeros(self.n_rows, bool)
+        keep[near] = True
+        keep[self.wide] = True
+        return np.flatnonzero(keep)
 
 
 def load_shared(directory: Path) -> SharedContext:

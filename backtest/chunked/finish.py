@@ -18,8 +18,10 @@ back from the chunks' side files:
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -33,9 +35,24 @@ from backtest.errors import OutputError
 from backtest.frames import average_table
 from backtest.groups import Groups, RowGroups, Segments
 from backtest.ranktests import grank_t
+from backtest.resampling import wilcoxon_ci
 from backtest.significance import Outcomes
 
 OK = STATUS_CODE["ok"]
+#: The side files read back whole (GRANK's residuals are read block by block).
+_READ = ("codes", "dof", "s2", "n_est", "car", "var_car", "bhar", "w_code")
+
+
+def _read_all(parts: list[Path], name: str, shape: tuple[int, int]) -> FloatArray:
+    """The side file ``name`` of every chunk, stacked (``shape``)."""
+    out = np.empty(shape)
+    start = 0
+    for path in parts:
+        part = np.load(path / f"{name}.npy", mmap_mode="r")
+        out[start : start + part.shape[0]] = part
+        start += part.shape[0]
+        del part
+    return out
 
 
 class _Finishing(CrossEventAccumulator):
@@ -60,21 +77,73 @@ class _Finishing(CrossEventAccumulator):
                 scar = car[valid[:, j], j] / np.sqrt(var_car[valid[:, j], j])
             self._sd.append(Segments(codes[valid[:, j]], G).mean_sd(scar)[1])
         for path in parts:
-            with np.load(path) as f:
-                all_gi, all_z, all_L = f["g_index"], f["g_z"], f["g_L"]
-            for j in range(W):
-                sel = valid[all_gi, j]
+            for j, groups, part in self._grank_part(path, car, var_car, valid):
+                self._num[j, groups] += part
+
+    def _grank_part(
+        self, path: Path, car: FloatArray, var_car: FloatArray, valid: BoolArray
+    ) -> list[tuple[int, IntArray, FloatArray]]:
+        """One chunk's GRANK sums, block by block as the accumulator saw them (so the sums
+        are added in the in-memory engine's order); fills ``_u_event`` of its rows."""
+        G, codes = self.groups.n_groups, self.groups.codes
+        all_gi, all_L = np.load(path / "g_index.npy"), np.load(path / "g_L.npy")
+        all_z = np.load(path / "g_z.npy", mmap_mode="r") if all_gi.size else None
+        out: list[tuple[int, IntArray, FloatArray]] = []
+        start = 0
+        for size in np.load(path / "g_sizes.npy").tolist():
+            blk = slice(start, start + size)
+            start += size
+            if all_z is None or size == 0:
+                continue
+            gi0, z0, L0 = all_gi[blk], np.asarray(all_z[blk]), all_L[blk]
+            c0 = codes[gi0]
+            for j in range(car.shape[1]):
+                sel = valid[gi0, j]
                 if not sel.any():
                     continue
-                gi, z, L = all_gi, all_z, all_L
+                with np.errstate(invalid="ignore", divide="ignore"):  # SCAR*_i
+                    x = car[gi0, j] / np.sqrt(var_car[gi0, j]) / self._sd[j][c0]
+                gi, z, L = gi0, z0, L0
                 if not sel.all():
-                    z, L, gi = z[sel], L[sel], gi[sel]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    x = (car[gi, j] / np.sqrt(var_car[gi, j]) / self._sd[j][codes[gi]])[:, None]
-                g = (z > x).view(np.uint8) + (z >= x).view(np.uint8)  # NaN compares False
+                    if G == 1:  # no copy: x = NaN compares False, its row adds exact zeros
+                        x = np.where(sel, x, np.nan)
+                    else:
+                        z, L, gi, x = z[sel], L[sel], gi[sel], x[sel]
+                g = (z > x[:, None]).view(np.uint8) + (z >= x[:, None]).view(np.uint8)
                 rows = RowGroups(codes[gi], G)
-                self._num[j, rows.groups] += rows.weighted_sum(0.5 / (L + 2.0), g)
-                self._u_event[gi, j] = (1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5
+                out.append((j, rows.groups, rows.weighted_sum(0.5 / (L + 2.0), g)))
+                u = (1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5
+                if gi.size == sel.size and not sel.all():
+                    self._u_event[gi[sel], j] = u[sel]
+                else:
+                    self._u_event[gi, j] = u
+        return out
+
+    def early(self, car: FloatArray, w_code: IntArray, pool: ThreadPoolExecutor) -> None:
+        """Start the resampled tests in ``pool`` (they take the longest and need only the
+        CARs), to run while this thread reads GRANK's side files and forms every window's
+        ``wilcoxon_ci`` (:meth:`wilcoxon_early`)."""
+        self._resampling = pool.submit(CrossEventAccumulator._resampled, self, car, w_code)
+
+    def wilcoxon_early(self, car: FloatArray, w_code: IntArray) -> None:
+        G, codes = self.groups.n_groups, self.groups.codes
+        self._wilcoxon: list[Outcomes] = []
+        for j in range(car.shape[1]):
+            valid = w_code[:, j] == OK
+            self._wilcoxon.append(wilcoxon_ci(car[valid, j], codes[valid], G))
+
+    def resampled_early(self) -> None:
+        """Wait for the resampled tests (started by :meth:`early`)."""
+        self._resampled_tests = self._resampling.result()
+        del self._resampling
+
+    def _resampled(
+        self, car: FloatArray, w_code: IntArray
+    ) -> tuple[list[Outcomes], list[Outcomes]]:
+        return self._resampled_tests
+
+    def _wilcoxon_ci(self, j: int, car: FloatArray, seg: Segments) -> Outcomes:
+        return self._wilcoxon[j]
 
     def _grank(
         self, j: int, valid: BoolArray, car: FloatArray, var_car: FloatArray, seg: Segments
@@ -96,24 +165,19 @@ def finish(
     N, W = shared.n_obs, len(config.windows)
     codes = np.zeros(N, np.int64)
     car, var_car, bhar = (np.empty((N, W)) for _ in range(3))
-    w_code = np.empty((N, W), np.int64)
+    # int8 as in the side files (status codes fit; the accumulator only compares them)
+    w_code = cast(IntArray, np.empty((N, W), np.int8))
     dof, s2, n_est = np.empty(N), np.empty(N), np.empty(N)
-    Lp = layout.ev_rel.size
-    ar, var_ar = np.empty((N, Lp)), np.empty((N, Lp))
     start = 0
     for path in parts:
-        with np.load(path) as z:
-            n = z["codes"].shape[0]
-            at = slice(start, start + n)
-            codes[at], dof[at] = z["codes"], z["dof"]
-            s2[at], n_est[at], ar[at], var_ar[at] = z["s2"], z["n_est"], z["ar"], z["var_ar"]
-            car[at], var_car[at], bhar[at], w_code[at] = (
-                z["car"],
-                z["var_car"],
-                z["bhar"],
-                z["w_code"],
-            )
-            start += n
+        z = {k: np.load(path / f"{k}.npy") for k in _READ}
+        n = z["codes"].shape[0]
+        at = slice(start, start + n)
+        codes[at], dof[at], s2[at], n_est[at] = z["codes"], z["dof"], z["s2"], z["n_est"]
+        car[at], var_car[at], bhar[at] = z["car"], z["var_car"], z["bhar"]
+        w_code[at] = z["w_code"]
+        start += n
+    del z
     if start != N:
         raise OutputError(
             f"the side files in {str(sink.directory / '_work')!r} hold {start} observations, "
@@ -123,7 +187,12 @@ def finish(
     groups = Groups(shared.labels, codes)
     acc = _Finishing(config, layout.n_sessions, layout.est_rel.size, layout.ev_rel.size, groups)
     sums.load_into(acc)
-    acc.read_grank(parts, car, var_car, w_code)
+    with ThreadPoolExecutor(1, thread_name_prefix="resampling") as pool:
+        acc.early(car, w_code, pool)
+        acc.read_grank(parts, car, var_car, w_code)
+        acc.wilcoxon_early(car, w_code)
+        acc.resampled_early()  # its working memory is freed before the event-day values come
+    ar, var_ar = (_read_all(parts, name, (N, layout.ev_rel.size)) for name in ("ar", "var_ar"))
     tests, rbar = acc.finish(
         car, var_car, dof, bhar, w_code, s2=s2, n_est=n_est, ar=ar, var_ar=var_ar
     )

@@ -130,6 +130,21 @@ def test_rank_rows_matches_scipy() -> None:
         assert np.isnan(prefix[i, ~m]).all()
 
 
+@pytest.mark.parametrize("width", [271, 40_000], ids=["int32-packed", "int64-packed"])
+def test_rank_rows_and_prefix_on_wide_rows_matches_scipy(width: int) -> None:
+    """Rows of the default windows (250 + 21 values) and rows too wide for int32 packing."""
+    rng = np.random.default_rng(width)
+    x = rng.standard_normal((3, width))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    k = width - 21
+    both, prefix = rank_rows_and_prefix(x, k)
+    for i in range(3):
+        m, mk = ~np.isnan(x[i]), ~np.isnan(x[i, :k])
+        np.testing.assert_array_equal(both[i, m], stats.rankdata(x[i, m]))
+        np.testing.assert_array_equal(prefix[i, mk], stats.rankdata(x[i, :k][mk]))
+        assert np.isnan(both[i, ~m]).all() and np.isnan(prefix[i, ~mk]).all()
+
+
 def test_csect_bmp_patell_literal() -> None:
     n = CAR.size
     t = Single.csect_t(CAR)
