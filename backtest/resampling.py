@@ -28,6 +28,9 @@ from backtest.walsh import walsh_orders
 
 #: Two-sided level of the intervals.
 ALPHA = 0.05
+#: Largest group drawn all resamples at a time (``integers(0, n, size=(b, n))`` gives the
+#: same numbers as b calls of ``size=n``); larger groups draw one resample at a time.
+SMALL_N = 4096
 #: Random draws per chunk (memory stays bounded whatever N and B).
 CHUNK_CELLS = 1 << 22
 #: Largest N whose Walsh averages are all formed (N(N + 1)/2 values); beyond, a selection.
@@ -168,7 +171,9 @@ def _draw(
 
     Signs are random bits (``rng.bytes``); resamples are multinomial counts from
     ``rng.integers(0, n, size=n)``, one call per replicate, counted by ``numpy.add.at``
-    straight into float32 (exact: a count is far below 2^24). The sums run in float32
+    straight into float32 (exact: a count is far below 2^24); up to ``SMALL_N``
+    observations, one call for a chunk of replicates (the same draws, as numpy's generator
+    fills the ``(b, n)`` array in the order of b calls of ``n``), counted by ``bincount``. The sums run in float32
     (single precision is ample for a p-value and a percentile; the counts are exact),
     in chunks of replicates so memory stays bounded. The sign flips run on a second
     thread (numpy releases the GIL in its loops; each part keeps its own stream).
@@ -195,9 +200,13 @@ def _draw(
         flipping = pool.submit(flips)  # its own stream: the same numbers on a second thread
         for b0 in range(0, B, step):
             b = min(step, B - b0)
-            Wt = np.zeros((b, n), dtype=np.float32)
-            for r in range(b):  # one resample at a time: its counts stay in cache
-                np.add.at(Wt[r], draws.integers(0, n, size=n), np.float32(1.0))  # exact
+            if n <= SMALL_N:  # every resample of the chunk in one draw (the same stream)
+                flat = draws.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
+                Wt = np.bincount(flat.ravel(), minlength=b * n).reshape(b, n).astype(np.float32)
+            else:
+                Wt = np.zeros((b, n), dtype=np.float32)
+                for r in range(b):  # one resample at a time: its counts stay in cache
+                    np.add.at(Wt[r], draws.integers(0, n, size=n), np.float32(1.0))  # exact
             with np.errstate(invalid="ignore", divide="ignore"):
                 means[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
         exceed = flipping.result()

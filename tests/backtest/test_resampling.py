@@ -266,3 +266,21 @@ def test_eventstudy_conventions_variances(
         assert car["var_car"] == pytest.approx(3 * s2, rel=1e-10)
         ar = res.ar.filter((pl.col("ticker") == tk) & (pl.col("rel_day") == 0)).row(0, named=True)
         assert ar["var_ar"] == pytest.approx(s2, rel=1e-10)
+
+
+def test_drawing_a_chunk_of_resamples_at_once_gives_the_same_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The one-draw path for small groups equals one draw per resample, bit for bit."""
+    import backtest.resampling as rs
+
+    rng = np.random.default_rng(3)
+    C = rng.normal(0, 0.02, (37, 4))
+    V = rng.random((37, 4)) > 0.1
+    C = np.where(V, C, 0.0)
+    sums = C.sum(axis=0)
+    fast = rs._draw(C, V, sums, 1000, 11)
+    monkeypatch.setattr(rs, "SMALL_N", 0)  # every group one resample at a time
+    slow = rs._draw(C, V, sums, 1000, 11)
+    assert np.array_equal(fast[0], slow[0])
+    assert np.array_equal(fast[1], slow[1], equal_nan=True)
