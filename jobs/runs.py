@@ -90,6 +90,8 @@ class StudyRun:
     stored: dict[str, dict[str, pl.DataFrame]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    #: report tables built once and shared by the formats (jobs.report.study.answer fills it)
+    tables: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
     spillover: Spillover | None = None  # jobs.spillover: a study with [roles]
 
     @property

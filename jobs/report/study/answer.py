@@ -232,7 +232,16 @@ def groups_table(
 
 
 def group_tests_table(run: StudyRun, group: GroupResult) -> TextTable:
-    """One group's tests (rows) over the study's windows (columns)."""
+    """One group's tests (rows) over the study's windows (columns); built once per run and
+    group, as the terminal, Markdown and HTML reports all show it."""
+    key = ("group_tests", group.id)
+    if key not in run.tables:
+        run.tables[key] = _group_tests_table(run, group)
+    table: TextTable = run.tables[key]
+    return table
+
+
+def _group_tests_table(run: StudyRun, group: GroupResult) -> TextTable:
     windows = [(int(a), int(b)) for a, b in run.definition.model.windows]
     by_w = {w: _by_test(group.tests, *w) for w in windows}
     n_row, caar_row = ["N"], ["CAAR"]
@@ -264,7 +273,15 @@ def group_tests_table(run: StudyRun, group: GroupResult) -> TextTable:
 
 
 def daily_table(run: StudyRun, group: GroupResult) -> TextTable:
-    """One group's AAR, CAAR and the tests of each event day."""
+    """One group's AAR, CAAR and the tests of each event day (built once per run and group)."""
+    key = ("daily", group.id)
+    if key not in run.tables:
+        run.tables[key] = _daily_table(run, group)
+    table: TextTable = run.tables[key]
+    return table
+
+
+def _daily_table(run: StudyRun, group: GroupResult) -> TextTable:
     daily = group.daily
     names = [t for t in run.definition.report.tests if t in set(daily.get_column("test"))]
     if not names:
