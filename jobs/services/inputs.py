@@ -130,13 +130,6 @@ def observations(definition: StudyDefinition, selected: pl.DataFrame) -> pl.Data
     return wanted.cast(schema)  # type: ignore[arg-type]
 
 
-def _history_needed(definition: StudyDefinition) -> tuple[int, int]:
-    """Sessions before and after day 0 the study reads: the first return needs one more."""
-    spec = definition.model
-    lo = min(spec.estimation.start, min(a for a, _ in spec.windows)) - 1
-    return lo, max(b for _, b in spec.windows)
-
-
 def required_spans(
     obs: pl.DataFrame,
     definition: StudyDefinition,
@@ -152,7 +145,9 @@ def required_spans(
     completed session is reported as incomplete, not as missing data. Observations whose day
     0 is not a session are left out.
     """
-    lo, hi = _history_needed(definition)
+    spec = definition.model
+    lo = min(spec.estimation.start, min(a for a, _ in spec.windows)) - 1  # the first return
+    hi = max(b for _, b in spec.windows)
     schema = {"ticker": pl.String, "start": pl.Date, "end": pl.Date}
     days = pl.Series("date", sessions, dtype=pl.Date)
     n = days.len()
@@ -300,8 +295,8 @@ def data_stamp(
     factors: pl.DataFrame | None,
     obs: pl.DataFrame,
     definition: StudyDefinition,
-    catalog: pl.DataFrame | None = None,
-    provenance: pl.DataFrame | None = None,
+    catalog: pl.DataFrame | None,
+    provenance: pl.DataFrame,
 ) -> tuple[list[dict[str, Any]], str]:
     """Per ticker: last session used, when it was loaded and from where; and a hash of all inputs.
 
@@ -309,15 +304,9 @@ def data_stamp(
     factors, the observations, the catalog events the engine saw (they decide
     the clean estimation windows and the confounding lists) and the canonical
     definition, so the same study on the same data gives the same hash and any
-    change that can move a number changes it. ``provenance`` (``ticker, loaded_at,
-    source``, :meth:`storage.repos.market.MarketRepo.price_provenance` over the same
-    range) stands in for the prices' own ``fetched_at`` and ``source`` columns.
+    change that can move a number changes it. ``provenance`` is ``ticker, loaded_at,
+    source`` (:meth:`storage.repos.market.MarketRepo.price_provenance` over the same range).
     """
-    if provenance is None:
-        provenance = prices.group_by("ticker").agg(
-            pl.col("fetched_at").max().alias("loaded_at"),
-            pl.col("source").sort_by("fetched_at").last().alias("source"),
-        )
     value_cols = ["ticker", "date", "open", "close", "adj_close"]
     ordered = in_order(prices.select(value_cols), "ticker", "date")
     runs = ordered.get_column("ticker").rle()  # sorted: one run of rows per ticker
@@ -367,35 +356,19 @@ def day0_moves(obs: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
     the first reaction held up during the session (NVDA 2025-11-20 opened +5% and
     closed -3%).
     """
+    symbol = pl.col("ticker")
     px = in_order(prices.select("ticker", "date", "open", "close"), "ticker", "date")
-    if px.height == 0:  # nothing to gather from: every move is null
-        px = pl.DataFrame(
-            {"ticker": [""], "date": [None], "open": [None], "close": [None]}, schema=px.schema
-        )
-    wanted = obs.select("ticker", pl.col("day0").alias("date")).unique()
-    rows = (  # the day-0 rows first (a semi-join), so the join below is between small frames
-        px.select("ticker", "date", pl.int_range(pl.len(), dtype=pl.Int64).alias("_i")).join(
-            wanted, on=["ticker", "date"], how="semi"
-        )
+    px = px.with_columns(  # sorted: the row before is the ticker's previous stored session
+        pl.when(symbol == symbol.shift(1)).then(pl.col("close").shift(1)).alias("prev_close")
     )
-    at = obs.select("event_id", "ticker", "day0", "timing").join(
-        rows,
+    wanted = obs.select("ticker", pl.col("day0").alias("date")).unique()
+    day0_rows = px.join(wanted, on=["ticker", "date"], how="semi")  # small before the join
+    joined = obs.select("event_id", "ticker", "day0", "timing").join(
+        day0_rows,
         left_on=["ticker", "day0"],
         right_on=["ticker", "date"],
         how="left",
         maintain_order="left",
-    )
-    row = at.get_column("_i")
-    before = (row - 1).clip(0)  # the ticker's previous stored session, when it has one
-    same = px.get_column("ticker").gather(before.fill_null(0)) == at.get_column("ticker")
-    joined = at.with_columns(
-        px.get_column("open").gather(row.fill_null(0)).alias("open"),
-        px.get_column("close").gather(row.fill_null(0)).alias("close"),
-        px.get_column("close").gather(before.fill_null(0)).alias("prev_close"),
-        (same & (row > 0)).alias("_has_prev"),
-    ).with_columns(
-        pl.when(pl.col("_i").is_not_null()).then(pl.col("open", "close")),
-        pl.when(pl.col("_i").is_not_null() & pl.col("_has_prev")).then(pl.col("prev_close")),
     )
     return joined.select(
         "event_id",

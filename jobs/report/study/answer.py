@@ -7,7 +7,7 @@ Shared by the terminal, Markdown and HTML reports (the JSON document has its own
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -231,14 +231,21 @@ def groups_table(
     )
 
 
-def group_tests_table(run: StudyRun, group: GroupResult) -> TextTable:
-    """One group's tests (rows) over the study's windows (columns); built once per run and
-    group, as the terminal, Markdown and HTML reports all show it."""
-    key = ("group_tests", group.id)
+def _once(
+    run: StudyRun, group: GroupResult, build: Callable[[StudyRun, GroupResult], TextTable]
+) -> TextTable:
+    """``build(run, group)``, built once per run and group: the terminal, Markdown and HTML
+    reports all show the same group tables."""
+    key = (build.__name__, group.id)
     if key not in run.tables:
-        run.tables[key] = _group_tests_table(run, group)
+        run.tables[key] = build(run, group)
     table: TextTable = run.tables[key]
     return table
+
+
+def group_tests_table(run: StudyRun, group: GroupResult) -> TextTable:
+    """One group's tests (rows) over the study's windows (columns)."""
+    return _once(run, group, _group_tests_table)
 
 
 def _group_tests_table(run: StudyRun, group: GroupResult) -> TextTable:
@@ -273,12 +280,8 @@ def _group_tests_table(run: StudyRun, group: GroupResult) -> TextTable:
 
 
 def daily_table(run: StudyRun, group: GroupResult) -> TextTable:
-    """One group's AAR, CAAR and the tests of each event day (built once per run and group)."""
-    key = ("daily", group.id)
-    if key not in run.tables:
-        run.tables[key] = _daily_table(run, group)
-    table: TextTable = run.tables[key]
-    return table
+    """One group's AAR, CAAR and the tests of each event day."""
+    return _once(run, group, _daily_table)
 
 
 def _daily_table(run: StudyRun, group: GroupResult) -> TextTable:

@@ -336,7 +336,11 @@ def test_the_stamp_gives_each_tickers_first_last_and_rows(
         schema={"ticker": pl.String, "date": pl.Date, "kind": pl.String, "value": pl.Float64}
     )
     obs = pl.DataFrame(schema={"event_id": pl.String, "ticker": pl.String})
-    stamp, digest = data_stamp(prices, actions, None, obs, _definition(True, []))
+    provenance = pl.DataFrame(
+        {"ticker": sorted({t for t, _ in rows}), "loaded_at": loaded, "source": "file:x.csv"},
+        schema={"ticker": pl.String, "loaded_at": pl.Datetime("us", "UTC"), "source": pl.String},
+    )
+    stamp, digest = data_stamp(prices, actions, None, obs, _definition(True, []), None, provenance)
     expected = []
     for t in sorted({t for t, _ in rows}):
         days = sorted(i for u, i in rows if u == t)
@@ -350,4 +354,6 @@ def test_the_stamp_gives_each_tickers_first_last_and_rows(
     assert stamp == expected
     shuffle.shuffle(rows)  # the same rows in another order: the same hash
     again = prices.sample(fraction=1.0, shuffle=True, seed=shuffle.randint(0, 99))
-    assert data_stamp(again, actions, None, obs, _definition(True, []))[1] == digest
+    assert (
+        data_stamp(again, actions, None, obs, _definition(True, []), None, provenance)[1] == digest
+    )
