@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -54,6 +54,38 @@ class EventStudyResult:
     tests: pl.DataFrame
     rbar: float | None
 
+    def on_windows(self, windows: tuple[tuple[int, int], ...]) -> EventStudyResult:
+        """The result as a run on ``windows`` alone: their rows of ``car`` and ``tests``, in
+        their order, and a configuration that names them.
+
+        Every number of a window depends only on the window and the observations (the event
+        period, the fits and the resamples do not change when windows are added inside the
+        event period), so one run on extra windows, restricted, is the run on ``windows``.
+        ``windows`` must be among the run's, in the run's order, and span the same event
+        period.
+        """
+        have = {w: i for i, w in enumerate(self.config.windows)}
+        missing = [w for w in windows if w not in have]
+        if missing:
+            raise ValueError(f"windows {missing} are not among the run's {self.config.windows}")
+        at = [have[w] for w in windows]
+        if at != sorted(set(at)):
+            raise ValueError(f"windows {windows} are not in the run's order {self.config.windows}")
+        config = self.config.model_copy(update={"windows": tuple(windows)})
+        if config.event_period != self.config.event_period:
+            raise ValueError(
+                f"windows {windows} span {config.event_period}, not the run's event period "
+                f"{self.config.event_period}"
+            )
+        if tuple(windows) == self.config.windows:
+            return self
+        return replace(
+            self,
+            config=config,
+            car=_on(self.car, windows),
+            tests=_on(self.tests, windows),
+        )
+
     def summary(self) -> str:
         """A plain-text summary: set-up, statuses, and every test per window."""
         c = self.config
@@ -82,6 +114,15 @@ class EventStudyResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def _on(frame: pl.DataFrame, windows: tuple[tuple[int, int], ...]) -> pl.DataFrame:
+    """The rows of ``frame`` on ``windows`` (columns ``start, end``), in ``frame``'s order."""
+    keep = pl.DataFrame(
+        {"start": [a for a, _ in windows], "end": [b for _, b in windows]},
+        schema={"start": frame.schema["start"], "end": frame.schema["end"]},
+    )
+    return frame.join(keep, on=["start", "end"], how="semi", maintain_order="left")
 
 
 def _table(tests: pl.DataFrame, windows: tuple[tuple[int, int], ...]) -> list[str]:

@@ -336,12 +336,15 @@ def measure_groups(
     windows: Sequence[tuple[int, int]],
     engine: Engine,
     grouped: bool = False,
+    main_daily: pl.DataFrame | None = None,
 ) -> tuple[GroupResult, ...]:
     """Cross-event tests per window and per day for each group.
 
     ``main`` is the study's main-benchmark :class:`backtest.EventStudyResult` (reused for a group
     that is every observation without duplicates); ``engine`` measures the others: one call per
     group, or with ``grouped`` (an engine that takes a ``group`` column) one call per family.
+    ``main_daily``, the main run's tests on every one-day window of the event period (a main
+    run on :func:`daily_windows`), gives the reused groups' daily tests without an engine call.
     """
     wide = daily_windows(windows)
     one_day = tuple(w for w in wide if w[0] == w[1])
@@ -349,7 +352,7 @@ def measure_groups(
     families: dict[tuple[str, bool], list[GroupMembers]] = {}
     packed: list[tuple[str, set[tuple[str, str]]]] = []  # standalone calls and their members
     for g in groups:
-        if g.id in reuse and not g.daily_tests:
+        if g.id in reuse and (not g.daily_tests or main_daily is not None):
             continue
         key = g.family or g.id
         if key == g.id and grouped:  # standalone groups that share no observation: one call
@@ -372,7 +375,9 @@ def measure_groups(
         note = g.daily_note
         if g.id in reuse:
             tests, rbar, source = main.tests, main.rbar, "main run"
-            if g.id in measured:
+            if g.daily_tests and main_daily is not None:
+                daily = _daily_from_tests(main.aar, main_daily)
+            elif g.id in measured:
                 daily = _daily_from_tests(main.aar, measured[g.id][0])
             else:
                 daily = _daily_from_aar(main.aar)

@@ -19,7 +19,7 @@ from events import SessionCalendar, nyse
 from jobs.answer import answer_observations, build_answer
 from jobs.definitions.study import StudyDefinition
 from jobs.errors import UsageError
-from jobs.groups import measure_groups, resolve_groups
+from jobs.groups import daily_windows, every_daily_test, measure_groups, resolve_groups
 from jobs.report.study.notebook import NotebookStudyRun
 from jobs.run_tables import stored_tables
 from jobs.runs import MeasureResult, StudyRun, package_version
@@ -249,6 +249,7 @@ def _compute(
     results: dict[str, Any] = {}
     configs: dict[str, Any] = {}
     measures: dict[str, MeasureResult] = {}
+    main_daily: pl.DataFrame | None = None  # the main run's tests on its one-day windows
     for bench in spec.benchmarks:
         config = EventStudyConfig(
             model=spec.name,
@@ -282,6 +283,19 @@ def _compute(
                 catalog=inputs.catalog,
             )
             continue
+        if bench == spec.benchmarks[0] and every_daily_test(definition, obs.height):
+            # every test on every day as well: one run on the windows and the one-day windows
+            wide = run_event_study(
+                engine_events,
+                returns,
+                config=config.model_copy(update={"windows": daily_windows(spec.windows)}),
+                factors=engine_factors,
+                sessions=session_dates,
+                catalog=inputs.catalog,
+            )
+            main_daily = wide.tests
+            results[bench] = wide.on_windows(config.windows)
+            continue
         results[bench] = run_event_study(
             engine_events,
             returns,
@@ -314,6 +328,7 @@ def _compute(
         windows=spec.windows,
         engine=engine,
         grouped=True,
+        main_daily=main_daily,
     )
     answer = build_answer(definition, obs, results[main_bench], groups, measures=measures)
     spillover = (

@@ -195,3 +195,35 @@ def test_own_catalog_entry_never_counts(make_market_panel: Panel) -> None:
     rows = {r["ticker"]: r for r in res.diagnostics.iter_rows(named=True)}
     assert rows["A"]["n_dropped_clean"] == 0
     assert rows["A"]["confounded_by"] == [] and rows["B"]["confounded_by"] == []
+
+
+def test_a_run_on_more_windows_restricted_is_the_run_on_its_windows(
+    make_market_panel: Panel,
+) -> None:
+    """``on_windows``: the extra one-day windows change no number of the study's windows
+    (the same fits, resamples and ranks), groups included; bad selections are refused."""
+    tickers = {f"T{i}": (0.0, 0.5 + 0.1 * i, 0.02) for i in range(12)}
+    returns, days = make_market_panel(160, tickers, seed=5)
+    events = _events(
+        [(f"e{i}", f"T{i}", days[120 + i % 7], "earnings" if i % 2 else "deal") for i in range(12)]
+    ).with_columns(
+        group=pl.when(pl.col("category") == "deal").then(pl.lit("d")).otherwise(pl.lit("e"))
+    )
+    windows = ((0, 0), (-1, 1), (0, 3))
+    cfg = EventStudyConfig(windows=windows, estimation_start=-80, estimation_end=-3, min_obs=50)
+    for evs in (events.drop("group"), events):
+        alone = run_event_study(evs, returns, cfg)
+        wide = cfg.model_copy(update={"windows": (*windows, (-1, -1), (1, 1), (2, 2), (3, 3))})
+        both = run_event_study(evs, returns, wide)
+        restricted = both.on_windows(windows)
+        assert restricted.config == alone.config
+        for name in ("diagnostics", "ar", "car", "car_path", "aar", "tests"):
+            assert getattr(restricted, name).equals(getattr(alone, name)), name
+        assert restricted.rbar == alone.rbar
+        assert both.tests.height > alone.tests.height  # the one-day windows were measured
+    with pytest.raises(ValueError, match=r"not among the run's"):
+        both.on_windows(((0, 5),))
+    with pytest.raises(ValueError, match=r"not in the run's order"):
+        both.on_windows(((-1, 1), (0, 0), (0, 3)))
+    with pytest.raises(ValueError, match=r"event period"):
+        both.on_windows(((0, 0),))

@@ -103,7 +103,7 @@ def test_resolve_groups() -> None:
 
 
 def _measure_with(
-    daily_tests: str,
+    daily_tests: str, main_daily: pl.DataFrame | None = None
 ) -> tuple[dict[str, Any], list[tuple[int, tuple[tuple[int, int], ...]]]]:
     definition = parse_study(
         {
@@ -153,6 +153,7 @@ def _measure_with(
         main=main,
         windows=[(0, 0), (-1, 1)],
         engine=engine,
+        main_daily=main_daily,
     )
     return {g.id: g for g in groups}, calls
 
@@ -174,6 +175,35 @@ def test_measure_groups_calls_with_every_daily_test() -> None:
         (-1, 9.0),
         (0, 10.0),
         (1, 11.0),
+    ]
+
+
+def test_the_main_runs_daily_tests_spare_the_engine_call_for_all() -> None:
+    main_daily = pl.DataFrame(
+        {
+            "start": [0, -1, -1, 1],
+            "end": [0, 1, -1, 1],
+            "test": ["bmp_t"] * 4,
+            "stat": [20.0, 21.0, 19.0, 22.0],
+            "p": [0.5] * 4,
+            "distribution": ["t"] * 4,
+            "df": [1.0] * 4,
+            "note": pl.Series([None] * 4, dtype=pl.String),
+        }
+    )
+    by, calls = _measure_with("auto", main_daily)
+    # all is the main run: its days come from main_daily; only the categories call the engine
+    assert calls == [
+        (2, ((0, 0), (-1, 1), (-1, -1), (1, 1))),
+        (1, ((0, 0), (-1, 1), (-1, -1), (1, 1))),
+    ]
+    assert by["all"].source == "main run" and by["all"].tests.height == 2
+    daily = by["all"].daily
+    # one-day windows only ([-1,+1] is not a day), on the main run's aar rows
+    assert daily.select("rel_day", "n", "test", "stat").rows() == [
+        (-1, 2, "bmp_t", 19.0),
+        (0, 2, "bmp_t", 20.0),
+        (1, 2, "bmp_t", 22.0),
     ]
 
 
