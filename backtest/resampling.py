@@ -225,10 +225,11 @@ def walsh_order(x: FloatArray, k: int) -> float:
 def _walsh_orders(x: FloatArray, ks: list[int]) -> list[float]:
     """The Walsh averages of orders ``ks`` (1-based) of the values ``x``."""
     x = np.sort(x)
-    if x.size <= DIRECT_WALSH:  # every average i <= j, then only the orders asked for
-        w = 0.5 * (x[:, None] + x[None, :])[~np.tri(x.size, k=-1, dtype=bool)]
-        w = np.partition(w, sorted({k - 1 for k in ks}))
-        return [float(w[k - 1]) for k in ks]
+    if x.size <= DIRECT_WALSH:  # every sum i <= j, then only the orders asked for, halved
+        s = np.add.outer(x, x)[~np.tri(x.size, k=-1, dtype=bool)]
+        s.partition(sorted({k - 1 for k in ks}))
+        # halving is exact and keeps the order: the orders of (x_i + x_j)/2, bit for bit
+        return [float(0.5 * s[k - 1]) for k in ks]
     return walsh_orders(x, ks)
 
 

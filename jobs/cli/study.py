@@ -101,7 +101,6 @@ def study_run(
     from jobs.report.study.jsondoc import json_document
     from jobs.report.study.markdown import markdown_report
     from jobs.report.study.terminal import print_report
-    from jobs.services.registry import is_registered
     from jobs.services.study import run_study
 
     base = load_study_argument(file) if file is not None else seed_study()
@@ -117,8 +116,6 @@ def study_run(
     steps = _Steps(err)
     settings = context(ctx).settings
     store = context(ctx).store()
-    with context(ctx).open() as db:
-        registered = is_registered(db, definition)
     with steps.step("running the study" + ("" if no_save else " and storing it")):
         run = run_study(
             store,
@@ -126,7 +123,7 @@ def study_run(
             now=dt.datetime.now(dt.UTC),
             offline=offline,
             save=not no_save,
-            registered=registered,
+            registered=None,  # looked up in the study's first session
             recent_sessions=settings.recent_sessions,
             seed=settings.seed,
             on_message=say,

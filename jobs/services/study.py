@@ -35,6 +35,7 @@ from jobs.services.inputs import (
     select_events,
 )
 from jobs.services.measures import measure_extras
+from jobs.services.registry import is_registered
 from jobs.services.timing import policy_catalog, policy_events
 from jobs.warnings import study_warnings
 from storage.errors import NotFoundError
@@ -71,7 +72,7 @@ def run_study(
     source: PriceSource | None = None,
     calendar: SessionCalendar | None = None,
     save: bool = True,
-    registered: bool = False,
+    registered: bool | None = False,
     recent_sessions: int = 5,
     seed: bool = True,
     on_message: Callable[[str], None] | None = None,
@@ -82,7 +83,9 @@ def run_study(
     unless ``offline``; if they are still missing, :class:`MissingDataError`
     says which tickers and dates and how to import them. Every input is read in
     one transaction (a concurrent refresh can neither fail nor skew the study);
-    the store is not held while the engine runs.
+    the store is not held while the engine runs. ``registered`` marks the stored run as
+    the registered study's (it then feeds the ``latest_*`` views); ``None`` looks it up:
+    whether ``definition`` is exactly a registered study.
     """
     cal = calendar or nyse()
     say = on_message or (lambda _m: None)
@@ -90,6 +93,7 @@ def run_study(
     sessions = cal.sessions_in_range(dt.date(1990, 1, 2), last_completed)
     with store.open(write=True) as db:
         ingest.prepare(db, seed=seed, calendar=cal)
+        mark = is_registered(db, definition) if registered is None else registered
         catalog_ids: Sequence[str] = ()
         if definition.select.catalog is not None:
             from events import load_catalog
@@ -124,7 +128,7 @@ def run_study(
             inputs = _read(db, definition, selected, obs, required, last_completed)
     run = _compute(definition, inputs, sessions, now)
     if save:
-        save_run(store, run, registered=registered)
+        save_run(store, run, registered=mark)
     return run
 
 

@@ -129,3 +129,28 @@ def test_a_new_event_alone_triggers_a_recompute(store: Store, tmp_path: Path) ->
     ).frame
     assert diag is not None
     assert diag.item() == 3  # the study's widest window, [-1, +1], around 2025-06-02
+
+
+def test_a_study_run_of_a_registered_study_is_marked_registered(
+    store: Store, tmp_path: Path
+) -> None:
+    """``reaction study FILE`` looks the registration up in the study's own session: the same
+    definition is the registered study's run (its last run), another one is not."""
+    other = tmp_path / "other.toml"
+    other.write_text(STUDY.replace("windows = [[-1, 1]]", "windows = [[0, 1]]"))
+    runner = CliRunner()
+    for path in (tmp_path / "aws.toml", other):
+        done = runner.invoke(
+            app,
+            ["--db", str(store.path), "study", str(path), "--offline", "--no-html"],
+            env={"COLUMNS": "120"},
+        )
+        assert done.exit_code == 0, done.output
+    rows = run_sql(
+        store, "SELECT registered, count(*) FROM study_runs GROUP BY ALL ORDER BY ALL"
+    ).result.rows
+    assert [tuple(r) for r in rows] == [(False, 1), (True, 1)]
+    with store.open() as db:
+        (record,) = db.studies.list()
+        (registered_run,) = [r for r in db.study_runs.list() if r.registered]
+    assert record.last_run_id == registered_run.run_id
