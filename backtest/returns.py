@@ -61,29 +61,36 @@ def total_returns(prices: pl.DataFrame, actions: pl.DataFrame | None = None) -> 
         adj.alias("adj_close"),
     )
     px = in_order(px, "ticker", "date")
-    same = (pl.col("ticker") == pl.col("ticker").shift(1)) & (
-        pl.col("date") == pl.col("date").shift(1)
+    # sorted by ticker and date: the previous row of the same ticker is the previous session
+    px = px.with_columns(
+        (pl.col("ticker") != pl.col("ticker").shift(1)).fill_null(True).alias("_first")
     )
+    px = px.with_columns(pl.col("_first").cum_sum().alias("_run"))  # one number per ticker
+    first = pl.col("_first")
+    same = ~first & (pl.col("date") == pl.col("date").shift(1))
     dup = px.filter(same | same.shift(-1, fill_value=False))
     if dup.height:
         raise InputSchemaError(
             f"prices has {dup.height} rows with a duplicate (ticker, date), e.g. "
-            f"{dup.row(0, named=True)}; keep one row per ticker and date",
+            f"{dup.drop('_first', '_run').row(0, named=True)}; keep one row per ticker and date",
             frame="prices",
             column="date",
         )
-    if actions is not None:
+    divs = None if actions is None else normalise_actions(actions)
+    if divs is not None and divs.height:
+        # joined on one integer per (ticker, date): hashing every price row's ticker text
+        # would cost most of the join
+        key = (pl.col("_run").cast(pl.Int64) * 2**32 + pl.col("date").cast(pl.Int32)).alias("_key")
+        runs = px.filter(first).select("ticker", "_run")
         divs = (
-            normalise_actions(actions)
-            .group_by("ticker", "date")
+            divs.group_by("ticker", "date")
             .agg(pl.col("value").sum().alias("dividend"))
+            .join(runs, on="ticker", how="inner")  # a ticker without prices: ignored
+            .select(key, "dividend")
         )
-        px = px.join(divs, on=["ticker", "date"], how="left", maintain_order="left")
+        px = px.with_columns(key).join(divs, on="_key", how="left", maintain_order="left")
     else:
         px = px.with_columns(pl.lit(None, pl.Float64).alias("dividend"))
-    # sorted by ticker and date: the previous row of the same ticker is the previous session
-    first = pl.col("ticker") != pl.col("ticker").shift(1)
-    px = px.with_columns(first.fill_null(True).cum_sum().alias("_run"))  # one number per ticker
     has_adj = (pl.col("adj_close").null_count() == 0).over("_run")
     close_ok = pl.when(pl.col("close") > 0).then(pl.col("close"))
     adj_ok = pl.when(pl.col("adj_close") > 0).then(pl.col("adj_close"))

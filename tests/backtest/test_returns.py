@@ -8,6 +8,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backtest import InputSchemaError, total_returns
 
@@ -156,3 +158,84 @@ def test_real_files_msft_dividend_day(shared_data: Path) -> None:
     assert amzn.item(0, "ret") == pytest.approx(0.0958, abs=5e-5)
     # one row fewer per ticker than prices (the first has no return)
     assert out.height == prices.height - prices.get_column("ticker").n_unique()
+
+
+def _slow_total_returns(
+    prices: list[tuple[str, dt.date, float, float | None]],
+    dividends: list[tuple[str, dt.date, float]],
+) -> list[tuple[str, dt.date, float, float | None, str]]:
+    """The docstring's rule, one ticker and one row at a time (the test's oracle)."""
+    paid: dict[tuple[str, dt.date], float] = {}
+    for t, d, v in dividends:
+        paid[(t, d)] = paid.get((t, d), 0.0) + v
+    out = []
+    for ticker in sorted({r[0] for r in prices}):
+        rows = sorted((r for r in prices if r[0] == ticker), key=lambda r: r[1])
+        adj = all(r[3] is not None for r in rows)
+        for before, now in zip(rows, rows[1:], strict=False):
+            if adj:
+                a0, a1 = before[3], now[3]
+                assert a0 is not None and a1 is not None
+                ret = a1 / a0 - 1.0 if a0 > 0 and a1 > 0 else None
+            else:
+                c0, c1 = before[2], now[2]
+                ret = (
+                    (c1 + paid.get((ticker, now[1]), 0.0)) / c0 - 1.0 if c0 > 0 and c1 > 0 else None
+                )
+            if ret is None or not math.isfinite(ret):
+                continue
+            log = math.log(ret + 1.0) if ret > -1.0 else None
+            out.append((ticker, now[1], ret, log, "adj_close" if adj else "close+dividends"))
+    return out
+
+
+_day = st.dates(dt.date(1950, 1, 1), dt.date(2060, 12, 31))  # either side of 1970
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    panel=st.dictionaries(
+        st.sampled_from(["A", "BB", "C", "ZZZ"]),
+        st.tuples(
+            st.lists(_day, min_size=1, max_size=12, unique=True),
+            st.booleans(),  # adj_close on every row
+            st.integers(0, 2**31),
+        ),
+        min_size=1,
+    ),
+    dividends=st.lists(
+        st.tuples(st.sampled_from(["A", "BB", "C", "ZZZ", "NOPRICE"]), _day, st.floats(0.0, 5.0)),
+        max_size=15,
+    ),
+    reverse=st.booleans(),
+)
+def test_matches_a_row_by_row_calculation(
+    panel: dict[str, tuple[list[dt.date], bool, int]],
+    dividends: list[tuple[str, dt.date, float]],
+    reverse: bool,
+) -> None:
+    """Any panel (unsorted, dates before and after 1970, some closes not positive), any
+    dividends (several on one day, on days or tickers without prices): the oracle's rows."""
+    prices: list[tuple[str, dt.date, float, float | None]] = []
+    for ticker, (days, adj, seed) in panel.items():
+        for i, d in enumerate(days):
+            close = float((seed >> (i % 24)) % 50) - 2.0  # a few zero or negative closes
+            prices.append((ticker, d, close, close * 0.97 if adj else None))
+    # dividends on price days too, so the join has matches
+    dividends = dividends + [(t, d, 0.25) for t, d, _c, _a in prices[::3]]
+    rows = prices[::-1] if reverse else prices
+    actions = pl.DataFrame(
+        [(t, d, "dividend", v) for t, d, v in dividends]
+        + [("A", dt.date(2000, 1, 3), "split", 2.0)],
+        schema={"ticker": pl.String, "date": pl.Date, "kind": pl.String, "value": pl.Float64},
+        orient="row",
+    )
+    got = total_returns(_prices(rows), actions)
+    want = _slow_total_returns(prices, dividends)
+    assert got.select("ticker", "date").rows() == [(r[0], r[1]) for r in want]
+    assert got.get_column("basis").to_list() == [r[4] for r in want]
+    for (ret, log), w in zip(got.select("ret", "log_ret").rows(), want, strict=True):
+        assert ret == pytest.approx(w[2], rel=1e-12, abs=1e-15)
+        assert (log is None) == (w[3] is None)
+        if log is not None:
+            assert log == pytest.approx(w[3], rel=1e-12, abs=1e-15)
