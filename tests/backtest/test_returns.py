@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from pathlib import Path
 
@@ -172,7 +173,7 @@ def _slow_total_returns(
     for ticker in sorted({r[0] for r in prices}):
         rows = sorted((r for r in prices if r[0] == ticker), key=lambda r: r[1])
         adj = all(r[3] is not None for r in rows)
-        for before, now in zip(rows, rows[1:], strict=False):
+        for before, now in itertools.pairwise(rows):
             if adj:
                 a0, a1 = before[3], now[3]
                 assert a0 is not None and a1 is not None
