@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
+import numpy as np
 import polars as pl
 
 from jobs.definitions.study import StudyDefinition
@@ -41,19 +42,18 @@ def bh_qvalues(pvalues: Sequence[float | None]) -> list[float | None]:
     Rejecting every row with ``q ≤ α`` keeps the expected false discovery rate at or below α
     for independent (or positively dependent) tests.
     """
-    finite = [
-        i
-        for i, p in enumerate(pvalues)
-        if isinstance(p, int | float) and math.isfinite(p)  # None, NaN: no q-value
-    ]
-    order = sorted(finite, key=lambda i: float(pvalues[i]))  # type: ignore[arg-type]
-    m = len(order)
+    p = np.array(
+        [float(v) if isinstance(v, int | float) else math.nan for v in pvalues], dtype=np.float64
+    )
+    finite = np.flatnonzero(np.isfinite(p))  # None, NaN: no q-value
     q: list[float | None] = [None] * len(pvalues)
-    running = 1.0
-    for rank in range(m, 0, -1):
-        i = order[rank - 1]
-        running = min(running, float(pvalues[i]) * m / rank)  # type: ignore[arg-type]
-        q[i] = running
+    m = finite.size
+    if m:
+        order = finite[np.argsort(p[finite], kind="stable")]
+        scaled = p[order] * m / np.arange(1, m + 1)  # (p m) / rank, as written above
+        running = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+        for i, v in zip(order.tolist(), running.tolist(), strict=True):
+            q[i] = v
     return q
 
 
@@ -270,13 +270,15 @@ def build_answer(
     )
     n_by_event = dict(observations.group_by("event_id").len().iter_rows())
     by_id = {g.id: g for g in groups}
-    cols = {c: rows.get_column(c).to_list() for c in rows.columns}
-    records = [dict(zip(cols, values, strict=True)) for values in zip(*cols.values(), strict=True)]
-    qs = bh_qvalues([r["car_p"] if r["status"] == "ok" else None for r in records])
+    qs = bh_qvalues(
+        rows.select(pl.when(pl.col("status") == "ok").then(pl.col("car_p"))).to_series().to_list()
+    )
     robust: dict[str, RobustEvidence] = {}
     alone: dict[int, RobustEvidence] = {}  # events without a group, by their number of rows
     out = []
-    for r, q in zip(records, qs, strict=True):
+    names = rows.columns
+    for values, q in zip(rows.iter_rows(), qs, strict=True):
+        r = dict(zip(names, values, strict=True))
         event_id = r["event_id"]
         key = (event_id, r["ticker"])
         evidence = robust.get(event_id)
@@ -322,14 +324,15 @@ def build_answer(
             )
         )
     order = {"beyond_noise": 0, "confounded": 1, "noise": 1, "not_measured": 2}
-    ranked = sorted(
-        range(len(out)),
-        key=lambda i: (
-            order[out[i].verdict_code],
-            out[i].q if out[i].q is not None else 2.0,
-            -abs(out[i].t or 0.0),
-        ),
-    )
+    # by verdict, then q (none last), then |t| largest first; ties keep the rows' order
+    ranked = np.lexsort(
+        (
+            np.arange(len(out)),
+            np.array([-abs(r.t or 0.0) for r in out], dtype=np.float64),
+            np.array([r.q if r.q is not None else 2.0 for r in out], dtype=np.float64),
+            np.array([order[r.verdict_code] for r in out], dtype=np.int8),
+        )
+    ).tolist()
     m = sum(q is not None for q in qs)
     family = (
         f"q-values: Benjamini-Hochberg over the {m} row(s) of this answer with a p-value (the "

@@ -10,6 +10,8 @@ from types import SimpleNamespace
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jobs.answer import bh_qvalues, build_answer
 from jobs.definitions.study import ModelSpec, parse_study
@@ -81,6 +83,33 @@ def _main() -> SimpleNamespace:
         }
     )
     return SimpleNamespace(car=car)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.just(float("nan")),
+            st.floats(0.0, 1.0),
+            st.sampled_from([0.0, 0.01, 0.05, 1.0]),  # ties
+        ),
+        max_size=40,
+    )
+)
+def test_bh_qvalues_match_the_definition(pvalues: list[float | None]) -> None:
+    """``q_(i) = min(1, min_{j >= i} m p_(j) / j)`` over the m finite p-values, written out
+    pair by pair (ties ordered by position, which the minimum makes irrelevant)."""
+    finite = [(p, i) for i, p in enumerate(pvalues) if p is not None and math.isfinite(p)]
+    ranked = sorted(finite)
+    m = len(ranked)
+    want: list[float | None] = [None] * len(pvalues)
+    for rank, (_p, i) in enumerate(ranked, start=1):
+        want[i] = min(1.0, min(ranked[j - 1][0] * m / j for j in range(rank, m + 1)))
+    got = bh_qvalues(pvalues)
+    assert [g is None for g in got] == [w is None for w in want]
+    for g, w in zip(got, want, strict=True):
+        if w is not None:
+            assert g == pytest.approx(w, rel=1e-15)
 
 
 def test_verdicts_and_family() -> None:
