@@ -24,6 +24,27 @@ if TYPE_CHECKING:
 Params = Sequence[object] | None
 
 
+class ArrowStream:
+    """A polars frame seen only through ``__arrow_c_stream__``.
+
+    DuckDB scans such an object through the Arrow PyCapsule interface; handed the frame
+    itself, it converts it with pyarrow (which imports pyarrow and numpy: about 0.1 s).
+    Each scan asks for a new stream, so a registered frame can be read by several queries.
+    Columns of polars' ``Null`` type (every value missing, no type: an Arrow ``null`` array
+    without buffers) cross as text columns of nulls, which DuckDB's stream reader accepts
+    and casts to any column type on insert.
+    """
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        import polars as pl
+
+        untyped = [c for c, t in frame.schema.items() if t == pl.Null]
+        self._frame = frame.with_columns(pl.col(untyped).cast(pl.String)) if untyped else frame
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        return self._frame.__arrow_c_stream__(requested_schema)
+
+
 class Db:
     """A connection plus its state: read-only or not, inside a transaction or not.
 
@@ -149,20 +170,27 @@ class Db:
         return found[0]
 
     def frame(self, sql: str, params: Params = None, *, what: str) -> pl.DataFrame:
-        """The result as a polars frame (imports polars and pyarrow on first use)."""
+        """The result as a polars frame (imports polars on first use).
+
+        The rows cross as an Arrow C stream (the PyCapsule interface both libraries
+        implement), so pyarrow, and numpy with it, is never imported for it: about 0.1 s of
+        every command's start. The frame is the one ``relation.pl()`` gives.
+        """
+        import polars as pl
+
         self._check_usable(what)
         try:
             rel = self.con.sql(sql, params=list(params) if params is not None else None)
-            frame: pl.DataFrame = rel.pl()
-            return frame
+            return pl.DataFrame(rel)
         except duckdb.Error as exc:
             raise self.fail(exc, what) from exc
 
     @contextmanager
     def registered(self, name: str, frame: pl.DataFrame, *, what: str) -> Iterator[str]:
-        """``frame`` visible to SQL as ``name`` for the block (an Arrow scan, no copy to disk)."""
+        """``frame`` visible to SQL as ``name`` for the block (an Arrow scan, no copy to disk;
+        the frame is handed over as an Arrow C stream, without pyarrow)."""
         try:
-            self.con.register(name, frame)
+            self.con.register(name, ArrowStream(frame))
         except duckdb.Error as exc:
             raise self.fail(exc, what) from exc
         try:

@@ -75,10 +75,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
 import polars as pl
 
 from storage.errors import ImportFileError, NoPriceDataError, UnknownLayoutError
@@ -101,9 +99,13 @@ from storage.sources.file_checks import (
     ticker_checks,
 )
 
+if TYPE_CHECKING:  # numpy only for the type of sessions: the import needs no numpy
+    import numpy as np
+    import numpy.typing as npt
+
 #: Session dates for the holiday check: ``datetime.date`` values, a ``datetime64[D]`` array
 #: (as ``events.nyse().sessions``) or a polars ``Date`` series.
-SessionDates: TypeAlias = Sequence[dt.date] | npt.NDArray[np.datetime64] | pl.Series
+SessionDates: TypeAlias = "Sequence[dt.date] | npt.NDArray[np.datetime64] | pl.Series"
 
 MAX_PROBLEMS_SHOWN = 10
 MAX_DATES_SHOWN = 10

@@ -57,3 +57,30 @@ def test_exported_names() -> None:
         assert set(module.__all__) >= set(public) - {"TYPE_CHECKING", "Any"}
         for name in module.__all__:
             assert getattr(module, name) is not None
+
+
+FRAMES = """
+import sys
+import datetime as dt
+from storage import Store
+store = Store(sys.argv[1])
+with store.open(write=True) as db:
+    db.market.ensure_sessions([dt.date(2025, 1, 2)])
+with store.open() as db:
+    frame = db.market.prices()  # a frame read
+    with db._db.registered("_f", frame, what="scan a frame"):  # a frame scanned
+        db._db.value("SELECT count(*) FROM _f", what="count")
+print(",".join(sorted(m for m in ("pyarrow", "pandas") if m in sys.modules)) or "none")
+"""
+
+
+def test_frames_cross_without_pyarrow(tmp_path: Path) -> None:
+    """Frames read from the store and frames the store scans cross as Arrow C streams:
+    pyarrow (and the numpy it brings) is not imported for them."""
+    out = subprocess.run(
+        [sys.executable, "-c", FRAMES, str(tmp_path / "s.duckdb")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "none", out.stderr
