@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from storage._frames import strictly_increasing
 from storage.errors import NotFoundError, StoreInputError
 from storage.repos._db import Db
 
@@ -81,20 +82,10 @@ def shape(
 
 
 def _repeated(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
-    """The rows of ``frame`` whose (non-null) key another row has too.
-
-    A frame in increasing key order, as the engine writes its frames, has none when every
-    row's key is greater than the one before (one comparison per row, a fifth of the cost
-    of hashing every key); any other frame is checked by hashing.
-    """
-    import polars as pl
-
-    later: pl.Expr | None = None
-    for name in reversed(keys):
-        c, before = pl.col(name), pl.col(name).shift(1)
-        later = (c > before) if later is None else (c > before) | ((c == before) & later)
-    assert later is not None  # keys names at least one column
-    if frame.select(later.fill_null(True).all()).item():
+    """The rows of ``frame`` whose (non-null) key another row has too: none when the frame
+    is in increasing key order, as the engine writes its frames (one comparison per row);
+    else found by hashing every key."""
+    if strictly_increasing(frame, keys):
         return frame.clear()
     return frame.filter(frame.select(keys).is_duplicated())
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from storage._frames import strictly_increasing
 from storage.repos._db import Db
 
 if TYPE_CHECKING:
@@ -61,7 +62,11 @@ def upsert(
     """
     if frame.height == 0:
         return UpsertCounts()
-    staged = frame.unique(subset=list(table.keys), keep="last", maintain_order=True)
+    staged = (  # a frame in key order without repeats (as files are read) is kept as it is
+        frame
+        if strictly_increasing(frame, table.keys)
+        else frame.unique(subset=list(table.keys), keep="last", maintain_order=True)
+    )
     on = " AND ".join(f"s.{k} = t.{k}" for k in table.keys)
     diff = " OR ".join(f"s.{v} IS DISTINCT FROM t.{v}" for v in table.values)
     first_key = table.keys[0]
