@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -28,6 +28,9 @@ from jobs.cli._common import (
     print_frame,
     say,
 )
+
+if TYPE_CHECKING:
+    from jobs.runs import StudyRun
 
 
 class _DefaultRun(TyperGroup):
@@ -97,7 +100,7 @@ def study_run(
     from jobs.definitions.shipped import load_study_argument
     from jobs.definitions.study import parse_window, seed_study
     from jobs.report.format import json_text
-    from jobs.report.study.files import write_report_files
+    from jobs.report.study.files import PreparedReport, prepare_report_files
     from jobs.report.study.jsondoc import json_document
     from jobs.report.study.markdown import markdown_report
     from jobs.report.study.terminal import print_report
@@ -116,24 +119,37 @@ def study_run(
     steps = _Steps(err)
     settings = context(ctx).settings
     store = context(ctx).store()
-    with steps.step("running the study" + ("" if no_save else " and storing it")):
-        run = run_study(
-            store,
-            definition,
-            now=dt.datetime.now(dt.UTC),
-            offline=offline,
-            save=not no_save,
-            registered=None,  # looked up in the study's first session
-            recent_sessions=settings.recent_sessions,
-            seed=settings.seed,
-            on_message=say,
-        )
     target = out_dir or Path("reports") / definition.study.id
     write = out_dir is not None or not (no_save or no_html)
-    written: list[Path] = []
-    if write:
-        with steps.step(f"writing the reports in {target}/") as step:
-            written = write_report_files(run, target, html=not no_html, progress=step.update)
+    prepared: list[PreparedReport] = []
+
+    def build(done: StudyRun) -> None:  # while the run is stored, on a second thread
+        prepared.append(prepare_report_files(done, target, html=not no_html, progress=steps.update))
+
+    label = (
+        "running the study"
+        + ("" if no_save else " and storing it")
+        + (f", writing the reports in {target}/" if write else "")
+    )
+    try:
+        with steps.step(label):
+            run = run_study(
+                store,
+                definition,
+                now=dt.datetime.now(dt.UTC),
+                offline=offline,
+                save=not no_save,
+                registered=None,  # looked up in the study's first session
+                recent_sessions=settings.recent_sessions,
+                seed=settings.seed,
+                on_message=say,
+                while_storing=build if write else None,
+            )
+        written = prepared[0].publish() if prepared else []  # after the run is stored
+    except BaseException:
+        for report in prepared:
+            report.discard()
+        raise
     with steps.step("printing the report"):
         if fmt == "json":
             sys.stdout.write(json_text(json_document(run)))

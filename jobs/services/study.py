@@ -77,6 +77,7 @@ def run_study(
     recent_sessions: int = 5,
     seed: bool = True,
     on_message: Callable[[str], None] | None = None,
+    while_storing: Callable[[StudyRun], None] | None = None,
 ) -> StudyRun:
     """Run a study on the store's data and (by default) store the results.
 
@@ -87,6 +88,11 @@ def run_study(
     the store is not held while the engine runs. ``registered`` marks the stored run as
     the registered study's (it then feeds the ``latest_*`` views); ``None`` looks it up:
     whether ``definition`` is exactly a registered study.
+
+    ``while_storing`` is called with the finished run while a second thread stores it
+    (DuckDB writes without holding the GIL): work that needs the run but not the store,
+    such as building the report files. Its error, else the store's, is raised once both
+    are done; without ``save`` it is simply called.
     """
     cal = calendar or nyse()
     say = on_message or (lambda _m: None)
@@ -128,8 +134,17 @@ def run_study(
             )
             inputs = _read(db, definition, selected, obs, required, last_completed)
     run = _compute(definition, inputs, sessions, now)
-    if save:
-        save_run(store, run, registered=mark)
+    if not save or while_storing is None:
+        if save:
+            save_run(store, run, registered=mark)
+        elif while_storing is not None:
+            while_storing(run)
+        return run
+    stored_tables(run)  # shaped once, here: the store and the report files both read them
+    with ThreadPoolExecutor(1, thread_name_prefix="store-run") as pool:
+        saving = pool.submit(save_run, store, run, registered=mark)
+        while_storing(run)  # if it fails, leaving the block still waits for the store
+        saving.result()
     return run
 
 

@@ -111,13 +111,42 @@ def _recover(target: Path) -> None:
                 shutil.rmtree(left, ignore_errors=True)
 
 
-def write_report_files(
-    run: StudyRun, out_dir: Path, *, html: bool = True, progress: Progress | None = None
-) -> list[Path]:
-    """Write every report file into ``out_dir``, replacing its previous content as one step.
+class PreparedReport:
+    """A complete report folder written aside, waiting to replace ``target``.
 
-    Returns the paths of the files written. ``progress`` is told which file is being written.
+    :meth:`publish` renames it into place (the previous report moved aside for the instant
+    between the two renames); :meth:`discard` removes it and leaves ``target`` as it was.
     """
+
+    def __init__(self, target: Path, folder: Path, names: list[str]) -> None:
+        self.target = target
+        self._folder = folder
+        self._names = names
+
+    def publish(self) -> list[Path]:
+        """Put the folder in place of ``target``; the paths of the files written."""
+        target, tmp = self.target, self._folder
+        try:
+            old = target.parent / f".{target.name}.old-{os.getpid()}"
+            if target.exists():
+                target.rename(old)
+            tmp.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            self.discard()
+            raise
+        return [target / n for n in self._names]
+
+    def discard(self) -> None:
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def prepare_report_files(
+    run: StudyRun, out_dir: Path, *, html: bool = True, progress: Progress | None = None
+) -> PreparedReport:
+    """Write every report file of ``run`` into a new folder beside ``out_dir``; nothing in
+    ``out_dir`` changes until the result is published. ``progress`` is told which file is
+    being written."""
     say = progress or (lambda _m: None)
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -126,13 +155,17 @@ def write_report_files(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        names = _fill(run, tmp, html=html, progress=say)
-        old = target.parent / f".{target.name}.old-{os.getpid()}"
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
+        return PreparedReport(target, tmp, _fill(run, tmp, html=html, progress=say))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return [target / n for n in names]
+
+
+def write_report_files(
+    run: StudyRun, out_dir: Path, *, html: bool = True, progress: Progress | None = None
+) -> list[Path]:
+    """Write every report file into ``out_dir``, replacing its previous content as one step.
+
+    Returns the paths of the files written. ``progress`` is told which file is being written.
+    """
+    return prepare_report_files(run, out_dir, html=html, progress=progress).publish()

@@ -178,3 +178,64 @@ def test_no_save_and_no_html_leave_stored_reports_alone(
     names = {p.name for p in (tmp_path / "elsewhere").iterdir()}
     assert "report.html" not in names and "study.json" in names
     assert _run_id(tmp_path / "elsewhere") != _run_id(folder)
+
+
+def test_a_run_that_cannot_be_stored_publishes_no_report(
+    report_store: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report files are built while the run is stored; if storing fails, the previous
+    report stays as it was and nothing is left aside."""
+    import jobs.services.study as study_service
+    from storage.errors import StoreLockedError
+
+    db = str(report_store.path)  # type: ignore[attr-defined]
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    args = ["--db", db, "study", "--offline", "--event", "openai-aws", "--no-html"]
+    first = runner.invoke(app, [*args, "--out", "out"], env={"COLUMNS": "120"})
+    assert first.exit_code == 0, first.output
+    before = _snapshot(tmp_path / "out")
+    threads: list[str] = []
+
+    def locked(*_args: object, **_kwargs: object) -> None:
+        import threading
+
+        threads.append(threading.current_thread().name)
+        time.sleep(0.2)  # the report files are being built meanwhile
+        raise StoreLockedError("the store is locked by another process (test)")
+
+    monkeypatch.setattr(study_service, "save_run", locked)
+    failed = runner.invoke(app, [*args, "--out", "out"], env={"COLUMNS": "120"})
+    assert failed.exit_code != 0
+    assert "locked by another process" in failed.output
+    assert threads and threads[0].startswith("store-run")  # stored on its own thread
+    assert _snapshot(tmp_path / "out") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no .tmp / .old folder
+
+
+def test_the_report_published_beside_the_store_is_the_stored_run(
+    report_store: object, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from jobs.definitions.study import seed_study
+    from jobs.report.study.files import prepare_report_files
+    from jobs.services.study import run_study
+    from storage.store import Store
+
+    store = Store(tmp_path / "copy.duckdb")
+    store.path.write_bytes(report_store.path.read_bytes())  # type: ignore[attr-defined]
+    prepared = []
+    definition = seed_study().with_overrides(events=("openai-aws",), source="test")
+    run = run_study(
+        store,
+        definition,
+        now=dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC),
+        offline=True,
+        while_storing=lambda r: prepared.append(prepare_report_files(r, tmp_path / "rep")),
+    )
+    written = prepared[0].publish()
+    assert (tmp_path / "rep" / "study.json") in written
+    assert _run_id(tmp_path / "rep") == run.run_id
+    with store.open() as db:
+        assert db.study_runs.get(run.run_id) is not None
