@@ -30,6 +30,7 @@ from jobs.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from jobs.report.study.files import PreparedReport
     from jobs.runs import StudyRun
 
 
@@ -99,10 +100,6 @@ def study_run(
     """
     from jobs.definitions.shipped import load_study_argument
     from jobs.definitions.study import parse_window, seed_study
-    from jobs.report.format import json_text
-    from jobs.report.study.files import PreparedReport, prepare_report_files
-    from jobs.report.study.jsondoc import json_document
-    from jobs.report.study.markdown import markdown_report
     from jobs.report.study.terminal import print_report
     from jobs.services.study import run_study
 
@@ -123,7 +120,9 @@ def study_run(
     write = out_dir is not None or not (no_save or no_html)
     prepared: list[PreparedReport] = []
 
-    def build(done: StudyRun) -> None:  # while the run is stored, on a second thread
+    def build(done: StudyRun) -> None:  # on this thread, while a second one stores the run
+        from jobs.report.study.files import prepare_report_files  # only a report folder needs it
+
         prepared.append(prepare_report_files(done, target, html=not no_html, progress=steps.update))
 
     label = (
@@ -152,8 +151,13 @@ def study_run(
         raise
     with steps.step("printing the report"):
         if fmt == "json":
+            from jobs.report.format import json_text
+            from jobs.report.study.jsondoc import json_document
+
             sys.stdout.write(json_text(json_document(run)))
         elif fmt == "markdown":
+            from jobs.report.study.markdown import markdown_report
+
             sys.stdout.write(markdown_report(run))
         else:
             footer = (
