@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -120,7 +120,34 @@ def study_run(
     write = out_dir is not None or not (no_save or no_html)
     prepared: list[PreparedReport] = []
 
-    def build(done: StudyRun) -> None:  # on this thread, while a second one stores the run
+    def show(done: StudyRun, written: Sequence[Path]) -> None:
+        if fmt == "json":
+            from jobs.report.format import json_text
+            from jobs.report.study.jsondoc import json_document
+
+            sys.stdout.write(json_text(json_document(done)))
+        elif fmt == "markdown":
+            from jobs.report.study.markdown import markdown_report
+
+            sys.stdout.write(markdown_report(done))
+        else:
+            footer = (
+                f"Reports in {target}/ ({', '.join(p.name for p in written[:4])}, ...). "
+                if written
+                else f"No report folder written (--no-save / --no-html): {target}/ keeps the last one. "
+            )
+            print_report(
+                done,
+                out,
+                verbose=verbose,
+                footer=footer
+                + ("" if verbose else "--verbose prints every table; ")
+                + "'reaction study show EVENT' prints one event in full.",
+            )
+
+    # on this thread, while a second one stores the run: the report folder (published once
+    # the run is stored), or without one the printed report, which names no folder
+    def build(done: StudyRun) -> None:
         from jobs.report.study.files import prepare_report_files  # only a report folder needs it
 
         prepared.append(prepare_report_files(done, target, html=not no_html, progress=steps.update))
@@ -142,37 +169,16 @@ def study_run(
                 recent_sessions=settings.recent_sessions,
                 seed=settings.seed,
                 on_message=say,
-                while_storing=build if write else None,
+                while_storing=build if write else lambda done: show(done, ()),
             )
         written = prepared[0].publish() if prepared else []  # after the run is stored
     except BaseException:
         for report in prepared:
             report.discard()
         raise
-    with steps.step("printing the report"):
-        if fmt == "json":
-            from jobs.report.format import json_text
-            from jobs.report.study.jsondoc import json_document
-
-            sys.stdout.write(json_text(json_document(run)))
-        elif fmt == "markdown":
-            from jobs.report.study.markdown import markdown_report
-
-            sys.stdout.write(markdown_report(run))
-        else:
-            footer = (
-                f"Reports in {target}/ ({', '.join(p.name for p in written[:4])}, ...). "
-                if written
-                else f"No report folder written (--no-save / --no-html): {target}/ keeps the last one. "
-            )
-            print_report(
-                run,
-                out,
-                verbose=verbose,
-                footer=footer
-                + ("" if verbose else "--verbose prints every table; ")
-                + "'reaction study show EVENT' prints one event in full.",
-            )
+    if write:
+        with steps.step("printing the report"):
+            show(run, written)
     say(f"run {run.run_id}{' (not stored)' if no_save else ' stored'}")
 
 
