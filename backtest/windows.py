@@ -14,6 +14,7 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from backtest._typing import BoolArray, IntArray
 
@@ -92,6 +93,50 @@ def confounders(
     po = np.concatenate(pair_obs)
     pc = np.concatenate(pair_cat)
     W = len(windows)
+    ids = cat.get_column("event_id")
+    if po.size == 0 or ids.null_count():
+        return _lists_by_frames(obs, pos, cat, po, pc, windows)
+    rel = c_pos[pc] - pos[po]
+    keep = (obs.get_column("event_id").gather(po) != ids.gather(pc)).to_numpy()
+    starts = np.asarray([a for a, _ in windows])
+    ends = np.asarray([b for _, b in windows])
+    inside = (rel[:, None] >= starts[None, :]) & (rel[:, None] <= ends[None, :]) & keep[:, None]
+    pi, wi = np.nonzero(inside)
+    # the ids' order as integers (dense ranks: equal ids, equal ranks), so that one numpy
+    # unique sorts and dedups every list: key = (window, observation, rank of the id)
+    rank = ids.rank("dense").cast(pl.Int64).to_numpy() - 1
+    R = int(rank.max()) + 1
+    cell = wi.astype(np.int64) * N + po[pi]
+    key = np.sort(cell * R + rank[pc[pi]])
+    if key.size:  # unique (numpy's own unique hashes, much slower here)
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
+    by_rank = np.empty(R, dtype=np.int64)
+    by_rank[rank] = np.arange(rank.size)  # a catalog row of each rank
+    values = ids.gather(by_rank[key % R])
+    offsets = np.zeros(W * N + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key // R, minlength=W * N), out=offsets[1:])
+    nulls = pa.array(np.tile(~located, W))
+    full = pl.Series(
+        "confounded_by",
+        pa.LargeListArray.from_arrays(pa.array(offsets), values.to_arrow(), mask=nulls),
+        dtype=pl.List(pl.String),
+    )
+    return [full.slice(j * N, N) for j in range(W)]
+
+
+def _lists_by_frames(
+    obs: pl.DataFrame,
+    pos: IntArray,
+    cat: pl.DataFrame,
+    po: IntArray,
+    pc: IntArray,
+    windows: Sequence[tuple[int, int]],
+) -> list[pl.Series]:
+    """:func:`confounders`' lists from its (observation, catalog) pairs ``po, pc`` by a
+    group-by (no pairs, or null ids)."""
+    N, W = obs.height, len(windows)
+    located = pos >= 0
+    c_pos = cat.get_column("pos").to_numpy().astype(np.int64)
     empty = pl.lit([], dtype=pl.List(pl.String))
     base = pl.DataFrame(
         {

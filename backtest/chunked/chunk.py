@@ -94,7 +94,8 @@ class ParquetSink:
             empty = [c for c, t in frame.schema.items() if t == pl.Struct({})]
             if empty:  # Parquet has no struct without fields: a placeholder field, all null
                 frame = frame.with_columns(pl.lit(None, dtype=EMPTY_STRUCT).alias(c) for c in empty)
-            frame.write_parquet(self.part(name, index), compression="lz4")
+            # uncompressed: the floats barely compress (lz4: 5% smaller, 12% more CPU)
+            frame.write_parquet(self.part(name, index), compression="uncompressed")
 
     def write_work(self, index: int, arrays: dict[str, np.ndarray | list[np.ndarray]]) -> None:
         """One ``.npy`` per array; a list is written as its concatenation (without forming it)."""
