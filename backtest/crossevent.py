@@ -190,21 +190,27 @@ class CrossEventAccumulator:
         if idx.size == 0:
             return
         G = self.groups.n_groups
-        g = self.groups.codes[index[idx]]
+        # every row ok (the usual block): the block's arrays themselves, not copies
+        take: IntArray | slice = slice(None) if idx.size == block.code.size else idx
+        g = self.groups.codes[index[take]]
         fit = block.fit
-        mask = block.est_mask[idx]
-        resid = np.where(mask, fit.resid[idx], np.nan)
-        ar = block.ar[idx]
+        mask = block.est_mask[take]
+        resid = np.where(mask, fit.resid[take], np.nan)
+        ar = block.ar[take]
         # Corrado–Zivney: standardised ranks of residuals and event-period ARs together
         both = np.concatenate([resid, ar], axis=1)
         has_u = np.isfinite(both)
+        missing = ~has_u
         M = has_u.sum(axis=1)
         # and Corrado–Zivney signs: G_it = sign(value − the observation's median of them)
         ranks, est_ranks, med = rank_rows_prefix_median(both, resid.shape[1])
-        U = ranks / (M + 1.0)[:, None] - 0.5
-        U0 = np.where(has_u, U, 0.0)
-        S0 = np.where(has_u, np.sign(both - med[:, None]), 0.0)
-        del both, U, ranks
+        U0 = np.divide(ranks, (M + 1.0)[:, None], out=ranks)  # in place: the same numbers
+        U0 -= 0.5
+        U0[missing] = 0.0
+        S0 = np.subtract(both, med[:, None], out=both)
+        np.sign(S0, out=S0)
+        S0[missing] = 0.0
+        del both, ranks
         E0 = np.where(mask, resid, 0.0)
         L = mask.sum(axis=1).astype(np.float64)
         n_pos = (resid > 0).sum(axis=1).astype(np.float64)
@@ -213,7 +219,7 @@ class CrossEventAccumulator:
         # GRANK: ranks among the estimation values (those of e/s: s > 0), scaled
         rs = np.where(mask, est_ranks / (L + 2.0)[:, None], 0.0) if self.grank else E0[:, :0]
         del est_ranks
-        where = block.est_index[idx]
+        where = block.est_index[take]
         u_on = u[mask]
         calendar = weighted_count(where[mask], u_on, self.T)
         self.all_total += calendar
@@ -224,7 +230,7 @@ class CrossEventAccumulator:
         arrays = (E0, mask, U0, has_u, rs, S0)
         sums = tuple(rows.sum(x) for x in arrays)
         for j in range(len(self.config.windows)):
-            sel = block.w_code[idx, j] == OK
+            sel = block.w_code[take, j] == OK
             out = np.flatnonzero(~sel)
             e_sum, e_cnt, u_sum, u_cnt, r_sum, s_sum = sums
             if out.size:
@@ -256,8 +262,8 @@ class CrossEventAccumulator:
         # GRANK needs sd(SCAR) of the whole window sample: keep the standardised residuals
         if not self.grank:
             return
-        self.g_index.append(index[idx])
-        self.g_z.append(resid / np.sqrt(fit.s2[idx])[:, None])
+        self.g_index.append(index[take])
+        self.g_z.append(resid / np.sqrt(fit.s2[take])[:, None])
         self.g_L.append(L)
 
     def finish(

@@ -18,18 +18,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeAlias
 
 import numpy as np
-import numpy.typing as npt
 
-from backtest._typing import BoolArray, FloatArray, IntArray, TestName
+from backtest._typing import BoolArray, Float32Array, FloatArray, IntArray, TestName
 from backtest.names import BootstrapInterval
 from backtest.significance import Outcomes
 from backtest.walsh import walsh_orders
-
-#: float32 arrays (the resampled sums run in single precision).
-Float32Array: TypeAlias = npt.NDArray[np.float32]
 
 #: Two-sided level of the intervals.
 ALPHA = 0.05

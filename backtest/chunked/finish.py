@@ -14,6 +14,12 @@ back from the chunks' side files:
   chunk by chunk: their ranks against ``SCAR*`` need ``sd(SCAR)`` of the whole
   sample first, so they wait on disk for this second pass, which reads each
   chunk's once for every window.
+
+The resampled tests (``permutation_p``, ``bootstrap_ci``) take the longest and need
+only the CARs: they start first, on their own threads, while this thread makes
+GRANK's pass, every window's ``wilcoxon_ci`` and, for studies whose event-day values
+take at most :data:`OVERLAP_BYTES`, the other tests; the accumulator's ``finish`` takes
+the resampled tests last.
 """
 
 from __future__ import annotations
