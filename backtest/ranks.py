@@ -99,8 +99,8 @@ def rank_rows_and_prefix(values: FloatArray, k: int) -> tuple[FloatArray, FloatA
     return out, prefix
 
 
-#: Widest rows of :func:`rank_rows_prefix_median`'s packed sorts (a column in 10 bits).
-PACKED_MAX = 1 << 10
+#: Widest rows of :func:`rank_rows_prefix_median`'s packed sorts (three fields of 10 bits).
+PACKED_MAX = (1 << 10) - 1
 _SIGN = np.uint64(1 << 63)
 
 
@@ -123,10 +123,10 @@ def rank_rows_prefix_median(
     numbers, in about a third less time). (1) Each value becomes the unsigned integer
     whose order is the order of the floats (IEEE 754 bits: flip every bit of a negative
     number, only the sign bit of a positive one; -0.0 counts as +0.0), its lowest
-    ``b = ⌈log2 M⌉`` bits replaced by its column: one sort of these keys per row gives
-    the columns in the order of their values, exactly so when no two finite values of
-    the row share their other ``64 − b`` bits (equal values, or values within about
-    ``2^(b − 53)`` relative of each other). The rare rows where two do, and rows with
+    ``b`` bits (enough for M itself) replaced by its column: one sort of these keys per
+    row gives the columns in the order of their values, exactly so when no two finite
+    values of the row share their other ``64 − b`` bits (equal values, or values within
+    about ``2^(b − 53)`` relative of each other). The rare rows where two do, and rows with
     ±inf, are ranked by :func:`rank_rows_and_prefix` instead. (2) The sorted position
     (the ordinal rank − 1) and the running count of first-``k`` columns
     (the prefix rank) go back to their columns by a sort of ``column << 2b | count
@@ -138,7 +138,7 @@ def rank_rows_prefix_median(
     N, M = values.shape
     if N == 0 or M == 0 or M > PACKED_MAX:
         return (*rank_rows_and_prefix(values, k), _sorted_median(values, _finite(values)))
-    b = max(1, (M - 1).bit_length())
+    b = M.bit_length()  # holds a column, a position and a count (up to M itself)
     low = (1 << b) - 1
     missing = np.isnan(values)
     x = values + 0.0  # -0.0 -> +0.0 (they are equal values)

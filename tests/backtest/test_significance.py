@@ -324,8 +324,11 @@ def _ranks_medians_by_scipy(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarr
     return ranks, prefix, med
 
 
-@pytest.mark.parametrize("width", [266, 1025], ids=["packed", "too-wide"])
-@pytest.mark.parametrize("k", [0, 1, 250], ids=["k0", "k1", "k250"])
+@pytest.mark.parametrize(
+    ("width", "k"),
+    [(266, 0), (266, 1), (266, 250), (266, 266), (512, 512), (1023, 1000), (1024, 1024)],
+    ids=["k0", "k1", "default", "k=M", "power-of-2-k=M", "widest-packed", "too-wide"],
+)
 def test_rank_rows_prefix_median_matches_scipy(width: int, k: int) -> None:
     """Packed-key ranks equal scipy's, with the rows the packing cannot order (equal values,
     values a few ulps apart, -0.0 beside 0.0, ±inf) and rows of no or one value."""
