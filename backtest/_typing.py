@@ -18,6 +18,7 @@ FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
 Int8Array: TypeAlias = npt.NDArray[np.int8]
+Float32Array: TypeAlias = npt.NDArray[np.float32]
 
 from backtest.names import (  # noqa: E402 - the option sets live in backtest.names
     ALLOCATIONS,
@@ -66,6 +67,7 @@ __all__ = [
     "Conventions",
     "Direction",
     "FactorColumn",
+    "Float32Array",
     "FloatArray",
     "HedgeName",
     "Int8Array",

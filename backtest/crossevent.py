@@ -20,7 +20,7 @@ from backtest.anchortests import bw1980_t, caar_indep_t, cz_sign_z, jackknife_t,
 from backtest.config import EventStudyConfig
 from backtest.groups import Groups, RowGroups, Segments, weighted_count
 from backtest.measured import Block
-from backtest.ranks import rank_rows_and_prefix
+from backtest.ranks import rank_rows_prefix_median
 from backtest.ranktests import corrado_rank_z, grank_t, wilcoxon_w
 from backtest.resampling import resampled, wilcoxon_ci
 from backtest.significance import (
@@ -190,22 +190,27 @@ class CrossEventAccumulator:
         if idx.size == 0:
             return
         G = self.groups.n_groups
-        g = self.groups.codes[index[idx]]
+        # every row ok (the usual block): the block's arrays themselves, not copies
+        take: IntArray | slice = slice(None) if idx.size == block.code.size else idx
+        g = self.groups.codes[index[take]]
         fit = block.fit
-        mask = block.est_mask[idx]
-        resid = np.where(mask, fit.resid[idx], np.nan)
-        ar = block.ar[idx]
+        mask = block.est_mask[take]
+        resid = np.where(mask, fit.resid[take], np.nan)
+        ar = block.ar[take]
         # Corrado–Zivney: standardised ranks of residuals and event-period ARs together
         both = np.concatenate([resid, ar], axis=1)
         has_u = np.isfinite(both)
+        missing = ~has_u
         M = has_u.sum(axis=1)
-        ranks, est_ranks = rank_rows_and_prefix(both, resid.shape[1])
-        U = ranks / (M + 1.0)[:, None] - 0.5
-        U0 = np.where(has_u, U, 0.0)
-        # Corrado–Zivney signs: G_it = sign(value − the observation's median of them)
-        med = _row_median(both, M)
-        S0 = np.where(has_u, np.sign(both - med[:, None]), 0.0)
-        del both, U, ranks
+        # and Corrado–Zivney signs: G_it = sign(value − the observation's median of them)
+        ranks, est_ranks, med = rank_rows_prefix_median(both, resid.shape[1])
+        U0 = np.divide(ranks, (M + 1.0)[:, None], out=ranks)  # in place: the same numbers
+        U0 -= 0.5
+        U0[missing] = 0.0
+        S0 = np.subtract(both, med[:, None], out=both)
+        np.sign(S0, out=S0)
+        S0[missing] = 0.0
+        del both, ranks
         E0 = np.where(mask, resid, 0.0)
         L = mask.sum(axis=1).astype(np.float64)
         n_pos = (resid > 0).sum(axis=1).astype(np.float64)
@@ -214,7 +219,7 @@ class CrossEventAccumulator:
         # GRANK: ranks among the estimation values (those of e/s: s > 0), scaled
         rs = np.where(mask, est_ranks / (L + 2.0)[:, None], 0.0) if self.grank else E0[:, :0]
         del est_ranks
-        where = block.est_index[idx]
+        where = block.est_index[take]
         u_on = u[mask]
         calendar = weighted_count(where[mask], u_on, self.T)
         self.all_total += calendar
@@ -225,7 +230,7 @@ class CrossEventAccumulator:
         arrays = (E0, mask, U0, has_u, rs, S0)
         sums = tuple(rows.sum(x) for x in arrays)
         for j in range(len(self.config.windows)):
-            sel = block.w_code[idx, j] == OK
+            sel = block.w_code[take, j] == OK
             out = np.flatnonzero(~sel)
             e_sum, e_cnt, u_sum, u_cnt, r_sum, s_sum = sums
             if out.size:
@@ -257,8 +262,8 @@ class CrossEventAccumulator:
         # GRANK needs sd(SCAR) of the whole window sample: keep the standardised residuals
         if not self.grank:
             return
-        self.g_index.append(index[idx])
-        self.g_z.append(resid / np.sqrt(fit.s2[idx])[:, None])
+        self.g_index.append(index[take])
+        self.g_z.append(resid / np.sqrt(fit.s2[take])[:, None])
         self.g_L.append(L)
 
     def finish(
@@ -287,8 +292,10 @@ class CrossEventAccumulator:
         cols: dict[str, list[np.ndarray]] = {c: [] for c in TESTS_SCHEMA}
         cols["_g"], cols["_w"], cols["_t"] = [], [], []
         config = self.config
-        perm, boot = self._resampled(car, w_code)
         bw_kind = "normal" if config.conventions == "estudy2" else "t"
+        windows: list[
+            tuple[int, int, int, IntArray, FloatArray, FloatArray, FloatArray, int, list[Outcomes]]
+        ] = []
         for j, (a, b) in enumerate(self.config.windows):
             valid = w_code[:, j] == OK
             seg = Segments(self.groups.codes[valid], G)
@@ -336,11 +343,14 @@ class CrossEventAccumulator:
                 cz_sign_z(self.cz_sum[j], self.u_cnt[j], c0, L2, nf),
                 caar_indep_t(c, vc, L_v, seg),
                 jackknife_t(c, vc, seg),
-                perm[j],
-                boot[j],
-                self._wilcoxon_ci(j, c, seg),
             ]
-            mean_bhar = bseg.mean(bh)
+            later = len(outcomes)  # permutation_p and bootstrap_ci go here, after the loop
+            outcomes.append(self._wilcoxon_ci(j, c, seg))
+            windows.append((j, a, b, n, caar, bseg.mean(bh), rbar, later, outcomes))
+        # last (the chunked engine's resampled tests run on other threads until here)
+        perm, boot = self._resampled(car, w_code)
+        for j, a, b, n, caar, mean_bhar, rbar, later, outcomes in windows:
+            outcomes[later:later] = [perm[j], boot[j]]
             for t, o in enumerate(outcomes):
                 kp = o.test in ("kp_patell_z", "kp_bmp_t")
                 cols["_g"].append(np.arange(G))
@@ -455,16 +465,6 @@ def _not_computed(test: TestName, G: int, note: str) -> Outcomes:
         df=np.full(G, -1, dtype=np.int64),
         note=[note] * G,
     )
-
-
-def _row_median(x: FloatArray, count: IntArray) -> FloatArray:
-    """Median of the finite values of each row (``count`` of them): a sort, NaN last (faster
-    than ``numpy.nanmedian``)."""
-    s = np.sort(x, axis=1)
-    lo = np.maximum((count - 1) // 2, 0)[:, None]
-    hi = np.maximum(count // 2, 0)[:, None]
-    out = 0.5 * (np.take_along_axis(s, lo, axis=1) + np.take_along_axis(s, hi, axis=1))[:, 0]
-    return np.asarray(out, dtype=np.float64)
 
 
 def _minus(total: FloatArray, at: IntArray, part: FloatArray) -> FloatArray:

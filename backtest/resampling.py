@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from backtest._typing import BoolArray, FloatArray, IntArray, TestName
+from backtest._typing import BoolArray, Float32Array, FloatArray, IntArray, TestName
 from backtest.names import BootstrapInterval
 from backtest.significance import Outcomes
 from backtest.walsh import walsh_orders
@@ -33,6 +33,9 @@ ALPHA = 0.05
 SMALL_N = 4096
 #: Random draws per chunk (memory stays bounded whatever N and B).
 CHUNK_CELLS = 1 << 22
+#: ``numpy.add.at`` holds the GIL (up to 4 ms for a million draws): the counts are added in
+#: pieces of this many draws, so the other threads of the finishing step are not held up.
+AT_PIECE = 1 << 16
 #: Largest N whose Walsh averages are all formed (N(N + 1)/2 values); beyond, a selection.
 DIRECT_WALSH = 2000
 #: Largest N with the exact signed-rank distribution for ``wilcoxon_ci``.
@@ -176,7 +179,9 @@ def _draw(
     fills the ``(b, n)`` array in the order of b calls of ``n``), counted by ``bincount``. The sums run in float32
     (single precision is ample for a p-value and a percentile; the counts are exact),
     in chunks of replicates so memory stays bounded. The sign flips run on a second
-    thread (numpy releases the GIL in its loops; each part keeps its own stream).
+    thread (numpy releases the GIL in its loops; each part keeps its own stream). The
+    denominators, the number of valid CARs in a resample, are integers: counted exactly
+    from the invalid rows (:class:`_ValidCounts`), not by a second product.
     """
     n, W = C.shape
     signs = np.random.default_rng([seed, 1])
@@ -196,21 +201,55 @@ def _draw(
         return exceed
 
     means = np.empty((B, W))
+    starts = range(0, B, step)
     with ThreadPoolExecutor(1, thread_name_prefix="sign-flips") as pool:
         flipping = pool.submit(flips)  # its own stream: the same numbers on a second thread
-        for b0 in range(0, B, step):
-            b = min(step, B - b0)
-            if n <= SMALL_N:  # every resample of the chunk in one draw (the same stream)
+        if n <= SMALL_N:
+            for b0 in starts:  # every resample of the chunk in one draw (the same stream)
+                b = min(step, B - b0)
                 flat = draws.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
                 Wt = np.bincount(flat.ravel(), minlength=b * n).reshape(b, n).astype(np.float32)
-            else:
-                Wt = np.zeros((b, n), dtype=np.float32)
-                for r in range(b):  # one resample at a time: its counts stay in cache
-                    np.add.at(Wt[r], draws.integers(0, n, size=n), np.float32(1.0))  # exact
-            with np.errstate(invalid="ignore", divide="ignore"):
-                means[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    means[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
+        else:
+            valid = _ValidCounts(V, V32)
+            for b0 in starts:
+                Wt = np.zeros((min(step, B - b0), n), dtype=np.float32)
+                for r in range(Wt.shape[0]):  # one resample at a time: its counts stay in cache
+                    pick = np.asarray(draws.integers(0, n, size=n))
+                    for i in range(0, n, AT_PIECE):  # exact; see AT_PIECE
+                        np.add.at(Wt[r], pick[i : i + AT_PIECE], np.float32(1.0))
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    means[b0 : b0 + Wt.shape[0]] = (Wt @ C32).astype(np.float64) / valid.of(Wt)
         exceed = flipping.result()
     return exceed, means
+
+
+class _ValidCounts:
+    """``Wt @ V``, the number of valid values in each of the resamples ``Wt`` (counts per
+    observation) and window, exactly: from the few invalid rows of a window,
+    ``Σ_i Wt_i − Σ_{i invalid} Wt_i`` (the first is n for a resample); with more than one invalid cell in 64, or groups of
+    2^24 observations or more (where float32 is no longer exact), by the product itself.
+
+    While every partial sum is an integer below 2^24, float32's product is exact too,
+    so the two give the same numbers bit for bit.
+    """
+
+    def __init__(self, V: BoolArray, V32: Float32Array) -> None:
+        n, W = V.shape
+        self.V32 = V32
+        self.invalid = [np.flatnonzero(~V[:, j]) for j in range(W)]
+        # a gather of the invalid rows costs about 30x a product's cell: few of them
+        self.exact = n < 1 << 24 and 64 * sum(r.size for r in self.invalid) <= n * W
+
+    def of(self, Wt: Float32Array) -> FloatArray:
+        if not self.exact:
+            return np.asarray(Wt @ self.V32, dtype=np.float64)
+        out = np.repeat(Wt.sum(axis=1, dtype=np.float64)[:, None], len(self.invalid), axis=1)
+        for j, rows in enumerate(self.invalid):
+            if rows.size:
+                out[:, j] -= Wt[:, rows].sum(axis=1, dtype=np.float64)
+        return out
 
 
 # -- Wilcoxon (Walsh-average) interval ------------------------------------------------------

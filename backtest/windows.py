@@ -92,6 +92,60 @@ def confounders(
     po = np.concatenate(pair_obs)
     pc = np.concatenate(pair_cat)
     W = len(windows)
+    ids = cat.get_column("event_id")
+    if po.size == 0 or ids.null_count():
+        return _lists_by_frames(obs, pos, cat, po, pc, windows)
+    rel = c_pos[pc] - pos[po]
+    keep = (obs.get_column("event_id").gather(po) != ids.gather(pc)).to_numpy()
+    starts = np.asarray([a for a, _ in windows])
+    ends = np.asarray([b for _, b in windows])
+    inside = (rel[:, None] >= starts[None, :]) & (rel[:, None] <= ends[None, :]) & keep[:, None]
+    pi, wi = np.nonzero(inside)
+    # the ids' order as integers (dense ranks: equal ids, equal ranks), so that one numpy
+    # unique sorts and dedups every list: key = (window, observation, rank of the id)
+    rank = ids.rank("dense").cast(pl.Int64).to_numpy() - 1
+    R = int(rank.max()) + 1
+    cell = wi.astype(np.int64) * N + po[pi]
+    key = np.sort(cell * R + rank[pc[pi]])
+    if key.size:  # unique (numpy's own unique hashes, much slower here)
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
+    by_rank = np.empty(R, dtype=np.int64)
+    by_rank[rank] = np.arange(rank.size)  # a catalog row of each rank
+    values = ids.gather(by_rank[key % R])
+    # one list per (window, observation) cell: the cells with ids, imploded in key order,
+    # joined onto every cell (empty lists elsewhere, null where day 0 was not located);
+    # polars alone, so the engine needs no pyarrow
+    lists = (
+        pl.DataFrame({"cell": key // R, "confounded_by": values})
+        .group_by("cell", maintain_order=True)
+        .agg("confounded_by")
+    )
+    full = (
+        pl.DataFrame({"cell": np.arange(W * N, dtype=np.int64)})
+        .join(lists, on="cell", how="left", maintain_order="left")
+        .select(
+            pl.when(pl.Series(np.tile(located, W)))
+            .then(pl.col("confounded_by").fill_null(pl.lit([], pl.List(pl.String))))
+            .alias("confounded_by")
+        )
+        .to_series()
+    )
+    return [full.slice(j * N, N) for j in range(W)]
+
+
+def _lists_by_frames(
+    obs: pl.DataFrame,
+    pos: IntArray,
+    cat: pl.DataFrame,
+    po: IntArray,
+    pc: IntArray,
+    windows: Sequence[tuple[int, int]],
+) -> list[pl.Series]:
+    """:func:`confounders`' lists from its (observation, catalog) pairs ``po, pc`` by a
+    group-by (no pairs, or null ids)."""
+    N, W = obs.height, len(windows)
+    located = pos >= 0
+    c_pos = cat.get_column("pos").to_numpy().astype(np.int64)
     empty = pl.lit([], dtype=pl.List(pl.String))
     base = pl.DataFrame(
         {

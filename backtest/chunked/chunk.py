@@ -94,6 +94,8 @@ class ParquetSink:
             empty = [c for c, t in frame.schema.items() if t == pl.Struct({})]
             if empty:  # Parquet has no struct without fields: a placeholder field, all null
                 frame = frame.with_columns(pl.lit(None, dtype=EMPTY_STRUCT).alias(c) for c in empty)
+            # lz4: uncompressed parts write with 12% less CPU (the floats barely compress) but
+            # left ~300 MB held by the allocators at 5M events (docs/scaling.md)
             frame.write_parquet(self.part(name, index), compression="lz4")
 
     def write_work(self, index: int, arrays: dict[str, np.ndarray | list[np.ndarray]]) -> None:

@@ -14,6 +14,12 @@ back from the chunks' side files:
   chunk by chunk: their ranks against ``SCAR*`` need ``sd(SCAR)`` of the whole
   sample first, so they wait on disk for this second pass, which reads each
   chunk's once for every window.
+
+The resampled tests (``permutation_p``, ``bootstrap_ci``) take the longest and need
+only the CARs: they start first, on their own threads, while this thread makes
+GRANK's pass, every window's ``wilcoxon_ci`` and, for studies whose event-day values
+take at most :data:`OVERLAP_BYTES`, the other tests; the accumulator's ``finish`` takes
+the resampled tests last.
 """
 
 from __future__ import annotations
@@ -39,6 +45,11 @@ from backtest.resampling import wilcoxon_ci
 from backtest.significance import Outcomes
 
 OK = STATUS_CODE["ok"]
+#: The event-day values (``ar``, ``var_ar``: ``2 × N × Lp × 8`` bytes) are read back and
+#: their tests computed while the resampled tests still run when they take at most this
+#: (1,000,000 observations of the default 16-day period: 256 MB); beyond, after them, so
+#: that the two working memories do not add up.
+OVERLAP_BYTES = 512 << 20
 #: The side files read back whole (GRANK's residuals are read block by block).
 _READ = ("codes", "dof", "s2", "n_est", "car", "var_car", "bhar", "w_code")
 
@@ -140,6 +151,8 @@ class _Finishing(CrossEventAccumulator):
     def _resampled(
         self, car: FloatArray, w_code: IntArray
     ) -> tuple[list[Outcomes], list[Outcomes]]:
+        if not hasattr(self, "_resampled_tests"):  # still running: wait here
+            self.resampled_early()
         return self._resampled_tests
 
     def _wilcoxon_ci(self, j: int, car: FloatArray, seg: Segments) -> Outcomes:
@@ -187,15 +200,17 @@ def finish(
     groups = Groups(shared.labels, codes)
     acc = _Finishing(config, layout.n_sessions, layout.est_rel.size, layout.ev_rel.size, groups)
     sums.load_into(acc)
+    Lp = layout.ev_rel.size
     with ThreadPoolExecutor(1, thread_name_prefix="resampling") as pool:
         acc.early(car, w_code, pool)
         acc.read_grank(parts, car, var_car, w_code)
         acc.wilcoxon_early(car, w_code)
-        acc.resampled_early()  # its working memory is freed before the event-day values come
-    ar, var_ar = (_read_all(parts, name, (N, layout.ev_rel.size)) for name in ("ar", "var_ar"))
-    tests, rbar = acc.finish(
-        car, var_car, dof, bhar, w_code, s2=s2, n_est=n_est, ar=ar, var_ar=var_ar
-    )
+        if 2 * N * Lp * 8 > OVERLAP_BYTES:  # free its working memory before they come
+            acc.resampled_early()
+        ar, var_ar = (_read_all(parts, name, (N, Lp)) for name in ("ar", "var_ar"))
+        tests, rbar = acc.finish(  # waits for the resampled tests at its end
+            car, var_car, dof, bhar, w_code, s2=s2, n_est=n_est, ar=ar, var_ar=var_ar
+        )
     glayout = replace(layout, groups=groups)
     averages: dict[str, pl.DataFrame] = {}
     for name, (n, total, ss) in sums.averages.items():

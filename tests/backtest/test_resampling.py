@@ -284,3 +284,36 @@ def test_drawing_a_chunk_of_resamples_at_once_gives_the_same_numbers(
     slow = rs._draw(C, V, sums, 1000, 11)
     assert np.array_equal(fast[0], slow[0])
     assert np.array_equal(fast[1], slow[1], equal_nan=True)
+
+
+@pytest.mark.parametrize("invalid", [0.0, 0.005, 0.3], ids=["none", "few", "many"])
+def test_large_groups_bootstrap_means_equal_the_products(
+    monkeypatch: pytest.MonkeyPatch, invalid: float
+) -> None:
+    """Above SMALL_N, one resample at a time: counts added in pieces and the valid counts
+    taken from the invalid rows give the bootstrap means of the two float32 products
+    ``(Wt @ C) / (Wt @ V)`` over the same draws, bit for bit."""
+    import backtest.resampling as rs
+
+    monkeypatch.setattr(rs, "AT_PIECE", 1000)  # several pieces per resample
+    monkeypatch.setattr(rs, "CHUNK_CELLS", 3 * 6000)  # three resamples per chunk
+    rng = np.random.default_rng(8)
+    n, B = 6000, 20
+    V = rng.random((n, 3)) > invalid
+    V[:, 2] = True
+    C = np.where(V, rng.normal(0, 0.02, (n, 3)), 0.0)
+    got = rs._draw(C, V, C.sum(axis=0), B, 5)[1]
+    draws = np.random.default_rng([5, 2])
+    C32, V32 = C.astype(np.float32), V.astype(np.float32)
+    want = np.empty((B, 3))
+    for b0 in range(0, B, 3):
+        b = min(3, B - b0)
+        Wt = np.stack(
+            [np.bincount(draws.integers(0, n, size=n), minlength=n) for _ in range(b)]
+        ).astype(np.float32)
+        want[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
+    assert np.array_equal(got, want)
+    counts = rs._ValidCounts(V, V32)
+    assert counts.exact == (invalid < 0.01)
+    Wt = rng.integers(0, 4, (3, n)).astype(np.float32)
+    assert np.array_equal(counts.of(Wt), (Wt @ V32).astype(np.float64))

@@ -309,3 +309,60 @@ def test_undefined_statistics_are_null_with_a_note(call: object) -> None:
     out = call()  # type: ignore[operator]
     assert out.stat is None and out.p is None
     assert out.note
+
+
+def _ranks_medians_by_scipy(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row by row: scipy's average ranks of the row and of its first k values, nanmedian."""
+    ranks, prefix = np.full(x.shape, np.nan), np.full((x.shape[0], k), np.nan)
+    med = np.full(x.shape[0], np.nan)
+    for i, row in enumerate(x):
+        m, mk = ~np.isnan(row), ~np.isnan(row[:k])
+        ranks[i, m] = stats.rankdata(row[m])
+        prefix[i, mk] = stats.rankdata(row[:k][mk])
+        if m.any():
+            med[i] = np.median(row[m])
+    return ranks, prefix, med
+
+
+@pytest.mark.parametrize(
+    ("width", "k"),
+    [(266, 0), (266, 1), (266, 250), (266, 266), (512, 512), (1023, 1000), (1024, 1024)],
+    ids=["k0", "k1", "default", "k=M", "power-of-2-k=M", "widest-packed", "too-wide"],
+)
+def test_rank_rows_prefix_median_matches_scipy(width: int, k: int) -> None:
+    """Packed-key ranks equal scipy's, with the rows the packing cannot order (equal values,
+    values a few ulps apart, -0.0 beside 0.0, ±inf) and rows of no or one value."""
+    from backtest.ranks import rank_rows_prefix_median
+
+    rng = np.random.default_rng(width + k)
+    x = rng.normal(0.0, 0.02, (40, width))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    x[1, 3] = x[1, 7]  # a tie
+    x[2] = np.round(x[2], 2)  # many ties
+    x[3, 4], x[3, 9] = -0.0, 0.0  # equal values, different bits
+    x[4, 4], x[4, 9] = 1.0, np.nextafter(1.0, 2.0)  # share all but the lowest bits
+    x[5, 4], x[5, 9] = 0.0, np.nextafter(0.0, 1.0)
+    x[6] = np.nan
+    x[7, 1:] = np.nan
+    x[8, 2], x[8, 3], x[8, 5] = np.inf, np.inf, -np.inf
+    x[9, 5] = -0.0
+    x[10, :] = np.abs(x[10, :])  # every value positive
+    x[11, :] = -np.abs(x[11, :])  # every value negative
+    ranks, prefix, med = rank_rows_prefix_median(x, k)
+    want_ranks, want_prefix, want_med = _ranks_medians_by_scipy(x, k)
+    finite = np.arange(x.shape[0]) != 8  # ±inf: as rank_rows_and_prefix (checked below)
+    np.testing.assert_array_equal(ranks[finite], want_ranks[finite])
+    np.testing.assert_array_equal(prefix[finite], want_prefix[finite])
+    np.testing.assert_array_equal(med[finite], want_med[finite])
+    assert np.signbit(med[9]) == np.signbit(np.median(x[9][~np.isnan(x[9])]))
+    old_ranks, old_prefix = rank_rows_and_prefix(x, k)  # the argsort path: the same numbers
+    np.testing.assert_array_equal(ranks, old_ranks)
+    np.testing.assert_array_equal(prefix, old_prefix)
+    assert np.isnan(med[6]) and med[7] == x[7, 0]
+
+
+def test_rank_rows_prefix_median_of_no_rows() -> None:
+    from backtest.ranks import rank_rows_prefix_median
+
+    ranks, prefix, med = rank_rows_prefix_median(np.zeros((0, 5)), 3)
+    assert ranks.shape == (0, 5) and prefix.shape == (0, 3) and med.shape == (0,)

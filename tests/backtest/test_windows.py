@@ -227,3 +227,52 @@ def test_a_run_on_more_windows_restricted_is_the_run_on_its_windows(
         both.on_windows(((-1, 1), (0, 0), (0, 3)))
     with pytest.raises(ValueError, match=r"event period"):
         both.on_windows(((0, 0),))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_confounding_lists_equal_a_literal_loop(seed: int) -> None:
+    """The lists (sorted, unique ids; empty; null when not located) against a loop over every
+    observation and catalog event: the same ticker or a market-wide category, day 0 within
+    the window, not the observation's own id. The catalog repeats ids (a ticker change) and
+    ids that sort differently as strings and as numbers."""
+    from backtest.windows import confounders
+
+    rng = np.random.default_rng(seed)
+    n_obs, n_cat, T = 300, 400, 60
+    tickers = np.asarray(["AA", "B", "CCC", "D"])
+    ids = np.asarray([f"e{i}" for i in range(n_cat)])
+    ids[rng.integers(0, n_cat, 30)] = "e7"  # repeated ids
+    cat = pl.DataFrame(
+        {
+            "event_id": ids,
+            "ticker": tickers[rng.integers(0, 4, n_cat)],
+            "category": np.asarray(["earnings", "fomc"])[(rng.random(n_cat) < 0.05).astype(int)],
+            "pos": rng.integers(0, T, n_cat).astype(np.int64),
+        }
+    )
+    take = rng.integers(0, n_cat, n_obs)
+    obs = pl.DataFrame({"event_id": ids[take], "ticker": cat.get_column("ticker").to_numpy()[take]})
+    pos = cat.get_column("pos").to_numpy()[take].copy()
+    pos[rng.random(n_obs) < 0.1] = -1  # not located: null lists
+    windows = [(0, 0), (-1, 1), (-5, 10), (-10, 10)]
+    got = confounders(obs, pos, cat, n_sessions=T, windows=windows, market_wide={"fomc"})
+    c_id, c_tk = cat.get_column("event_id").to_list(), cat.get_column("ticker").to_list()
+    c_cat, c_pos = cat.get_column("category").to_list(), cat.get_column("pos").to_list()
+    for j, (a, b) in enumerate(windows):
+        want: list[list[str] | None] = []
+        for i in range(n_obs):
+            if pos[i] < 0:
+                want.append(None)
+                continue
+            me, tk = obs.row(i)
+            hits = {
+                c_id[c]
+                for c in range(n_cat)
+                if (c_tk[c] == tk or c_cat[c] == "fomc")
+                and a <= c_pos[c] - pos[i] <= b
+                and c_id[c] != me
+            }
+            want.append(sorted(hits))
+        assert got[j].to_list() == want
+        assert got[j].dtype == pl.List(pl.String)
+    assert sum(len(x or []) for x in got[2].to_list()) > 50  # the lists are not all empty

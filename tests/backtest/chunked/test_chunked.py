@@ -182,3 +182,22 @@ def test_kept_calendar_sums_merge_to_the_norm_of_the_summed_vectors(
     halves[0].merge(halves[1])
     assert halves[0].dense is dense
     np.testing.assert_allclose(halves[0].norm2(), (vectors**2).sum(axis=1), rtol=1e-12)
+
+
+def test_event_day_tests_after_the_resampled_ones_give_the_same_numbers(
+    crowded_study: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large studies read the event-day values back only once the resampled tests are done
+    (``OVERLAP_BYTES``); small ones while they run. The order changes no number."""
+    import backtest.chunked.finish as finish
+
+    inputs = {**crowded_study, "events": crowded_study["events"].head(300)}
+    memory = run_event_study(**inputs)
+    overlapped = run_event_study_chunked(directory=tmp_path / "a", chunk_size=128, **inputs)
+    monkeypatch.setattr(finish, "OVERLAP_BYTES", 0)
+    waited = run_event_study_chunked(directory=tmp_path / "b", chunk_size=128, **inputs)
+    assert_frame_equal(overlapped.tests, waited.tests)
+    assert_same_study(memory, waited)
+    resampled = memory.tests.filter(pl.col("test").is_in(["permutation_p", "bootstrap_ci"]))
+    assert resampled.get_column("p").drop_nulls().len() > 0
+    assert resampled.get_column("ci_low").drop_nulls().len() > 0
