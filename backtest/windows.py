@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from backtest._typing import BoolArray, IntArray
+from backtest.frames import nested
 
 
 def catalog_positions(catalog: pl.DataFrame, days: IntArray) -> pl.DataFrame:
@@ -112,24 +113,10 @@ def confounders(
     by_rank = np.empty(R, dtype=np.int64)
     by_rank[rank] = np.arange(rank.size)  # a catalog row of each rank
     values = ids.gather(by_rank[key % R])
-    # one list per (window, observation) cell: the cells with ids, imploded in key order,
-    # joined onto every cell (empty lists elsewhere, null where day 0 was not located);
-    # polars alone, so the engine needs no pyarrow
-    lists = (
-        pl.DataFrame({"cell": key // R, "confounded_by": values})
-        .group_by("cell", maintain_order=True)
-        .agg("confounded_by")
-    )
-    full = (
-        pl.DataFrame({"cell": np.arange(W * N, dtype=np.int64)})
-        .join(lists, on="cell", how="left", maintain_order="left")
-        .select(
-            pl.when(pl.Series(np.tile(located, W)))
-            .then(pl.col("confounded_by").fill_null(pl.lit([], pl.List(pl.String))))
-            .alias("confounded_by")
-        )
-        .to_series()
-    )
+    # one list per (window, observation) cell, null where day 0 was not located; polars
+    # alone, so the engine needs no pyarrow
+    lists = nested(key // R, values.alias("confounded_by"), W * N)
+    full = pl.select(pl.when(pl.Series(np.tile(located, W))).then(lists)).to_series()
     return [full.slice(j * N, N) for j in range(W)]
 
 

@@ -1,12 +1,13 @@
-"""The stored tables of a run: the answer's list column built from one flat column."""
+"""backtest.frames.nested: a list column built from one flat column of values."""
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobs.run_tables import _string_lists
+from backtest.frames import nested
 
 
 @given(
@@ -15,9 +16,10 @@ from jobs.run_tables import _string_lists
         max_size=25,
     )
 )
-def test_string_lists_equal_the_series_made_of_the_lists(lists: list[tuple[str, ...]]) -> None:
+def test_nested_equals_the_series_made_of_the_lists(lists: list[tuple[str, ...]]) -> None:
     """Empty lists, empty strings, repeats, no rows at all: the same column, row for row."""
     want = pl.Series("c", [list(x) for x in lists], dtype=pl.List(pl.String))
-    got = _string_lists("c", lists)
+    rows = np.repeat(np.arange(len(lists)), [len(x) for x in lists])
+    got = nested(rows, pl.Series("c", [v for x in lists for v in x], dtype=pl.String), len(lists))
     assert got.dtype == pl.List(pl.String) and got.name == "c"
     assert got.to_list() == want.to_list()
