@@ -134,11 +134,12 @@ def run_study(
             )
             inputs = _read(db, definition, selected, obs, required, last_completed)
     run = _compute(definition, inputs, sessions, now)
-    if not save or while_storing is None:
-        if save:
-            save_run(store, run, registered=mark)
-        elif while_storing is not None:
+    if not save:
+        if while_storing is not None:
             while_storing(run)
+        return run
+    if while_storing is None:
+        save_run(store, run, registered=mark)
         return run
     stored_tables(run)  # shaped once, here: the store and the report files both read them
     with ThreadPoolExecutor(1, thread_name_prefix="store-run") as pool:
