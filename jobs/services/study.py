@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -44,6 +46,32 @@ from storage.repos.study_runs import StudyRunRecord
 from storage.session import OpenStore
 from storage.sources.base import PriceSource
 from storage.store import Store
+
+#: What the engine imports on its first use (about 0.2 s on a 2-core machine; scipy.special
+#: alone 0.13 s): :func:`_warm_engine` imports them while the store is read.
+ENGINE_MODULES = ("backtest.engine", "scipy.special")
+
+
+def _warm_engine() -> threading.Thread:
+    """Import :data:`ENGINE_MODULES` on a second thread; join it before the engine runs.
+
+    DuckDB reads the inputs without holding the GIL, so the imports (Python code, which
+    holds it) fill that time instead of following it. The two threads import at the same
+    time only while the store is read; the import system's per-module locks serialise a
+    module both want, and without import cycles they cannot deadlock. A failed import is
+    left for the main thread to repeat and raise, with its own traceback.
+    """
+
+    def warm() -> None:
+        for name in ENGINE_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the main thread imports it again and raises
+                return
+
+    thread = threading.Thread(target=warm, name="warm-engine", daemon=True)
+    thread.start()
+    return thread
 
 
 def _run_id(study_id: str, created: dt.datetime, input_hash: str) -> str:
@@ -94,6 +122,7 @@ def run_study(
     such as building the report files. Its error, else the store's, is raised once both
     are done; without ``save`` it is simply called.
     """
+    warming = _warm_engine()
     cal = calendar or nyse()
     say = on_message or (lambda _m: None)
     last_completed = cal.latest_completed_session(now)
@@ -133,6 +162,7 @@ def run_study(
                 note=past_last_session(obs, definition, sessions, last_completed),
             )
             inputs = _read(db, definition, selected, obs, required, last_completed)
+    warming.join()
     run = _compute(definition, inputs, sessions, now)
     if not save:
         if while_storing is not None:
