@@ -36,8 +36,9 @@ CHUNK_CELLS = 1 << 22
 #: ``numpy.add.at`` holds the GIL (up to 4 ms for a million draws): the counts are added in
 #: pieces of this many draws, so the other threads of the finishing step are not held up.
 AT_PIECE = 1 << 16
-#: Largest N whose Walsh averages are all formed (N(N + 1)/2 values); beyond, a selection.
-DIRECT_WALSH = 2000
+#: Largest N whose Walsh averages are all formed (N(N + 1)/2 values); beyond, a selection
+#: (:func:`backtest.walsh.walsh_orders`: faster from about N = 300).
+DIRECT_WALSH = 300
 #: Largest N with the exact signed-rank distribution for ``wilcoxon_ci``.
 EXACT_MAX = 50
 

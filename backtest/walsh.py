@@ -7,14 +7,23 @@ estimate and the bounds of :func:`backtest.resampling.wilcoxon_ci`), in
 route with random pivots; here the pivots are interpolated).
 
 The count of averages at most ``v`` is ``c(v) = Σ_i max(0, s_i − i)`` with
-``s_i = #{j: x_j <= 2v − x_i}`` (one ``searchsorted``); only ``i`` with
-``x_i <= v`` contribute (for ``x_i > v`` no ``j >= i`` qualifies), so a count
-searches only those. Each order is bracketed, ``c(lo) < k <= c(hi)``, starting
-from two guesses that a stratified sample of 1,001 of the sorted values gives for
-every order at once, then narrowed by linear interpolation of ``c`` (plus the
-midpoint when a step did not halve the bracket) until at most :data:`BUDGET`
-``× N`` averages lie in ``(lo, hi]``; those are formed and the order read by
-``numpy.partition``. Two orders closer than ``N`` share one bracket.
+``s_i = #{j: (x_i + x_j)/2 <= v}``: one ``searchsorted`` of ``2v − x_i``, checked
+against the averages as computed at each row's boundary (rounding can put equal
+averages of different pairs, common with tied values, on either side of ``v``) and
+where wrong found again by bisection, so that every order is the computed average's,
+bit for bit. Only ``i`` with ``x_i <= v`` contribute (for ``x_i > v`` no ``j >= i``
+qualifies), so a count searches only those.
+
+Up to :data:`BAND_MAX` averages (N up to 4,000) one bracket ``c(lo) < k_min`` and
+``c(hi) >= k_max`` holds every order: its two ends come from the averages of a sample
+of :data:`BAND_SAMPLE` sorted values (widened to every average if they miss), and the
+averages in ``(lo, hi]`` are formed once (for N = 1,000 the Hodges–Lehmann orders lie
+within 8% of the averages: about 1.5 ms, against 6 ms for forming all of them). Beyond,
+each order is bracketed, starting from two guesses that a stratified sample of 1,001
+of the sorted values gives for every order at once, then narrowed by linear
+interpolation of ``c`` (plus the midpoint when a step did not halve the bracket) until
+at most :data:`BUDGET` ``× N`` averages lie in ``(lo, hi]``; those are formed and the
+order read by ``numpy.partition``. Two orders closer than ``N`` share one bracket.
 """
 
 from __future__ import annotations
@@ -34,6 +43,11 @@ CAP = 1 << 22
 SAMPLE = 1001
 #: Margin of the first guesses, as a share of M on either side of the orders.
 MARGIN = 0.01
+#: Up to this many averages (N up to 4,000) every order is read from one bracket
+#: guessed from a sample of :data:`BAND_SAMPLE` values: cheaper than narrowing one bracket
+#: per order (the Hodges–Lehmann orders of N = 1,000 lie within 8% of the averages).
+BAND_MAX = 8_002_000
+BAND_SAMPLE = 201
 
 
 @dataclass
@@ -47,17 +61,51 @@ class _Point:
 
 def _probe(x: FloatArray, v: float) -> _Point:
     m = int(np.searchsorted(x, v, side="right"))
-    ss = np.searchsorted(x, 2.0 * v - x[:m], side="right")
+    head = x[:m]
+    ss = _settle(x, head, v, np.searchsorted(x, 2.0 * v - head, side="right"))
     c = int(np.maximum(ss - np.arange(m), 0).sum())
     return _Point(float(v), c, ss)
 
 
-def _guesses(x: FloatArray, k_min: int, k_max: int) -> list[float]:
+def _settle(x: FloatArray, head: FloatArray, v: float, ss: IntArray) -> IntArray:
+    """``s_i = #{j: (x_i + x_j)/2 <= v}`` exactly, for the averages as computed.
+
+    ``searchsorted(x, 2v − x_i)`` compares ``x_j`` with a rounded ``2v − x_i``, so where
+    an average lies within rounding of ``v`` (equal averages of different pairs, common
+    with tied values) it can count one tie group too many or too few. The averages of a
+    row grow with ``j`` (rounding is monotone), so each row's count is checked at its
+    boundary and, where wrong, found again by bisection on the averages themselves.
+    """
+    n = x.size
+    prev = 0.5 * (head + x[np.maximum(ss - 1, 0)])
+    nxt = 0.5 * (head + x[np.minimum(ss, n - 1)])
+    over = (ss > 0) & (prev > v)  # counts an average above v: the count is below ss
+    short = (ss < n) & (nxt <= v)  # misses an average at most v: the count is above ss
+    rows = np.flatnonzero(over | short)
+    if rows.size == 0:
+        return ss
+    lo = np.where(over[rows], 0, ss[rows] + 1)
+    hi = np.where(over[rows], ss[rows] - 1, n)
+    xi = head[rows]
+    while True:  # the smallest e in [lo, hi] with e = n or (x_i + x_e)/2 > v
+        act = lo < hi
+        if not act.any():
+            break
+        mid = np.minimum((lo + hi) // 2, n - 1)
+        le = 0.5 * (xi + x[mid]) <= v
+        lo = np.where(act & le, mid + 1, lo)
+        hi = np.where(act & ~le, mid, hi)
+    out = ss.copy()
+    out[rows] = lo
+    return out
+
+
+def _guesses(x: FloatArray, k_min: int, k_max: int, size: int = SAMPLE) -> list[float]:
     """Values below the ``k_min``-th and above the ``k_max``-th average, from a sample:
-    the averages of every pair of :data:`SAMPLE` evenly spaced sorted values."""
+    the averages of every pair of ``size`` evenly spaced sorted values."""
     n = x.size
     M = n * (n + 1) // 2
-    s = x[np.round(np.linspace(0, n - 1, min(n, SAMPLE))).astype(np.int64)]
+    s = x[np.round(np.linspace(0, n - 1, min(n, size))).astype(np.int64)]
     w = (0.5 * np.add.outer(s, s)).ravel()  # each pair twice: the same shares
     q = [k_min / M - MARGIN, k_max / M + MARGIN]
     pos = [int(np.clip(round(t * (w.size - 1)), 0, w.size - 1)) for t in q]
@@ -77,6 +125,9 @@ def walsh_orders(x: FloatArray, ks: Sequence[int]) -> list[float]:
     points = [lo0, _Point(float(x[-1]), M, np.zeros(0, np.int64))]  # ss of the top: lazily
     top_ready = False
     order = sorted(set(ks))
+    if M <= BAND_MAX:
+        band = _banded(x, order, lo0)
+        return [band[k] for k in ks]
     budget = max(min(BUDGET * n, CAP), 1 << 16)
     if budget < M:
         points += [_probe(x, v) for v in _guesses(x, order[0], order[-1])]
@@ -117,6 +168,18 @@ def walsh_orders(x: FloatArray, ks: Sequence[int]) -> list[float]:
             top_ready = True
         found.update(zip(tgt, _select(x, lo, hi, [k - lo.c - 1 for k in tgt]), strict=True))
     return [found[k] for k in ks]
+
+
+def _banded(x: FloatArray, order: list[int], bottom: _Point) -> dict[int, float]:
+    """Every order from one bracket, guessed from a sample of :data:`BAND_SAMPLE` values
+    (widened to every average when the guess misses); ``bottom`` counts none."""
+    lo_v, hi_v = _guesses(x, order[0], order[-1], BAND_SAMPLE)
+    lo, hi = _probe(x, lo_v), _probe(x, hi_v)
+    if lo.c >= order[0]:
+        lo = bottom
+    if hi.c < order[-1]:
+        hi = _probe(x, float(x[-1]))
+    return dict(zip(order, _select(x, lo, hi, [k - lo.c - 1 for k in order]), strict=True))
 
 
 def _select(x: FloatArray, lo: _Point, hi: _Point, at: list[int]) -> list[float]:
