@@ -48,6 +48,53 @@ def window_label(start: int, end: int) -> str:
     return f"[{start:+d},{end:+d}]" if start != end else f"[{start:+d}]"
 
 
+def _confounded(
+    mine: pl.DataFrame, day0: dict[str, Any], main_window: tuple[int, int] | None
+) -> list[StudyWarning]:
+    """One ``confounded`` warning per (event, ticker) of ``mine`` (its confounded windows in
+    order, ``confounded_by`` lists), from one group-by rather than a frame per observation."""
+    if mine.height == 0:
+        return []
+    pairs = mine.select("start", "end").unique()
+    labels = pairs.with_columns(
+        pl.Series("_label", [window_label(a, b) for a, b in pairs.iter_rows()], dtype=pl.String)
+    )
+    in_main = (
+        (pl.col("start") == main_window[0]) & (pl.col("end") == main_window[1])
+        if main_window is not None
+        else pl.lit(False)
+    )
+    rows = (
+        mine.join(labels, on=["start", "end"], how="left", maintain_order="left")
+        .group_by("event_id", "ticker", maintain_order=True)
+        .agg(
+            pl.col("confounded_by").explode().drop_nulls().unique().sort().alias("others"),
+            pl.col("_label").str.join(", ").alias("windows"),
+            pl.col("confounded_by")
+            .filter(in_main)
+            .explode()
+            .drop_nulls()
+            .unique()
+            .sort()
+            .alias("in_main"),
+        )
+    )
+    out: list[StudyWarning] = []
+    for event_id, ticker, others, windows, main in rows.iter_rows():
+        named = ", ".join(f"{e} (day 0 {day0[e]})" if e in day0 else e for e in others)
+        out.append(
+            StudyWarning(
+                "confounded",
+                f"confounded: {ticker} around {event_id}: window(s) {windows} also contain {named}",
+                event_id,
+                ticker,
+                tuple(others),
+                tuple(main),
+            )
+        )
+    return out
+
+
 def study_warnings(
     res: Any,
     observations: pl.DataFrame,
@@ -75,29 +122,7 @@ def study_warnings(
         conf = conf.join(own, on=["event_id", "ticker"], how="left").sort(
             "day0", "event_id", "ticker", "start", "end"
         )
-        mine = conf.filter(pl.col("own"))
-        for (event_id, ticker), group in mine.group_by(["event_id", "ticker"], maintain_order=True):
-            others = sorted({e for lst in group.get_column("confounded_by").to_list() for e in lst})
-            windows = ", ".join(
-                window_label(a, b) for a, b in group.select("start", "end").iter_rows()
-            )
-            named = ", ".join(f"{e} (day 0 {day0[e]})" if e in day0 else e for e in others)
-            in_main: list[str] = []
-            if main_window is not None:
-                main = group.filter(
-                    (pl.col("start") == main_window[0]) & (pl.col("end") == main_window[1])
-                )
-                in_main = sorted({e for lst in main.get_column("confounded_by") for e in lst})
-            out.append(
-                StudyWarning(
-                    "confounded",
-                    f"confounded: {ticker} around {event_id}: window(s) {windows} also contain {named}",
-                    event_id,
-                    ticker,
-                    tuple(others),
-                    tuple(in_main),
-                )
-            )
+        out += _confounded(conf.filter(pl.col("own")), day0, main_window)
         peers = conf.filter(~pl.col("own")).select("event_id", "ticker").unique()
         if peers.height:
             out.append(
