@@ -69,24 +69,30 @@ def make_outcomes(
     finite; p-values under t(df) (``kind="t"``) or N(0, 1) (``kind="normal"``)."""
     G = stat.shape[0]
     note: list[str | None] = [None] * G
-    out_df = np.full(G, -1, dtype=np.int64) if df is None else df.astype(np.int64).copy()
+    out_df = np.full(G, -1, dtype=np.int64) if df is None else df.astype(np.int64)
     undefined = np.zeros(G, dtype=bool)
     for where, text, keep_df in nulls:
         new = where & ~undefined
+        if not new.any():  # the usual case: no loop, no copies
+            continue
         for g in np.flatnonzero(new):
             note[g] = text if isinstance(text, str) else text[int(g)]
         if not keep_df:
             out_df[new] = -1
         undefined |= new
     bad = ~undefined & ~np.isfinite(stat)
-    for g in np.flatnonzero(bad):
-        note[g] = "statistic is not finite"
-    undefined |= bad
-    stat = np.where(undefined, np.nan, stat)
-    if kind == "t":
-        p = np.where(undefined, np.nan, t_pvalue(np.where(undefined, 0.0, stat), out_df))
-    else:
-        p = np.where(undefined, np.nan, z_pvalue(np.where(undefined, 0.0, stat)))
+    if bad.any():
+        for g in np.flatnonzero(bad):
+            note[g] = "statistic is not finite"
+        undefined |= bad
+    t = kind == "t"
+    if undefined.any():
+        stat = np.where(undefined, np.nan, stat)
+        safe = np.where(undefined, 0.0, stat)
+        p = np.where(undefined, np.nan, t_pvalue(safe, out_df) if t else z_pvalue(safe))
+    else:  # nothing to null: a float64 copy, as np.where gives
+        stat = np.array(stat, dtype=np.float64)
+        p = t_pvalue(stat, out_df) if t else z_pvalue(stat)
     return Outcomes(test, stat, p, [kind] * G, out_df, note)
 
 
