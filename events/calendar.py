@@ -94,7 +94,7 @@ class SessionCalendar:
         """Every session with ``start <= session <= end``."""
         lo = int(np.searchsorted(self.sessions, np.datetime64(start, "D"), side="left"))
         hi = int(np.searchsorted(self.sessions, np.datetime64(end, "D"), side="right"))
-        return [_to_date(s) for s in self.sessions[lo:hi]]
+        return list(self.sessions[lo:hi].astype("datetime64[D]").tolist())
 
     def latest_completed_session(self, now: dt.datetime) -> dt.date:
         """The last session whose close is at or before the aware time ``now``."""
@@ -117,7 +117,8 @@ class SessionCalendar:
 
 
 def _to_date(value: np.datetime64) -> dt.date:
-    return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
+    day: dt.date = value.astype("datetime64[D]").item()  # numpy's days are datetime.date
+    return day
 
 
 @functools.cache

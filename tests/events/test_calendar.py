@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events import Event, nyse, resolve_day0, seed_catalog
 from events.calendar import resolve_many, shift_sessions
@@ -174,6 +176,21 @@ def test_calendar_known_sessions() -> None:
     assert len(cal.sessions_in_range(D(2025, 11, 1), D(2025, 11, 30))) == 19
     assert shift_sessions(cal, D(2025, 10, 31), 1) == D(2025, 11, 3)
     assert shift_sessions(cal, D(2025, 12, 1), -1) == D(2025, 11, 28)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    start=st.dates(dt.date(1985, 1, 1), dt.date(2040, 12, 31)),
+    days=st.integers(0, 20_000),
+)
+def test_sessions_in_range_are_the_sessions_between_as_dates(start: dt.date, days: int) -> None:
+    """Against the sessions written out one by one (ISO text to ``datetime.date``)."""
+    cal = nyse()
+    end = min(start + dt.timedelta(days=days), dt.date(9999, 1, 1))
+    every = [dt.date.fromisoformat(str(s)) for s in cal.sessions]
+    got = cal.sessions_in_range(start, end)
+    assert got == [d for d in every if start <= d <= end]
+    assert all(type(d) is dt.date for d in got)
 
 
 def test_latest_completed_session() -> None:
