@@ -180,7 +180,8 @@ def _draw(
     fills the ``(b, n)`` array in the order of b calls of ``n``), counted by ``bincount``. The sums run in float32
     (single precision is ample for a p-value and a percentile; the counts are exact),
     in chunks of replicates so memory stays bounded. The sign flips run on a second
-    thread (numpy releases the GIL in its loops; each part keeps its own stream). The
+    thread (numpy releases the GIL in its loops; each part keeps its own stream), and past
+    ``SMALL_N`` the next resample is drawn on a third while one is counted. The
     denominators, the number of valid CARs in a resample, are integers: counted exactly
     from the invalid rows (:class:`_ValidCounts`), not by a second product.
     """
@@ -214,14 +215,24 @@ def _draw(
                     means[b0 : b0 + b] = (Wt @ C32).astype(np.float64) / (Wt @ V32)
         else:
             valid = _ValidCounts(V, V32)
-            for b0 in starts:
-                Wt = np.zeros((min(step, B - b0), n), dtype=np.float32)
-                for r in range(Wt.shape[0]):  # one resample at a time: its counts stay in cache
-                    pick = np.asarray(draws.integers(0, n, size=n))
-                    for i in range(0, n, AT_PIECE):  # exact; see AT_PIECE
-                        np.add.at(Wt[r], pick[i : i + AT_PIECE], np.float32(1.0))
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    means[b0 : b0 + Wt.shape[0]] = (Wt @ C32).astype(np.float64) / valid.of(Wt)
+
+            def pick() -> IntArray:
+                return np.asarray(draws.integers(0, n, size=n))
+
+            # the draws of the next resample on a third thread (numpy draws without the GIL)
+            # while this one counts the last (add.at holds it): the one stream, in order
+            with ThreadPoolExecutor(1, thread_name_prefix="bootstrap-draws") as drawer:
+                ahead = drawer.submit(pick)
+                for b0 in starts:
+                    Wt = np.zeros((min(step, B - b0), n), dtype=np.float32)
+                    for r in range(Wt.shape[0]):  # one resample at a time: counts stay in cache
+                        drawn = ahead.result()
+                        if b0 + r + 1 < B:
+                            ahead = drawer.submit(pick)
+                        for i in range(0, n, AT_PIECE):  # exact; see AT_PIECE
+                            np.add.at(Wt[r], drawn[i : i + AT_PIECE], np.float32(1.0))
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        means[b0 : b0 + Wt.shape[0]] = (Wt @ C32).astype(np.float64) / valid.of(Wt)
         exceed = flipping.result()
     return exceed, means
 
