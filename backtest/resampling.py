@@ -232,7 +232,9 @@ def _draw(
                         for i in range(0, n, AT_PIECE):  # exact; see AT_PIECE
                             np.add.at(Wt[r], drawn[i : i + AT_PIECE], np.float32(1.0))
                     with np.errstate(invalid="ignore", divide="ignore"):
-                        means[b0 : b0 + Wt.shape[0]] = (Wt @ C32).astype(np.float64) / valid.of(Wt)
+                        means[b0 : b0 + Wt.shape[0]] = (Wt @ C32).astype(np.float64) / valid.of(
+                            Wt, n
+                        )
         exceed = flipping.result()
     return exceed, means
 
@@ -240,8 +242,9 @@ def _draw(
 class _ValidCounts:
     """``Wt @ V``, the number of valid values in each of the resamples ``Wt`` (counts per
     observation) and window, exactly: from the few invalid rows of a window,
-    ``Σ_i Wt_i − Σ_{i invalid} Wt_i`` (the first is n for a resample); with more than one invalid cell in 64, or groups of
-    2^24 observations or more (where float32 is no longer exact), by the product itself.
+    ``Σ_i Wt_i − Σ_{i invalid} Wt_i``, where ``Σ_i Wt_i`` is the number of draws of a
+    resample (``draws``: n); with more than one invalid cell in 64, or groups of 2^24
+    observations or more (where float32 is no longer exact), by the product itself.
 
     While every partial sum is an integer below 2^24, float32's product is exact too,
     so the two give the same numbers bit for bit.
@@ -254,10 +257,11 @@ class _ValidCounts:
         # a gather of the invalid rows costs about 30x a product's cell: few of them
         self.exact = n < 1 << 24 and 64 * sum(r.size for r in self.invalid) <= n * W
 
-    def of(self, Wt: Float32Array) -> FloatArray:
+    def of(self, Wt: Float32Array, draws: int) -> FloatArray:
+        """The valid counts of resamples ``Wt`` of ``draws`` draws each (rows sum to it)."""
         if not self.exact:
             return np.asarray(Wt @ self.V32, dtype=np.float64)
-        out = np.repeat(Wt.sum(axis=1, dtype=np.float64)[:, None], len(self.invalid), axis=1)
+        out = np.full((Wt.shape[0], len(self.invalid)), float(draws))
         for j, rows in enumerate(self.invalid):
             if rows.size:
                 out[:, j] -= Wt[:, rows].sum(axis=1, dtype=np.float64)

@@ -315,5 +315,6 @@ def test_large_groups_bootstrap_means_equal_the_products(
     assert np.array_equal(got, want)
     counts = rs._ValidCounts(V, V32)
     assert counts.exact == (invalid < 0.01)
-    Wt = rng.integers(0, 4, (3, n)).astype(np.float32)
-    assert np.array_equal(counts.of(Wt), (Wt @ V32).astype(np.float64))
+    Wt = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(3)])
+    Wt = Wt.astype(np.float32)  # three resamples of n draws
+    assert np.array_equal(counts.of(Wt, n), (Wt @ V32).astype(np.float64))
