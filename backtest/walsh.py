@@ -16,14 +16,15 @@ qualifies), so a count searches only those.
 
 Up to :data:`BAND_MAX` averages (N up to 4,000) one bracket ``c(lo) < k_min`` and
 ``c(hi) >= k_max`` holds every order: its two ends come from the averages of a sample
-of :data:`BAND_SAMPLE` sorted values (widened to every average if they miss), and the
-averages in ``(lo, hi]`` are formed once (for N = 1,000 the Hodges–Lehmann orders lie
-within 8% of the averages: about 1.5 ms, against 6 ms for forming all of them). Beyond,
-each order is bracketed, starting from two guesses that a stratified sample of 1,001
-of the sorted values gives for every order at once, then narrowed by linear
-interpolation of ``c`` (plus the midpoint when a step did not halve the bracket) until
-at most :data:`BUDGET` ``× N`` averages lie in ``(lo, hi]``; those are formed and the
-order read by ``numpy.partition``. Two orders closer than ``N`` share one bracket.
+of :data:`BAND_SAMPLE` sorted values (widened to every average if they miss, unless
+that is more than :data:`CAP`), and the averages in ``(lo, hi]`` are formed once (for
+N = 1,000 the Hodges–Lehmann orders lie within 8% of the averages: about 1.5 ms,
+against 6 ms for forming all of them). Beyond, each order is bracketed, starting from
+two guesses that a stratified sample of 1,001 of the sorted values gives for every
+order at once, then narrowed by linear interpolation of ``c`` (plus the midpoint when
+a step did not halve the bracket) until at most :data:`BUDGET` ``× N`` averages lie in
+``(lo, hi]``; those are formed and the order read by ``numpy.partition``. Two orders
+closer than ``N`` share one bracket.
 """
 
 from __future__ import annotations
@@ -125,8 +126,8 @@ def walsh_orders(x: FloatArray, ks: Sequence[int]) -> list[float]:
     points = [lo0, _Point(float(x[-1]), M, np.zeros(0, np.int64))]  # ss of the top: lazily
     top_ready = False
     order = sorted(set(ks))
-    if M <= BAND_MAX:
-        band = _banded(x, order, lo0)
+    band = _banded(x, order, lo0) if M <= BAND_MAX else None
+    if band is not None:
         return [band[k] for k in ks]
     budget = max(min(BUDGET * n, CAP), 1 << 16)
     if budget < M:
@@ -170,15 +171,18 @@ def walsh_orders(x: FloatArray, ks: Sequence[int]) -> list[float]:
     return [found[k] for k in ks]
 
 
-def _banded(x: FloatArray, order: list[int], bottom: _Point) -> dict[int, float]:
+def _banded(x: FloatArray, order: list[int], bottom: _Point) -> dict[int, float] | None:
     """Every order from one bracket, guessed from a sample of :data:`BAND_SAMPLE` values
-    (widened to every average when the guess misses); ``bottom`` counts none."""
+    (widened to every average when the guess misses); ``bottom`` counts none. None when
+    the bracket holds more than :data:`CAP` averages (a missed guess at large N)."""
     lo_v, hi_v = _guesses(x, order[0], order[-1], BAND_SAMPLE)
     lo, hi = _probe(x, lo_v), _probe(x, hi_v)
     if lo.c >= order[0]:
         lo = bottom
     if hi.c < order[-1]:
         hi = _probe(x, float(x[-1]))
+    if hi.c - lo.c > CAP:
+        return None
     return dict(zip(order, _select(x, lo, hi, [k - lo.c - 1 for k in order]), strict=True))
 
 

@@ -85,3 +85,26 @@ def test_a_missed_band_guess_widens_to_every_average(monkeypatch: pytest.MonkeyP
     M = w.size
     ks = [M // 4, (M + 1) // 2, 3 * M // 4]
     assert walsh_orders(x, ks) == [float(w[k - 1]) for k in ks]
+
+
+def test_a_missed_band_guess_past_the_cap_takes_the_brackets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Widening a missed band to every average would form more than CAP of them: the
+    orders come from the per-order brackets instead, still exact."""
+    monkeypatch.setattr(walsh, "MARGIN", -0.2)
+    monkeypatch.setattr(walsh, "CAP", 50_000)  # below M = 405,450
+    formed: list[int] = []
+    select = walsh._select
+
+    def counted(x: np.ndarray, lo: walsh._Point, hi: walsh._Point, at: list[int]) -> list[float]:
+        formed.append(hi.c - lo.c)
+        return select(x, lo, hi, at)
+
+    monkeypatch.setattr(walsh, "_select", counted)
+    x = np.sort(np.random.default_rng(6).normal(size=900))
+    w = _sorted_averages(x)
+    M = w.size
+    ks = [M // 4, (M + 1) // 2, 3 * M // 4]
+    assert walsh_orders(x, ks) == [float(w[k - 1]) for k in ks]
+    assert formed and max(formed) <= max(50_000, 1 << 16)
