@@ -11,6 +11,14 @@ from hypothesis import strategies as st
 from jobs.warnings import StudyWarning, _confounded, window_label
 
 WINDOWS = [(-1, 1), (0, 0), (-5, 5), (0, 1)]
+#: The columns of the confounded cells ``_confounded`` reads.
+SCHEMA = {
+    "event_id": pl.String,
+    "ticker": pl.String,
+    "start": pl.Int64,
+    "end": pl.Int64,
+    "confounded_by": pl.List(pl.String),
+}
 IDS = ["E1", "E2", "E3", "E10", "e-ü", "Z"]
 
 
@@ -76,26 +84,12 @@ def test_one_group_by_gives_the_warnings_of_a_loop_over_observations(
             "end": [r[2][1] for r in rows],
             "confounded_by": [r[3] for r in rows],
         },
-        schema={
-            "event_id": pl.String,
-            "ticker": pl.String,
-            "start": pl.Int64,
-            "end": pl.Int64,
-            "confounded_by": pl.List(pl.String),
-        },
+        schema=SCHEMA,
     )
     day0 = {e: dt.date(2025, 10, 1) + dt.timedelta(days=i) for i, e in enumerate(sorted(dated))}
     assert _confounded(mine, day0, main) == _slow(mine, day0, main)
 
 
 def test_no_confounded_observation_gives_no_warning() -> None:
-    empty = pl.DataFrame(
-        schema={
-            "event_id": pl.String,
-            "ticker": pl.String,
-            "start": pl.Int64,
-            "end": pl.Int64,
-            "confounded_by": pl.List(pl.String),
-        }
-    )
+    empty = pl.DataFrame(schema=SCHEMA)
     assert _confounded(empty, {}, (-1, 1)) == []
