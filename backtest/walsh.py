@@ -120,6 +120,8 @@ def walsh_orders(x: FloatArray, ks: Sequence[int]) -> list[float]:
     Equal to ``numpy.sort([(x[i] + x[j]) / 2 for i <= j])[k - 1]`` (see the module
     notes for how it avoids forming the ``M`` averages).
     """
+    if not ks:
+        return []
     n = x.size
     M = n * (n + 1) // 2
     lo0 = _Point(float(np.nextafter(x[0], -np.inf)), 0, np.zeros(0, np.int64))

@@ -117,7 +117,9 @@ class SessionCalendar:
 
 
 def _to_date(value: np.datetime64) -> dt.date:
-    day: dt.date = value.astype("datetime64[D]").item()  # numpy's days are datetime.date
+    day = value.astype("datetime64[D]").item()  # datetime.date for years 1 to 9999
+    if not isinstance(day, dt.date):  # NaT (None) or a year outside datetime's (int)
+        raise CalendarError(f"{value} is not a calendar date")
     return day
 
 

@@ -108,3 +108,7 @@ def test_a_missed_band_guess_past_the_cap_takes_the_brackets(
     ks = [M // 4, (M + 1) // 2, 3 * M // 4]
     assert walsh_orders(x, ks) == [float(w[k - 1]) for k in ks]
     assert formed and max(formed) <= max(50_000, 1 << 16)
+
+
+def test_no_orders_asked_gives_none() -> None:
+    assert walsh_orders(np.sort(np.random.default_rng(1).normal(size=500)), []) == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -191,6 +192,15 @@ def test_sessions_in_range_are_the_sessions_between_as_dates(start: dt.date, day
     got = cal.sessions_in_range(start, end)
     assert got == [d for d in every if start <= d <= end]
     assert all(type(d) is dt.date for d in got)
+
+
+def test_a_missing_or_out_of_range_day_is_not_turned_into_a_date() -> None:
+    from events.calendar import _to_date
+
+    assert _to_date(np.datetime64("2025-11-03T15:30", "s")) == D(2025, 11, 3)
+    for bad in (np.datetime64("NaT", "D"), np.datetime64("10000-01-01", "D")):
+        with pytest.raises(CalendarError, match="is not a calendar date"):
+            _to_date(bad)
 
 
 def test_latest_completed_session() -> None:
