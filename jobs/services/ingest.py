@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from jobs.settings import Settings
     from storage.session import OpenStore
     from storage.sources.base import PriceBatch, PriceSource
-    from storage.sources.files import ParsedFile
+    from storage.sources.files import ParsedFile, SessionDates
 
 SEED_TARGET = "<package>/seed/seed-events.toml"
 
@@ -218,14 +218,14 @@ def import_price_files(
     ``skip_bad_rows`` is off) nothing is written and :class:`ImportFileError`
     names the file, the lines and the reasons.
     """
-    from events import nyse
     from storage.sources.files import check_problems, read_file
 
     started = db.now()
+    sessions = _holiday_check_sessions(db)
     parsed: list[ParsedFile] = []
     for p in paths:
         try:
-            one = read_file(p, ticker=ticker, sessions=nyse().sessions)
+            one = read_file(p, ticker=ticker, sessions=sessions)
             check_problems(one, skip_bad_rows=skip_bad_rows)
         except ImportFileError as exc:
             db.loads.record(
@@ -253,6 +253,19 @@ def import_price_files(
             )
             results.append(FileLoad(one.path, one.layout, one.rows_read, pc, ac, one.problems))
     return results
+
+
+def _holiday_check_sessions(db: OpenStore) -> SessionDates:
+    """The NYSE sessions a price row's date must be one of: the store's own calendar when
+    it is the shipped one (as :func:`prepare` leaves it; read without building the calendar,
+    which imports numpy: about 0.07 s of a price import), else the shipped calendar's."""
+    from events.calendar_file import calendar_summary
+
+    if db.market.session_summary() == calendar_summary():
+        return db.market.sessions()
+    from events import nyse
+
+    return nyse().sessions
 
 
 # -- factors ---------------------------------------------------------------------------

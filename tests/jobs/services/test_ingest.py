@@ -243,3 +243,64 @@ def test_changed_ticker_list_counts_as_an_update(db: OpenStore, tmp_path: Path) 
     stored = db.events.get("x1")
     assert stored is not None
     assert list(stored.tickers) == ["AMZN", "MSFT"]
+
+
+HOLIDAY_FILE = (
+    "date,ticker,open,high,low,close,adj_close,volume\n"
+    "2025-11-26,AMZN,226.0,230.0,225.0,229.7,229.7,1000\n"
+    "2025-11-27,AMZN,229.0,231.0,228.0,230.1,230.1,1000\n"  # Thanksgiving: no session
+    "2025-11-28,AMZN,230.0,234.0,229.5,233.2,233.2,1000\n"
+)
+
+
+@pytest.mark.parametrize("prepared", [True, False], ids=["store calendar", "shipped calendar"])
+def test_a_row_on_a_weekday_holiday_is_refused_by_either_calendar(
+    store: Store, tmp_path: Path, prepared: bool
+) -> None:
+    """A prepared store checks dates against its own sessions (no calendar build); a store
+    without them, against the shipped calendar: the same refusal either way."""
+    path = tmp_path / "px.csv"
+    path.write_text(HOLIDAY_FILE)
+    with store.open(write=True) as db:
+        if prepared:
+            ingest.prepare(db, seed=False)
+        with pytest.raises(ImportFileError, match="2025-11-27 is not a trading session"):
+            ingest.import_price_files(db, [path])
+    with store.open() as db:
+        assert db.market.prices().height == 0
+
+
+def test_the_store_calendar_used_for_the_check_is_the_shipped_one(store: Store) -> None:
+    with store.open(write=True) as db:
+        ingest.prepare(db, seed=False)
+        got = ingest._holiday_check_sessions(db)
+    assert list(got) == [dt.date.fromisoformat(str(d)) for d in nyse().sessions]
+
+
+IMPORT_LIGHT = """
+import sys
+from jobs.cli import main
+try:
+    main(["--db", sys.argv[1], "prices", "import", sys.argv[2]])
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(",".join(m for m in ("numpy", "pyarrow", "pandas", "events.calendar") if m in sys.modules)
+      or "none")
+"""
+
+
+def test_a_price_import_builds_no_calendar_and_imports_no_numpy(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "px.csv"
+    path.write_text(HOLIDAY_FILE.replace("2025-11-27", "2025-11-25"))
+    db = tmp_path / "s.duckdb"
+    for _ in range(2):  # the first creates and prepares the store; the second is the usual
+        out = subprocess.run(
+            [sys.executable, "-c", IMPORT_LIGHT, str(db), str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    assert out.stdout.strip().splitlines()[-1] == "none", out.stderr
