@@ -12,8 +12,6 @@ per group, window and test, every group at once (:mod:`backtest.significance`).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import polars as pl
 
@@ -351,20 +349,13 @@ class CrossEventAccumulator:
             windows.append((j, a, b, n, caar, bseg.mean(bh), rbar, later, outcomes))
         # last (the chunked engine's resampled tests run on other threads until here)
         perm, boot = self._resampled(car, w_code)
-        entry: dict[str, list[Any]] = {"_w": [], "_t": [], "start": [], "end": [], "test": []}
+        entries: list[tuple[int, int, int, int, str]] = []  # window, test, start, end, name
         nan = np.full(G, np.nan)
         for j, a, b, n, caar, mean_bhar, rbar, later, outcomes in windows:
             outcomes[later:later] = [perm[j], boot[j]]
             for t, o in enumerate(outcomes):
                 kp = o.test in ("kp_patell_z", "kp_bmp_t")
-                for key, value in (
-                    ("_w", j),
-                    ("_t", t),
-                    ("start", a),
-                    ("end", b),
-                    ("test", o.test),
-                ):
-                    entry[key].append(value)
+                entries.append((j, t, a, b, o.test))
                 cols["n"].append(n)
                 cols["caar"].append(caar)
                 cols["mean_bhar"].append(mean_bhar)
@@ -377,9 +368,10 @@ class CrossEventAccumulator:
                 cols["ci_low"].append(nan if o.ci_low is None else o.ci_low)
                 cols["ci_high"].append(nan if o.ci_high is None else o.ci_high)
         # the columns constant over a (window, test) entry: each entry's value G times
-        for key, values in entry.items():
-            cols[key] = [np.repeat(np.asarray(values, dtype=object if key == "test" else None), G)]
-        cols["_g"] = [np.tile(np.arange(G), len(entry["_w"]))]
+        for i, key in enumerate(("_w", "_t", "start", "end", "test")):
+            values = np.asarray([e[i] for e in entries], dtype=object if key == "test" else None)
+            cols[key] = [np.repeat(values, G)]
+        cols["_g"] = [np.tile(np.arange(G), len(entries))]
         flat = {k: np.concatenate(v) for k, v in cols.items()}
         order = np.lexsort((flat["_t"], flat["_w"], flat["_g"]))  # group, window, test
         frame = pl.DataFrame(

@@ -231,10 +231,9 @@ def _draw(
                             ahead = drawer.submit(pick)
                         for i in range(0, n, AT_PIECE):  # exact; see AT_PIECE
                             np.add.at(Wt[r], drawn[i : i + AT_PIECE], np.float32(1.0))
+                    counts = valid.of(Wt, n)
                     with np.errstate(invalid="ignore", divide="ignore"):
-                        means[b0 : b0 + Wt.shape[0]] = (Wt @ C32).astype(np.float64) / valid.of(
-                            Wt, n
-                        )
+                        means[b0 : b0 + Wt.shape[0]] = (Wt @ C32).astype(np.float64) / counts
         exceed = flipping.result()
     return exceed, means
 

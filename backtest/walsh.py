@@ -125,12 +125,12 @@ def walsh_orders(x: FloatArray, ks: Sequence[int]) -> list[float]:
     n = x.size
     M = n * (n + 1) // 2
     lo0 = _Point(float(np.nextafter(x[0], -np.inf)), 0, np.zeros(0, np.int64))
-    points = [lo0, _Point(float(x[-1]), M, np.zeros(0, np.int64))]  # ss of the top: lazily
-    top_ready = False
     order = sorted(set(ks))
     band = _banded(x, order, lo0) if M <= BAND_MAX else None
     if band is not None:
         return [band[k] for k in ks]
+    points = [lo0, _Point(float(x[-1]), M, np.zeros(0, np.int64))]  # ss of the top: lazily
+    top_ready = False
     budget = max(min(BUDGET * n, CAP), 1 << 16)
     if budget < M:
         points += [_probe(x, v) for v in _guesses(x, order[0], order[-1])]

@@ -94,7 +94,8 @@ class SessionCalendar:
         """Every session with ``start <= session <= end``."""
         lo = int(np.searchsorted(self.sessions, np.datetime64(start, "D"), side="left"))
         hi = int(np.searchsorted(self.sessions, np.datetime64(end, "D"), side="right"))
-        return list(self.sessions[lo:hi].astype("datetime64[D]").tolist())
+        days: list[dt.date] = self.sessions[lo:hi].astype("datetime64[D]").tolist()
+        return days
 
     def latest_completed_session(self, now: dt.datetime) -> dt.date:
         """The last session whose close is at or before the aware time ``now``."""

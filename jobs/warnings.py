@@ -64,19 +64,18 @@ def _confounded(
         if main_window is not None
         else pl.lit(False)
     )
+
+    def ids(lists: pl.Expr) -> pl.Expr:  # the distinct ids of some list cells, sorted
+        return lists.explode().drop_nulls().unique().sort()
+
+    by = pl.col("confounded_by")
     rows = (
         mine.join(labels, on=["start", "end"], how="left", maintain_order="left")
         .group_by("event_id", "ticker", maintain_order=True)
         .agg(
-            pl.col("confounded_by").explode().drop_nulls().unique().sort().alias("others"),
+            ids(by).alias("others"),
             pl.col("_label").str.join(", ").alias("windows"),
-            pl.col("confounded_by")
-            .filter(in_main)
-            .explode()
-            .drop_nulls()
-            .unique()
-            .sort()
-            .alias("in_main"),
+            ids(by.filter(in_main)).alias("in_main"),
         )
     )
     out: list[StudyWarning] = []

@@ -40,9 +40,7 @@ SEED_TARGET = "<package>/seed/seed-events.toml"
 def prepare(db: OpenStore, *, seed: bool = True, calendar: SessionCalendar | None = None) -> bool:
     """Make a store ready: the NYSE session calendar, and (unless ``seed`` is off) the seed
     catalog when it was never loaded. True when the seed catalog was loaded now."""
-    from events.calendar_file import calendar_summary
-
-    if calendar is not None or db.market.session_summary() != calendar_summary():
+    if calendar is not None or not _has_shipped_calendar(db):
         from events import nyse  # builds the calendar (numpy): only for a new or older store
 
         db.market.ensure_sessions((calendar or nyse()).sessions)
@@ -255,13 +253,19 @@ def import_price_files(
     return results
 
 
+def _has_shipped_calendar(db: OpenStore) -> bool:
+    """Whether the store's sessions are the shipped calendar's (same count, first and last
+    session; read from the calendar file, without building the calendar)."""
+    from events.calendar_file import calendar_summary
+
+    return db.market.session_summary() == calendar_summary()
+
+
 def _holiday_check_sessions(db: OpenStore) -> SessionDates:
     """The NYSE sessions a price row's date must be one of: the store's own calendar when
     it is the shipped one (as :func:`prepare` leaves it; read without building the calendar,
     which imports numpy: about 0.07 s of a price import), else the shipped calendar's."""
-    from events.calendar_file import calendar_summary
-
-    if db.market.session_summary() == calendar_summary():
+    if _has_shipped_calendar(db):
         return db.market.sessions()
     from events import nyse
 
