@@ -33,9 +33,6 @@ ALPHA = 0.05
 SMALL_N = 4096
 #: Random draws per chunk (memory stays bounded whatever N and B).
 CHUNK_CELLS = 1 << 22
-#: ``numpy.add.at`` holds the GIL (up to 4 ms for a million draws): the counts are added in
-#: pieces of this many draws, so the other threads of the finishing step are not held up.
-AT_PIECE = 1 << 16
 #: Largest N whose Walsh averages are all formed (N(N + 1)/2 values); beyond, a selection
 #: (:func:`backtest.walsh.walsh_orders`: faster from about N = 300).
 DIRECT_WALSH = 300
@@ -174,10 +171,10 @@ def _draw(
     the ``(B, W)`` bootstrap means of the valid CARs (``V``) of B resamples.
 
     Signs are random bits (``rng.bytes``); resamples are multinomial counts from
-    ``rng.integers(0, n, size=n)``, one call per replicate, counted by ``numpy.add.at``
-    straight into float32 (exact: a count is far below 2^24); up to ``SMALL_N``
-    observations, one call for a chunk of replicates (the same draws, as numpy's generator
-    fills the ``(b, n)`` array in the order of b calls of ``n``), counted by ``bincount``. The sums run in float32
+    ``rng.integers(0, n, size=n)``, one call per replicate, counted by ``numpy.bincount``
+    into float32 (exact: a count is far below 2^24); up to ``SMALL_N`` observations, one
+    call for a chunk of replicates (the same draws, as numpy's generator fills the
+    ``(b, n)`` array in the order of b calls of ``n``). The sums run in float32
     (single precision is ample for a p-value and a percentile; the counts are exact),
     in chunks of replicates so memory stays bounded. The sign flips run on a second
     thread (numpy releases the GIL in its loops; each part keeps its own stream), and past
@@ -220,7 +217,7 @@ def _draw(
                 return np.asarray(draws.integers(0, n, size=n))
 
             # the draws of the next resample on a third thread (numpy draws without the GIL)
-            # while this one counts the last (add.at holds it): the one stream, in order
+            # while this one counts the last: the one stream, in order
             with ThreadPoolExecutor(1, thread_name_prefix="bootstrap-draws") as drawer:
                 ahead = drawer.submit(pick)
                 for b0 in starts:
@@ -229,8 +226,9 @@ def _draw(
                         drawn = ahead.result()
                         if b0 + r + 1 < B:
                             ahead = drawer.submit(pick)
-                        for i in range(0, n, AT_PIECE):  # exact; see AT_PIECE
-                            np.add.at(Wt[r], drawn[i : i + AT_PIECE], np.float32(1.0))
+                        # bincount, not add.at: as fast alone, and add.at's hold on the
+                        # GIL slowed the other threads of the finishing step about 3x
+                        Wt[r] = np.bincount(drawn, minlength=n)  # exact in float32 (< 2^24)
                     counts = valid.of(Wt, n)
                     with np.errstate(invalid="ignore", divide="ignore"):
                         means[b0 : b0 + Wt.shape[0]] = (Wt @ C32).astype(np.float64) / counts

@@ -290,12 +290,11 @@ def test_drawing_a_chunk_of_resamples_at_once_gives_the_same_numbers(
 def test_large_groups_bootstrap_means_equal_the_products(
     monkeypatch: pytest.MonkeyPatch, invalid: float
 ) -> None:
-    """Above SMALL_N, one resample at a time: counts added in pieces and the valid counts
+    """Above SMALL_N, one resample at a time: counts of each resample's draws and the valid counts
     taken from the invalid rows give the bootstrap means of the two float32 products
     ``(Wt @ C) / (Wt @ V)`` over the same draws, bit for bit."""
     import backtest.resampling as rs
 
-    monkeypatch.setattr(rs, "AT_PIECE", 1000)  # several pieces per resample
     monkeypatch.setattr(rs, "CHUNK_CELLS", 3 * 6000)  # three resamples per chunk
     rng = np.random.default_rng(8)
     n, B = 6000, 20
