@@ -207,9 +207,11 @@ class CrossEventAccumulator:
         U0 = np.divide(ranks, (M + 1.0)[:, None], out=ranks)  # in place: the same numbers
         U0 -= 0.5
         U0[missing] = 0.0
-        S0 = np.subtract(both, med[:, None], out=both)
-        np.sign(S0, out=S0)
+        # sign(x − med) as (x > med) − (x < med): the same numbers, a third of np.sign's time
+        above, below = (both > med[:, None]).view(np.int8), (both < med[:, None]).view(np.int8)
+        S0 = np.subtract(above, below, out=both)
         S0[missing] = 0.0
+        del above, below
         del both, ranks
         E0 = np.where(mask, resid, 0.0)
         L = mask.sum(axis=1).astype(np.float64)
@@ -438,23 +440,46 @@ class CrossEventAccumulator:
             star = scar / sd[codes]
         num = self.g_rsum[j].copy()
         u_event = np.full(valid.shape[0], np.nan)  # U_i0 by observation
+        counts = GrankCounts()
         for gi, z, L in zip(self.g_index, self.g_z, self.g_L, strict=True):
             sel = valid[gi]
             if not sel.any():
                 continue
             if not sel.all():
                 z, L, gi = z[sel], L[sel], gi[sel]
-            x = star[gi][:, None]
-            g = (z > x).view(np.uint8) + (z >= x).view(np.uint8)  # NaN compares False
+            g = counts(z, star[gi])
             rows = RowGroups(codes[gi], self.groups.n_groups)
             num[rows.groups] += rows.weighted_sum(0.5 / (L + 2.0), g)
-            u_event[gi] = (1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5
+            u_event[gi] = (1.0 + L - 0.5 * g.sum(axis=1, dtype=np.int32)) / (L + 2.0) - 0.5
         cnt = self.e_cnt[j]
         with np.errstate(invalid="ignore", divide="ignore"):
             ubar = num / cnt - 0.5
         u = u_event[valid]
         spread = (np.isnan(sd), "zero cross-sectional spread of SCAR", False)
         return grank_t(u, seg, ubar, cnt, undefined=[spread])
+
+
+class GrankCounts:
+    """GRANK's ``g_it = [z_it > x_i] + [z_it >= x_i]`` (uint8, NaN compares False), into
+    buffers kept from call to call: a fresh ``(n, L)`` result and its two comparisons
+    per block and window cost about as much again in page faults as the comparisons."""
+
+    def __init__(self) -> None:
+        self._size = 0
+        self._gt = self._ge = np.empty(0, np.uint8)
+
+    def __call__(self, z: FloatArray, x: FloatArray) -> np.ndarray:
+        """``(n, L)`` counts of the estimation values ``z`` against ``x`` (``(n,)``); a view
+        of the buffers, valid until the next call."""
+        cells = z.size
+        if cells > self._size:
+            self._size = cells
+            self._gt, self._ge = np.empty(cells, np.uint8), np.empty(cells, np.uint8)
+        gt = self._gt[:cells].reshape(z.shape)
+        ge = self._ge[:cells].reshape(z.shape)
+        np.greater(z, x[:, None], out=gt.view(bool))
+        np.greater_equal(z, x[:, None], out=ge.view(bool))
+        return np.add(gt, ge, out=gt)
 
 
 def _not_computed(test: TestName, G: int, note: str) -> Outcomes:

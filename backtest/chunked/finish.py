@@ -36,7 +36,7 @@ from backtest._typing import STATUS_CODE, BoolArray, FloatArray, IntArray
 from backtest.chunked.chunk import ParquetSink
 from backtest.chunked.context import SharedContext
 from backtest.chunked.sums import ChunkSums
-from backtest.crossevent import CrossEventAccumulator
+from backtest.crossevent import CrossEventAccumulator, GrankCounts
 from backtest.errors import OutputError
 from backtest.frames import average_table
 from backtest.groups import Groups, RowGroups, Segments
@@ -100,6 +100,7 @@ class _Finishing(CrossEventAccumulator):
         all_gi, all_L = np.load(path / "g_index.npy"), np.load(path / "g_L.npy")
         all_z = np.load(path / "g_z.npy", mmap_mode="r") if all_gi.size else None
         out: list[tuple[int, IntArray, FloatArray]] = []
+        counts = GrankCounts()
         start = 0
         for size in np.load(path / "g_sizes.npy").tolist():
             blk = slice(start, start + size)
@@ -120,10 +121,10 @@ class _Finishing(CrossEventAccumulator):
                         x = np.where(sel, x, np.nan)
                     else:
                         z, L, gi, x = z[sel], L[sel], gi[sel], x[sel]
-                g = (z > x[:, None]).view(np.uint8) + (z >= x[:, None]).view(np.uint8)
+                g = counts(z, x)
                 rows = RowGroups(codes[gi], G)
                 out.append((j, rows.groups, rows.weighted_sum(0.5 / (L + 2.0), g)))
-                u = (1.0 + L - 0.5 * g.sum(axis=1)) / (L + 2.0) - 0.5
+                u = (1.0 + L - 0.5 * g.sum(axis=1, dtype=np.int32)) / (L + 2.0) - 0.5
                 if gi.size == sel.size and not sel.all():
                     self._u_event[gi[sel], j] = u[sel]
                 else:
