@@ -64,24 +64,29 @@ def measure_block(
     T = ctx.layout.n_sessions
     located = (rows >= 0) & (pos >= 0)
 
-    def index(rel: IntArray) -> tuple[IntArray, BoolArray]:
+    def index(rel: IntArray) -> tuple[IntArray, BoolArray, IntArray | None]:
         idx = pos[:, None] + rel[None, :]
-        return idx, (idx >= 0) & (idx < T) & located[:, None]
+        # a window of consecutive sessions: the gathers copy runs (see panel.gather)
+        run = rel.size > 0 and bool(np.all(np.diff(rel) == 1))
+        return idx, (idx >= 0) & (idx < T) & located[:, None], pos + rel[0] if run else None
 
-    est_index, est_valid = index(ctx.layout.est_rel)
-    ev_index, ev_valid = index(ctx.layout.ev_rel)
+    est_index, est_valid, est_first = index(ctx.layout.est_rel)
+    ev_index, ev_valid, ev_first = index(ctx.layout.ev_rel)
 
     # -- estimation window E_i and statuses (docs/statistics.md, "Status codes")
-    y_est = gather(data.values, rows, est_index, est_valid)
+    y_est = gather(data.values, rows, est_index, est_valid, first=est_first)
     s_est: dict[str, FloatArray] = {
-        n: gather_series(data.series[n], est_index, est_valid) for n in model.needs
+        n: gather_series(data.series[n], est_index, est_valid, first=est_first) for n in model.needs
     }
     has_tick = np.isfinite(y_est)
     regs_ok = np.ones_like(has_tick)
     for series in s_est.values():
         regs_ok &= np.isfinite(series)
     if model.needs_benchmark:
-        bench_ok = np.isfinite(gather_series(data.series["market"], est_index, est_valid))
+        market = s_est.get("market")
+        if market is None:
+            market = gather_series(data.series["market"], est_index, est_valid, first=est_first)
+        bench_ok = np.isfinite(market)
     else:
         bench_ok = np.ones_like(has_tick)
     if ctx.coverage is not None:
@@ -124,9 +129,10 @@ def measure_block(
 
     # -- abnormal values on the event period
     s_ev: dict[str, FloatArray] = {
-        n: gather_series(data.series[n], ev_index, ev_valid) for n in measure.event_series
+        n: gather_series(data.series[n], ev_index, ev_valid, first=ev_first)
+        for n in measure.event_series
     }
-    y_ev = gather(data.values, rows, ev_index, ev_valid)
+    y_ev = gather(data.values, rows, ev_index, ev_valid, first=ev_first)
     abn = measure.abnormal(fit, y_ev, s_ev)
     ar = abn.abnormal
     ar[~measurable] = np.nan

@@ -125,22 +125,53 @@ def locate(
     return rows, np.where(exact, pos, -1)
 
 
-def gather(matrix: FloatArray, rows: IntArray, index: IntArray, valid: BoolArray) -> FloatArray:
-    """``matrix[rows, index]`` with NaN where ``valid`` is False (rows broadcast over columns)."""
+def gather(
+    matrix: FloatArray,
+    rows: IntArray,
+    index: IntArray,
+    valid: BoolArray,
+    *,
+    first: IntArray | None = None,
+) -> FloatArray:
+    """``matrix[rows, index]`` with NaN where ``valid`` is False (rows broadcast over columns).
+
+    ``first``: the caller's word that every row's ``index`` is the run ``first_i,
+    first_i + 1, ...`` (a window of consecutive sessions); the same values are then
+    copied row by row from a strided view of ``matrix``, about ten times faster than the
+    fancy index (rows whose run leaves the calendar take the fancy index).
+    """
     if matrix.shape[1] == 0:
         return np.full(index.shape, np.nan)
     r = np.maximum(rows, 0)
-    c = np.clip(index, 0, matrix.shape[1] - 1)
-    out = matrix[r[:, None], c]
+    width = index.shape[1]
+    if first is not None and 0 < width <= matrix.shape[1]:
+        start = np.clip(first, 0, matrix.shape[1] - width)
+        out = np.lib.stride_tricks.sliding_window_view(matrix, width, axis=1)[r, start]
+        edge = np.flatnonzero(start != first)
+        if edge.size:
+            c = np.clip(index[edge], 0, matrix.shape[1] - 1)
+            out[edge] = matrix[r[edge, None], c]
+    else:
+        out = matrix[r[:, None], np.clip(index, 0, matrix.shape[1] - 1)]
     out[~valid] = np.nan
     return out
 
 
-def gather_series(series: FloatArray, index: IntArray, valid: BoolArray) -> FloatArray:
-    """``series[index]`` with NaN where ``valid`` is False."""
+def gather_series(
+    series: FloatArray, index: IntArray, valid: BoolArray, *, first: IntArray | None = None
+) -> FloatArray:
+    """``series[index]`` with NaN where ``valid`` is False; ``first`` as in :func:`gather`."""
     if series.shape[0] == 0:
         return np.full(index.shape, np.nan)
-    out = series[np.clip(index, 0, series.shape[0] - 1)]
+    width = index.shape[1] if index.ndim == 2 else 0
+    if first is not None and 0 < width <= series.shape[0]:
+        start = np.clip(first, 0, series.shape[0] - width)
+        out = np.lib.stride_tricks.sliding_window_view(series, width)[start]
+        edge = np.flatnonzero(start != first)
+        if edge.size:
+            out[edge] = series[np.clip(index[edge], 0, series.shape[0] - 1)]
+    else:
+        out = series[np.clip(index, 0, series.shape[0] - 1)]
     out[~valid] = np.nan
     return out
 
