@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from backtest.panel import gather, gather_series
 
 
-def _literal(matrix: np.ndarray, rows: np.ndarray, index: np.ndarray, valid: np.ndarray):
+def _literal(
+    matrix: np.ndarray, rows: np.ndarray, index: np.ndarray, valid: np.ndarray
+) -> np.ndarray:
     out = np.full(index.shape, np.nan)
     for i in range(index.shape[0]):
         for j in range(index.shape[1]):
