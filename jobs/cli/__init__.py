@@ -8,9 +8,10 @@ each imports what it needs when it runs, so start-up stays fast.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -69,4 +70,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["app", "main"]
+def run() -> NoReturn:
+    """The installed ``reaction`` script: :func:`main`, then the end of the process.
+
+    The interpreter's own teardown (clearing the modules of numpy, scipy, polars and
+    DuckDB, a last garbage collection) takes 0.15-0.2 s after every command, a tenth of
+    a study of 1,000 events. Once the command has returned (its store closed, its files
+    written), the exit handlers run and the streams are flushed here, and the process
+    ends without that teardown (``os._exit``). While any other Python thread is still
+    alive, or a stream cannot be flushed, the interpreter ends the process as usual.
+    """
+    code = main()
+    _end(code)
+
+
+def _end(code: int) -> NoReturn:
+    import atexit
+    import os
+    import threading
+
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
+    if others:  # let the interpreter wait for them (non-daemon) as it always does
+        sys.exit(code)
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None:  # not CPython: the usual teardown
+        sys.exit(code)
+    run_exit_handlers()  # logging's flush, temporary directories, ...
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed or broken stream: the usual path reports it
+        sys.exit(code)
+    os._exit(code)
+
+
+__all__ = ["app", "main", "run"]
