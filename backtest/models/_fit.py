@@ -168,7 +168,7 @@ def fit_linear(
     y = np.where(mask, dependent, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ybar = y.sum(axis=1) / nf
-        yc = np.subtract(dependent, ybar[:, None])
+        yc = np.subtract(dependent, ybar[:, None], order="C")  # C order: _rowdot's sums
         np.copyto(yc, 0.0, where=off)
         scale = _rowdot(y, y) / nf
         sst = _rowdot(yc, yc)
@@ -193,12 +193,14 @@ def fit_linear(
         xbar = np.empty((N, m))
         xc: list[FloatArray] = []
         raw_ss = np.empty((N, m))
-        xm = y  # y is not needed again: its buffer holds each regressor on the mask
+        # y is not needed again: its buffer holds each regressor on the mask (a float64,
+        # C-ordered one: the values and _rowdot's order of addition as np.where's)
+        xm = y if y.dtype == np.float64 and y.flags.c_contiguous else np.empty(y.shape)
         for p, x in enumerate(regressors):
             np.copyto(xm, x)
             np.copyto(xm, 0.0, where=off)
             xbar[:, p] = xm.sum(axis=1) / nf
-            xp = np.subtract(x, xbar[:, p, None])
+            xp = np.subtract(x, xbar[:, p, None], order="C")
             np.copyto(xp, 0.0, where=off)
             xc.append(xp)
             raw_ss[:, p] = _rowdot(xm, xm)
