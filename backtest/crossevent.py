@@ -211,8 +211,7 @@ class CrossEventAccumulator:
         above, below = (both > med[:, None]).view(np.int8), (both < med[:, None]).view(np.int8)
         S0 = np.subtract(above, below, out=both)
         S0[missing] = 0.0
-        del above, below
-        del both, ranks
+        del above, below, both, ranks
         E0 = np.where(mask, resid, 0.0)
         L = mask.sum(axis=1).astype(np.float64)
         n_pos = (resid > 0).sum(axis=1).astype(np.float64)

@@ -160,20 +160,10 @@ def gather(
 def gather_series(
     series: FloatArray, index: IntArray, valid: BoolArray, *, first: IntArray | None = None
 ) -> FloatArray:
-    """``series[index]`` with NaN where ``valid`` is False; ``first`` as in :func:`gather`."""
-    if series.shape[0] == 0:
-        return np.full(index.shape, np.nan)
-    width = index.shape[1] if index.ndim == 2 else 0
-    if first is not None and 0 < width <= series.shape[0]:
-        start = np.clip(first, 0, series.shape[0] - width)
-        out = np.lib.stride_tricks.sliding_window_view(series, width)[start]
-        edge = np.flatnonzero(start != first)
-        if edge.size:
-            out[edge] = series[np.clip(index[edge], 0, series.shape[0] - 1)]
-    else:
-        out = series[np.clip(index, 0, series.shape[0] - 1)]
-    out[~valid] = np.nan
-    return out
+    """``series[index]`` with NaN where ``valid`` is False; ``first`` as in :func:`gather`
+    (the series as a one-row panel)."""
+    rows = np.zeros(index.shape[0], dtype=np.int64)
+    return gather(series[None, :], rows, index, valid, first=first)
 
 
 def last_data_index(values: FloatArray, series: Sequence[FloatArray]) -> IntArray:

@@ -89,8 +89,9 @@ def _end(code: int) -> NoReturn:
     import os
     import threading
 
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
-    if others:  # let the interpreter wait for them (non-daemon) as it always does
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and t.is_alive() for t in threading.enumerate()):
+        # let the interpreter wait for them (non-daemon) as it always does
         sys.exit(code)
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
     if run_exit_handlers is None:  # not CPython: the usual teardown
