@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from events import Event, ResolvedEvent, SessionCalendar
     from jobs.settings import Settings
+    from storage.repos.price_csv import StagedPrices
     from storage.session import OpenStore
     from storage.sources.base import PriceBatch, PriceSource
     from storage.sources.files import ParsedFile, SessionDates
@@ -215,42 +216,81 @@ def import_price_files(
     Every file is parsed and validated first; if any has bad rows (and
     ``skip_bad_rows`` is off) nothing is written and :class:`ImportFileError`
     names the file, the lines and the reasons.
-    """
-    from storage.sources.files import check_problems, read_file
 
+    A clean long CSV (the usual export) is staged by DuckDB alone
+    (:meth:`~storage.repos.market.MarketRepo.stage_price_csv`), without polars; any other
+    file, and any file with a doubtful row, is read by
+    :func:`storage.sources.files.read_file`, which explains bad rows. Both give the same rows.
+    """
     started = db.now()
-    sessions = _holiday_check_sessions(db)
-    parsed: list[ParsedFile] = []
-    for p in paths:
-        try:
-            one = read_file(p, ticker=ticker, sessions=sessions)
-            check_problems(one, skip_bad_rows=skip_bad_rows)
-        except ImportFileError as exc:
-            db.loads.record(
-                kind="prices-file",
-                target=str(p),
-                started_at=started,
-                outcome="failed",
-                error=str(exc),
-            )
-            raise
-        parsed.append(one)
-    results: list[FileLoad] = []
-    with db.transaction():
-        for one in parsed:
-            source = f"file:{one.path.name}"
-            pc = db.market.upsert_prices(one.prices, source=source)
-            ac = db.market.upsert_actions(one.actions, source=source)
-            db.loads.record(
-                kind="prices-file",
-                target=str(one.path),
-                started_at=started,
-                counts=pc + ac,
-                rejected=len(one.problems),
-                outcome="ok" if not one.problems else "ok-with-rejections",
-            )
-            results.append(FileLoad(one.path, one.layout, one.rows_read, pc, ac, one.problems))
-    return results
+    shipped = _has_shipped_calendar(db)
+    sessions: SessionDates | None = None
+    staged: dict[int, StagedPrices] = {}
+    parsed: dict[int, ParsedFile] = {}
+    try:
+        for i, p in enumerate(paths):
+            fast = None
+            if ticker is None and shipped:  # the checks of read_file, by the store's calendar
+                fast = db.market.stage_price_csv(Path(p))
+            if fast is not None:
+                staged[i] = fast
+                continue
+            from storage.sources.files import check_problems, read_file
+
+            if sessions is None:
+                sessions = _holiday_check_sessions(db, shipped=shipped)
+            try:
+                one = read_file(p, ticker=ticker, sessions=sessions)
+                check_problems(one, skip_bad_rows=skip_bad_rows)
+            except ImportFileError as exc:
+                db.loads.record(
+                    kind="prices-file",
+                    target=str(p),
+                    started_at=started,
+                    outcome="failed",
+                    error=str(exc),
+                )
+                raise
+            parsed[i] = one
+        results: list[FileLoad] = []
+        with db.transaction():
+            for i in range(len(paths)):
+                if i in staged:
+                    results.append(_load_staged(db, staged.pop(i), started))
+                else:
+                    results.append(_load_parsed(db, parsed[i], started))
+        return results
+    finally:
+        for left in staged.values():
+            db.market.discard_staged(left)
+
+
+def _load_staged(db: OpenStore, staged: StagedPrices, started: dt.datetime) -> FileLoad:
+    counts = db.market.upsert_staged_prices(staged, source=f"file:{staged.path.name}")
+    db.loads.record(
+        kind="prices-file",
+        target=str(staged.path),
+        started_at=started,
+        counts=counts,
+        rejected=0,
+        outcome="ok",
+    )
+    return FileLoad(staged.path, "long", staged.rows, counts, UpsertCounts())
+
+
+def _load_parsed(db: OpenStore, one: ParsedFile, started: dt.datetime) -> FileLoad:
+    source = f"file:{one.path.name}"
+    pc = db.market.upsert_prices(one.prices, source=source)
+    ac = db.market.upsert_actions(one.actions, source=source)
+    db.loads.record(
+        kind="prices-file",
+        target=str(one.path),
+        started_at=started,
+        counts=pc + ac,
+        rejected=len(one.problems),
+        outcome="ok" if not one.problems else "ok-with-rejections",
+    )
+    return FileLoad(one.path, one.layout, one.rows_read, pc, ac, one.problems)
 
 
 def _has_shipped_calendar(db: OpenStore) -> bool:
@@ -261,11 +301,12 @@ def _has_shipped_calendar(db: OpenStore) -> bool:
     return db.market.session_summary() == calendar_summary()
 
 
-def _holiday_check_sessions(db: OpenStore) -> SessionDates:
+def _holiday_check_sessions(db: OpenStore, *, shipped: bool | None = None) -> SessionDates:
     """The NYSE sessions a price row's date must be one of: the store's own calendar when
-    it is the shipped one (as :func:`prepare` leaves it; read without building the calendar,
-    which imports numpy: about 0.07 s of a price import), else the shipped calendar's."""
-    if _has_shipped_calendar(db):
+    it is the shipped one (``shipped``, else asked; as :func:`prepare` leaves it; read without
+    building the calendar, which imports numpy: about 0.07 s of a price import), else the
+    shipped calendar's."""
+    if _has_shipped_calendar(db) if shipped is None else shipped:
         return db.market.sessions()
     from events import nyse
 

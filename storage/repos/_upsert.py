@@ -67,14 +67,26 @@ def upsert(
         if strictly_increasing(frame, table.keys)
         else frame.unique(subset=list(table.keys), keep="last", maintain_order=True)
     )
+    with db.atomic(what), db.registered("_staged", staged, what=what):
+        return upsert_from(db, table, "_staged", stamp, what=what)
+
+
+def upsert_from(
+    db: Db, table: Table, relation: str, stamp: Sequence[object], *, what: str
+) -> UpsertCounts:
+    """Upsert the rows of ``relation`` into ``table`` and count what changed (see :func:`upsert`).
+
+    ``relation`` names a registered frame or a temporary table with ``table.columns``, of
+    the table's types and without repeated keys.
+    """
     on = " AND ".join(f"s.{k} = t.{k}" for k in table.keys)
     diff = " OR ".join(f"s.{v} IS DISTINCT FROM t.{v}" for v in table.values)
     first_key = table.keys[0]
-    with db.atomic(what), db.registered("_staged", staged, what=what):
+    with db.atomic(what):
         counts = db.row(
             f"SELECT count(*) FILTER (WHERE t.{first_key} IS NULL), "
             f"count(*) FILTER (WHERE t.{first_key} IS NOT NULL AND ({diff})), count(*) "
-            f"FROM _staged s LEFT JOIN {table.name} t ON {on}",
+            f"FROM {relation} s LEFT JOIN {table.name} t ON {on}",
             what=what,
         )
         assert counts is not None  # an aggregate always returns one row
@@ -84,7 +96,7 @@ def upsert(
                 [f"{v} = s.{v}" for v in table.values] + [f"{c} = ?" for c in table.stamp]
             )
             db.execute(
-                f"UPDATE {table.name} t SET {sets} FROM _staged s WHERE {on} AND ({diff})",
+                f"UPDATE {table.name} t SET {sets} FROM {relation} s WHERE {on} AND ({diff})",
                 list(stamp),
                 what=what,
             )
@@ -94,7 +106,7 @@ def upsert(
             placeholders = ", ".join("?" for _ in table.stamp)
             db.execute(
                 f"INSERT INTO {table.name} ({', '.join((*cols, *table.stamp))}) "
-                f"SELECT {select}, {placeholders} FROM _staged s "
+                f"SELECT {select}, {placeholders} FROM {relation} s "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {on})",
                 list(stamp),
                 what=what,

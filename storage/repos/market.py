@@ -23,12 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 from storage.errors import StoreInputError
 from storage.repos._db import Db
-from storage.repos._upsert import Table, UpsertCounts, upsert
+from storage.repos._upsert import Table, UpsertCounts, upsert, upsert_from
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
     import numpy.typing as npt
     import polars as pl
+
+    from storage.repos.price_csv import StagedPrices
 
 PRICE_COLUMNS = ("ticker", "date", "open", "high", "low", "close", "adj_close", "volume")
 ACTION_COLUMNS = ("ticker", "date", "kind", "value")
@@ -57,6 +61,7 @@ class MarketRepo:
 
     def __init__(self, db: Db) -> None:
         self._db = db
+        self._files_staged = 0  # names the staging tables of this session
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -73,6 +78,37 @@ class MarketRepo:
         frame = _conform(prices, PRICE_SCHEMA, required=("ticker", "date", "close"), what="prices")
         stamp = (source, fetched_at or self._db.clock())
         return upsert(self._db, PRICES, frame, stamp, what="store prices")
+
+    def stage_price_csv(self, path: Path) -> StagedPrices | None:
+        """Stage a clean long price CSV with DuckDB alone, else None (read it with
+        :func:`storage.sources.files.read_file`); see :mod:`storage.repos.price_csv`.
+
+        Dates must be stored sessions where the stored calendar reaches: call this only
+        when it is the calendar ``read_file`` would check against.
+        """
+        from storage.repos.price_csv import stage_long_csv
+
+        self._db.require_write("stage a price file")
+        self._files_staged += 1
+        table = f"_staged_file_{self._files_staged}"
+        return stage_long_csv(self._db, path, table=table)
+
+    def upsert_staged_prices(
+        self, staged: StagedPrices, *, source: str, fetched_at: dt.datetime | None = None
+    ) -> UpsertCounts:
+        """:meth:`upsert_prices` for the rows of a staged file; the staging table is dropped."""
+        from storage.repos.price_csv import drop_staged
+
+        stamp = (source, fetched_at or self._db.clock())
+        counts = upsert_from(self._db, PRICES, staged.table, stamp, what="store prices")
+        drop_staged(self._db, staged.table)
+        return counts
+
+    def discard_staged(self, staged: StagedPrices) -> None:
+        """Drop a staged file's table without loading it."""
+        from storage.repos.price_csv import drop_staged
+
+        drop_staged(self._db, staged.table)
 
     def upsert_actions(
         self, actions: pl.DataFrame, *, source: str, fetched_at: dt.datetime | None = None

@@ -14,12 +14,7 @@ from typing import TypeAlias
 import polars as pl
 
 from storage.sources.base import check_ticker
-
-#: The largest open, high, low, close, adj_close or dividend accepted.
-MAX_PRICE = 1e7
-#: The largest volume accepted (shares per session).
-MAX_VOLUME = 1e13
-PRICES = ("open", "high", "low", "close", "adj_close")
+from storage.sources.limits import MAX_PRICE, MAX_VOLUME
 
 #: A reason: an expression, or (column, explain) when the reason quotes the cell as Python
 #: does (``repr``); ``explain`` then runs once per distinct failing value, never per row.

@@ -89,7 +89,6 @@ from storage.sources.base import (
     empty_actions,
 )
 from storage.sources.file_checks import (
-    PRICES,
     action_checks,
     closed_weekday,
     date_checks,
@@ -98,6 +97,7 @@ from storage.sources.file_checks import (
     reasons,
     ticker_checks,
 )
+from storage.sources.limits import PRICES
 
 if TYPE_CHECKING:  # numpy only for the type of sessions: the import needs no numpy
     import numpy as np

@@ -284,12 +284,13 @@ try:
     main(["--db", sys.argv[1], "prices", "import", sys.argv[2]])
 except SystemExit as exc:
     assert not exc.code, exc.code
-print(",".join(m for m in ("numpy", "pyarrow", "pandas", "events.calendar") if m in sys.modules)
-      or "none")
+print(",".join(m for m in ("numpy", "pyarrow", "pandas", "events.calendar", "polars")
+               if m in sys.modules) or "none")
 """
 
 
 def test_a_price_import_builds_no_calendar_and_imports_no_numpy(tmp_path: Path) -> None:
+    """A clean long CSV is loaded by DuckDB alone: no numpy, no calendar build, no polars."""
     import subprocess
     import sys
 
@@ -304,3 +305,79 @@ def test_a_price_import_builds_no_calendar_and_imports_no_numpy(tmp_path: Path) 
             check=True,
         )
     assert out.stdout.strip().splitlines()[-1] == "none", out.stderr
+
+
+CLEAN = (
+    "date,ticker,open,high,low,close,adj_close,volume\n"
+    "2025-11-24,NVDA,179.5,183.0,176.8,182.55,182.54,256000000\n"
+    "2025-11-25,NVDA,174.9,178.2,169.6,177.82,,320000000\n"
+    "2025-11-24,AMZN,227.0,230.8,222.8,226.28,226.28,\n"
+    "2025-11-25,AMZN,226.4,230.5,223.8,229.67,229.67,39000000\n"
+)
+
+
+def _temporary_tables(db: OpenStore) -> list[tuple[object, ...]]:
+    return db.market._db.rows(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary", what="list temporary tables"
+    )
+
+
+def test_a_clean_file_loads_alike_by_either_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's fast path (store A) and polars' read_file (store B) load a clean file, and a
+    changed copy of it, into equal tables with equal counts and load records."""
+    from storage.repos.market import MarketRepo
+
+    first = tmp_path / "px.csv"
+    first.write_text(CLEAN)
+    changed = tmp_path / "px2.csv"
+    changed.write_text(
+        CLEAN.replace("229.67,229.67", "229.68,229.68")
+        + "2025-11-26,AMZN,230.1,231.7,228.8,229.16,229.16,38500000\n"
+    )
+    staged: list[object] = []
+    fast = MarketRepo.stage_price_csv
+
+    def spy(self: MarketRepo, path: Path) -> object:
+        got = fast(self, path)
+        staged.append(got)
+        return got
+
+    results = {}
+    for name, stage in (("duckdb", spy), ("polars", lambda self, path: None)):
+        monkeypatch.setattr(MarketRepo, "stage_price_csv", stage)
+        store = Store(tmp_path / f"{name}.duckdb", clock=lambda: FIXED)
+        with store.open(write=True) as db:
+            ingest.prepare(db, seed=False)
+            loads = [ingest.import_price_files(db, [p])[0] for p in (first, changed)]
+            assert _temporary_tables(db) == []
+            results[name] = (
+                [(fl.layout, fl.rows_read, fl.prices, fl.actions, fl.rejected) for fl in loads],
+                db.market.prices(),
+                [
+                    (r.kind, r.outcome, r.rows_inserted, r.rows_updated, r.rows_unchanged)
+                    for r in db.loads.recent(5)
+                ],
+            )
+    assert len(staged) == 2 and None not in staged  # store A took the fast path both times
+    assert results["duckdb"][0] == results["polars"][0]
+    assert results["duckdb"][1].equals(results["polars"][1])
+    assert results["duckdb"][2] == results["polars"][2]
+    counts = results["duckdb"][0][1][2]
+    assert (counts.inserted, counts.updated, counts.unchanged) == (1, 1, 3)
+
+
+def test_a_bad_file_after_a_staged_one_writes_nothing_and_leaves_no_table(
+    store: Store, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(CLEAN)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CLEAN.replace("182.55", "-1"))
+    with store.open(write=True) as db:
+        ingest.prepare(db, seed=False)
+        with pytest.raises(ImportFileError, match=r"bad\.csv: 1 row\(s\) cannot be loaded"):
+            ingest.import_price_files(db, [good, bad])
+        assert db.market.prices().height == 0
+        assert _temporary_tables(db) == []
