@@ -34,8 +34,17 @@ def calendar_summary() -> tuple[int, dt.date, dt.date]:
     doc = calendar_document()
     first: dt.date = doc["first_session"]
     last: dt.date = doc["last_session"]
-    mask = str(doc["weekmask"])
-    days = (last - first).days + 1
-    open_days = sum(1 for i in range(days) if mask[(first + dt.timedelta(i)).weekday()] == "1")
-    closed = {d for d in doc["closed"] if first <= d <= last and mask[d.weekday()] == "1"}
-    return open_days - len(closed), first, last
+    return count_sessions(first, last, str(doc["weekmask"]), doc["closed"]), first, last
+
+
+def count_sessions(first: dt.date, last: dt.date, weekmask: str, closed: list[dt.date]) -> int:
+    """The days from ``first`` to ``last`` (inclusive) that ``weekmask`` (Monday first, ``1``
+    for open) opens, less the distinct ``closed`` days among them: whole weeks count
+    ``weekmask.count("1")`` each, then the days left over one by one."""
+    weeks, rest = divmod((last - first).days + 1, 7)
+    start = first.weekday()
+    opened = weeks * weekmask.count("1") + sum(
+        weekmask[(start + i) % 7] == "1" for i in range(rest)
+    )
+    shut = {d for d in closed if first <= d <= last and weekmask[d.weekday()] == "1"}
+    return opened - len(shut)
