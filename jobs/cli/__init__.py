@@ -8,26 +8,32 @@ each imports what it needs when it runs, so start-up stays fast.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
-from jobs.cli import backtest, events, prices, refresh, sql, status, study
 from jobs.cli._common import CliContext, flag
 
-app = typer.Typer(
-    name="reaction",
-    help="Event studies of market reactions: events, prices, abnormal returns, tests, reports.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+#: The command modules, in the order ``reaction --help`` lists them, with the top-level
+#: commands each registers (tests/jobs/cli/test_entry.py checks these against the app).
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "events": ("events",),
+    "prices": ("prices", "factors"),
+    "study": ("study",),
+    "backtest": ("backtest",),
+    "refresh": ("refresh", "schedule"),
+    "sql": ("sql",),
+}
+#: The root options that take a value (the word after them is not a command).
+ROOT_VALUE_OPTIONS = ("--db", "--config")
+ROOT_FLAGS = ("--debug", "--no-seed")
 
 
-@app.callback()
 def _root(
     ctx: typer.Context,
     db: Annotated[
@@ -50,19 +56,57 @@ def _root(
     ctx.obj = CliContext(db=db, config=config, debug=debug, no_seed=no_seed)
 
 
-status.register(app)
-events.register(app)
-prices.register(app)
-study.register(app)
-backtest.register(app)
-refresh.register(app)
-sql.register(app)
+def build_app(modules: Sequence[str] | None = None) -> typer.Typer:
+    """The ``reaction`` app with the commands of ``modules`` (keys of :data:`COMMANDS`;
+    default all of them)."""
+    app = typer.Typer(
+        name="reaction",
+        help="Event studies of market reactions: events, prices, abnormal returns, tests, reports.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_root)
+    for name in COMMANDS if modules is None else modules:
+        importlib.import_module(f"jobs.cli.{name}").register(app)
+    return app
+
+
+def command_module(args: Sequence[str]) -> str | None:
+    """The module of the command ``args`` run (the first word after the root options), or
+    None when they name none we know (help, a mistyped command, an unknown option)."""
+    words = iter(args)
+    for word in words:
+        if word in ROOT_VALUE_OPTIONS:
+            next(words, None)
+        elif word in ROOT_FLAGS or word.startswith(tuple(f"{o}=" for o in ROOT_VALUE_OPTIONS)):
+            continue
+        else:
+            return next((m for m, names in COMMANDS.items() if word in names), None)
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    """``jobs.cli.app``: the whole app, built on first use (a command builds only its own
+    group: typer converts every command it holds, about 0.05 s for all of them)."""
+    if name == "app":
+        app = build_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``reaction`` command: the exit code (``argv`` defaults to sys.argv)."""
+    """Entry point of the ``reaction`` command: the exit code (``argv`` defaults to sys.argv).
+
+    Only the group of the command run is built (its help is the same); help and unknown
+    commands get the whole app.
+    """
+    args = list(argv) if argv is not None else sys.argv[1:]
+    module = command_module(args)
+    app = build_app(None if module is None else [module])
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="reaction")
+        app(args=args, prog_name="reaction")
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0
