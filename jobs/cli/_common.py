@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeAlias, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 if TYPE_CHECKING:
     import polars as pl
+    from rich.console import Console
 
     from jobs.settings import Settings
     from storage.session import OpenStore
@@ -30,14 +29,28 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Standard output (tables, JSON) and standard error (messages, progress).
-#: A terminal's own width; ``COLUMNS`` when set; else 160 (a pipe or a file).
-out = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
-err = Console(
-    stderr=True,
-    soft_wrap=True,
-    width=None if sys.stderr.isatty() or os.environ.get("COLUMNS") else 160,
-)
+
+@functools.cache
+def out() -> Console:
+    """The console on standard output (tables, JSON), made on first use (rich takes about
+    25 ms to import; a command that only says a line needs none). A terminal's own width;
+    ``COLUMNS`` when set; else 160 (a pipe or a file)."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
+
+
+@functools.cache
+def err() -> Console:
+    """The console on standard error (messages, progress), made on first use; widths as
+    :func:`out`'s."""
+    from rich.console import Console
+
+    return Console(
+        stderr=True,
+        soft_wrap=True,
+        width=None if sys.stderr.isatty() or os.environ.get("COLUMNS") else 160,
+    )
 
 
 #: What ``--format`` prints to stdout for studies and backtests.
@@ -90,13 +103,19 @@ def context(ctx: typer.Context) -> CliContext:
 
 
 def say(message: str) -> None:
-    """A message on stderr, printed as it is (never read as markup)."""
-    err.print(message, highlight=False, markup=False)
+    """A message on stderr, printed as it is (never read as markup or emoji codes); through
+    the stderr console once there is one (it may be showing progress), else written."""
+    if err.cache_info().currsize:
+        err().print(message, highlight=False, markup=False, emoji=False)
+        return
+    sys.stderr.write(f"{message}\n")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``message`` as an error sentence and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    from rich.markup import escape
+
+    err().print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -191,9 +210,9 @@ def print_rows(
         table.add_column(Text(name), overflow="fold")
     for row in rows[:limit]:
         table.add_row(*[Text(cell(v)) for v in row])
-    out.print(table)
+    out().print(table)
     # a line of its own: a caption would wrap to the table's width ("row(s" on a 1-column table)
-    out.print(Text(f"{n:,} row(s)" + (f", first {limit:,} shown" if n > limit else "")))
+    out().print(Text(f"{n:,} row(s)" + (f", first {limit:,} shown" if n > limit else "")))
 
 
 def print_frame(frame: pl.DataFrame, limit: int = 200) -> None:

@@ -112,7 +112,7 @@ def backtest(
     elif fmt == "markdown":
         sys.stdout.write(markdown_backtest(run))
     else:
-        print_backtest(run, out, folder=target, stored=not no_save)
+        print_backtest(run, out(), folder=target, stored=not no_save)
     say(f"run {run.run_id}{' (not stored)' if no_save else ' stored'}; reports in {target}/")
 
 

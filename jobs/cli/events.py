@@ -108,7 +108,7 @@ def events_list(
     }
     caps = {"id": 26, "day 0": 10, "timing": 17, "category": 13, "tickers": 12}
     width = {k: min(widest[k], caps[k]) for k in caps}
-    spare = out.width - sum(width.values()) - 3 * 6 - 1 - 14  # borders; 14 for the title
+    spare = out().width - sum(width.values()) - 3 * 6 - 1 - 14  # borders; 14 for the title
     for name in ("tickers", "category", "timing", "id"):  # narrow terminals: shrink these
         cut = min(max(-spare, 0), width[name] - 8)
         width[name] -= max(cut, 0)
@@ -118,7 +118,7 @@ def events_list(
         # never cut (the title, prose, is cut; 'reaction events show ID' prints it whole)
         table.add_column(name, overflow="fold", min_width=width[name], max_width=width[name])
     # the title (prose, shown whole by 'events show') gets what is left, cut with an ellipsis
-    left = out.width - sum(width.values()) - 3 * 6 - 1
+    left = out().width - sum(width.values()) - 3 * 6 - 1
     table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=max(8, min(60, left)))
     for e in events:
         table.add_row(
@@ -129,7 +129,7 @@ def events_list(
             Text(",".join(e.tickers)),
             Text(e.title),
         )
-    out.print(table)
+    out().print(table)
 
 
 @events_app.command("show")
@@ -165,7 +165,7 @@ def events_show(
         "source",
         "catalog",
     ):
-        out.print(Text.assemble((f"{key:>15}", "bold"), f" {r[key]}"), highlight=False)
+        out().print(Text.assemble((f"{key:>15}", "bold"), f" {r[key]}"), highlight=False)
     ev = evidence_json(found.timing_evidence)
     if ev is not None:
         text = ", ".join(
@@ -173,7 +173,9 @@ def events_show(
             for k, v in ev.items()
             if v is not None
         )
-        out.print(Text.assemble((f"{'timing_evidence':>15}", "bold"), f" {text}"), highlight=False)
+        out().print(
+            Text.assemble((f"{'timing_evidence':>15}", "bold"), f" {text}"), highlight=False
+        )
 
 
 @events_app.command("import")

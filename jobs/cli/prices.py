@@ -114,9 +114,9 @@ def prices_fetch(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=err(),
         transient=True,
-        disable=not err.is_terminal,
+        disable=not err().is_terminal,
     ) as progress:
         task = progress.add_task("prices", total=len(names))
 

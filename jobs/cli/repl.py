@@ -51,7 +51,7 @@ def interactive(
                 else:
                     say("commands: .tables, .schema NAME, .quit")
             except SqlError as exc:
-                err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+                err().print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             continue
         if not stripped:
             continue
@@ -62,4 +62,4 @@ def interactive(
             try:
                 show(sqlmod.run_sql(store, statement, write=write, allow_external=allow_external))
             except known_errors() as exc:
-                err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+                err().print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)

@@ -49,9 +49,9 @@ def status(
             "events": n_events,
             "loads": [_iso(asdict(r)) for r in loads],
         }
-        out.print_json(json.dumps(doc, default=str))
+        out().print_json(json.dumps(doc, default=str))
         return
-    out.print(
+    out().print(
         Text.assemble(("store", "bold"), f" {path}  ({n_events} events, {coverage.height} tickers)")
     )
     table = Table("ticker", "first", "last", "rows", "source", "last loaded", title="prices")
@@ -64,7 +64,7 @@ def status(
             Text(c["source"] or ""),
             _ts(c["last_loaded"]),
         )
-    out.print(
+    out().print(
         table
         if coverage.height
         else "[dim]no prices yet: 'reaction prices fetch' or 'reaction prices import FILE'[/]"
@@ -81,7 +81,7 @@ def status(
             str(r.rows_rejected),
             Text(r.outcome if not r.error else f"{r.outcome}: {_short(r.error, 60)}"),
         )
-    out.print(lt)
+    out().print(lt)
 
 
 def register(app: typer.Typer) -> None:

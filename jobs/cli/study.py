@@ -113,7 +113,7 @@ def study_run(
         windows=[parse_window(w) for w in window or ()],
         source=str(file) if file else "command line",
     )
-    steps = _Steps(err)
+    steps = _Steps(err())
     settings = context(ctx).settings
     store = context(ctx).store()
     target = out_dir or Path("reports") / definition.study.id
@@ -138,7 +138,7 @@ def study_run(
             )
             print_report(
                 done,
-                out,
+                out(),
                 verbose=verbose,
                 footer=footer
                 + ("" if verbose else "--verbose prints every table; ")
@@ -240,7 +240,7 @@ def study_show(
     if out_dir is None:
         definition = load_study_argument(file) if file is not None else seed_study()
         out_dir = Path("reports") / definition.study.id
-    print_event(out_dir, event_id, out, benchmark=benchmark)
+    print_event(out_dir, event_id, out(), benchmark=benchmark)
 
 
 @study_app.command("register")

@@ -247,7 +247,7 @@ def test_events_list_folds_long_ids_at_80_columns(
     )
     result = runner.invoke(app, ["--db", str(db), "--no-seed", "events", "import", str(catalog)])
     assert result.exit_code == 0, result.stderr
-    monkeypatch.setattr(_common.out, "width", 80)
+    monkeypatch.setattr(_common.out(), "width", 80)
     result = runner.invoke(app, ["--db", str(db), "--no-seed", "events", "list"])
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()

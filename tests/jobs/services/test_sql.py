@@ -56,7 +56,7 @@ def test_a_wide_result_folds_its_cells_and_cuts_none(
 ) -> None:
     from jobs.cli import _common
 
-    monkeypatch.setattr(_common.out, "width", 80)  # as in an 80-column terminal
+    monkeypatch.setattr(_common.out(), "width", 80)  # as in an 80-column terminal
     title = "AWS and OpenAI announce a seven-year, ~$38B compute partnership"
     query = (
         "SELECT event_id, day0, category, tickers, title, title AS again FROM events "
