@@ -157,6 +157,21 @@ class OpenStore:
             raise
         self._db.commit()
 
+    def write_through(self) -> None:
+        """Write each later commit of this session straight into the store file.
+
+        By default DuckDB logs a commit (rows beyond a row group go to the file at once, the
+        rest to its write-ahead log) and copies the logged part into the file at the next
+        checkpoint, at the latest when the store is closed. After this call it checkpoints at
+        every commit, and skips the log for a commit it is about to checkpoint: the rows are
+        written once, and the closing checkpoint has nothing left to do (a study run's
+        results: about 0.04 s less). Durable at commit as before. For a session whose work is
+        one large commit; one of many small commits is better off without it (a checkpoint
+        each).
+        """
+        self._db.require_write("write through to the store file")
+        self._db.execute("SET checkpoint_threshold = '0b'", what="write through to the store file")
+
     def close(self) -> None:
         """Close the connection (the ``with`` block does it); later calls raise StoreError."""
         self._db.close()

@@ -178,4 +178,5 @@ def save_backtest(store: Store, run: BacktestRun) -> None:
         swept=run.sweep is not None,
     )
     with store.open(write=True) as db:
+        db.write_through()  # one commit of every table: written once, not twice
         db.backtest_runs.insert(record, frames)

@@ -223,6 +223,7 @@ def import_price_files(
     :func:`storage.sources.files.read_file`, which explains bad rows. Both give the same rows.
     """
     started = db.now()
+    db.write_through()  # the files' rows are written once, at commit (not logged, then copied)
     shipped = _has_shipped_calendar(db)
     sessions: SessionDates | None = None
     staged: dict[int, StagedPrices] = {}

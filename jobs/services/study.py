@@ -524,19 +524,21 @@ def run_record(run: StudyRun, *, registered: bool) -> StudyRunRecord:
 
 def save_run(store: Store, run: StudyRun, *, registered: bool = False) -> None:
     """Store a run with its configuration, version, data stamp and every result frame."""
-    with store.open(write=True) as db, db.transaction():
-        db.study_runs.insert(
-            run_record(run, registered=registered),
-            stored_tables(run),
-        )
-        if run.spillover is not None:
-            from jobs.spillover.frames import store_frames
-
-            db.spillover.insert(run.run_id, store_frames(run.spillover))
-        if registered:
-            db.studies.set_last_run(
-                run.definition.study.id, run_id=run.run_id, input_hash=run.input_hash
+    with store.open(write=True) as db:
+        db.write_through()  # one commit of every result table: written once, not twice
+        with db.transaction():
+            db.study_runs.insert(
+                run_record(run, registered=registered),
+                stored_tables(run),
             )
+            if run.spillover is not None:
+                from jobs.spillover.frames import store_frames
+
+                db.spillover.insert(run.run_id, store_frames(run.spillover))
+            if registered:
+                db.studies.set_last_run(
+                    run.definition.study.id, run_id=run.run_id, input_hash=run.input_hash
+                )
 
 
 def list_runs(store: Store, limit: int = 20) -> pl.DataFrame:

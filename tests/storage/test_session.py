@@ -311,3 +311,57 @@ def test_a_locked_store_is_waited_for(tmp_path: Path) -> None:
         assert len(messages) == 1 and "busy" in messages[0] and "waiting up to 20 s" in messages[0]
     finally:
         proc.communicate()
+
+
+WRITE_THROUGH = """
+import os, sys, datetime as dt
+import polars as pl
+from storage.store import Store
+store = Store(__import__("pathlib").Path(sys.argv[1]))
+n = 5000
+close = [float(i + 1) for i in range(n)]
+frame = pl.DataFrame({
+    "ticker": ["AMZN"] * n,
+    "date": [dt.date(2000, 1, 1) + dt.timedelta(days=i) for i in range(n)],
+    **dict.fromkeys(["open", "high", "low", "close"], close),
+    "adj_close": [None] * n,
+    "volume": [1] * n,
+}, schema_overrides={"adj_close": pl.Float64})
+with store.open(write=True) as db:
+    if sys.argv[2] == "through":
+        db.write_through()
+    db.market.upsert_prices(frame, source="test")
+    wal = __import__("pathlib").Path(sys.argv[1] + ".wal")
+    print(wal.stat().st_size if wal.exists() else 0, flush=True)
+    os._exit(0)  # killed after the commit: no checkpoint at close
+"""
+
+
+@pytest.mark.parametrize("mode", ["through", "default"])
+def test_a_commit_survives_a_kill_with_or_without_write_through(tmp_path: Path, mode: str) -> None:
+    """write_through puts a commit in the file itself (no log left to replay); either way
+    a killed process loses nothing it committed."""
+    path = tmp_path / "s.duckdb"
+    Store(path).open(write=True).__enter__().close()  # the schema, checkpointed
+    done = subprocess.run(
+        [sys.executable, "-c", WRITE_THROUGH, str(path), mode],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wal_bytes = int(done.stdout.split()[-1])
+    if mode == "through":
+        assert wal_bytes == 0
+    else:
+        assert wal_bytes > 0  # 5,000 rows are below a row group: they sit in the log
+    with Store(path).open() as db:
+        prices = db.market.prices(["AMZN"])
+    assert prices.height == 5000
+    assert prices.get_column("close").sum() == 5000 * 5001 / 2
+
+
+def test_write_through_is_refused_on_a_read_session(store: Store) -> None:
+    with store.open(write=True):
+        pass
+    with store.open() as db, pytest.raises(ReadOnlyError, match="write through"):
+        db.write_through()
