@@ -257,11 +257,11 @@ def import_price_files(
         with db.transaction():
             for i in range(len(paths)):
                 if i in staged:
-                    results.append(_load_staged(db, staged.pop(i), started))
+                    results.append(_load_staged(db, staged[i], started))
                 else:
                     results.append(_load_parsed(db, parsed[i], started))
         return results
-    finally:
+    finally:  # each is dropped once loaded; a rolled-back transaction brings it back
         for left in staged.values():
             db.market.discard_staged(left)
 

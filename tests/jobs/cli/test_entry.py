@@ -79,3 +79,49 @@ def test_a_thread_still_at_work_is_waited_for(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert marker.read_text() == "done"
     assert out.stdout.splitlines()[-1] == "exit handler ran"
+
+
+GC_SCRIPT = """
+import atexit, gc, sys
+atexit.register(lambda: sys.stdout.write(",".join(map(str, gc.get_threshold()))))
+sys.argv = ["reaction", "--db", sys.argv[1], "sql", "SELECT 1 AS one", "--format", "csv"]
+from jobs.cli import run
+run()
+"""
+
+
+def test_a_command_runs_with_the_collectors_thresholds(tmp_path: Path) -> None:
+    from jobs.cli import GC_THRESHOLDS
+
+    db = tmp_path / "s.duckdb"
+    duckdb.connect(str(db)).close()
+    out = subprocess.run(
+        [sys.executable, "-c", GC_SCRIPT, str(db)], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == ",".join(map(str, GC_THRESHOLDS))
+
+
+def test_cyclic_garbage_waits_for_no_more_than_the_first_threshold() -> None:
+    """Under GC_THRESHOLDS a reference cycle is freed once that many new objects exist."""
+    import gc
+    import weakref
+
+    from jobs.cli import GC_THRESHOLDS
+
+    class Node:
+        other: object = None
+
+    before = gc.get_threshold()
+    gc.collect()
+    try:
+        gc.set_threshold(*GC_THRESHOLDS)
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        freed = weakref.finalize(a, lambda: None)
+        del a, b
+        keep = [[] for _ in range(GC_THRESHOLDS[0] + 100)]  # tracked objects: a collection
+        assert not freed.alive
+        del keep
+    finally:
+        gc.set_threshold(*before)
