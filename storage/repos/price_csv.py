@@ -10,12 +10,14 @@ with any doubt goes to the reader that does.
 
 A file is staged only when
 
-* it is not Parquet, and its header is the long layout's names alone (any order and case,
-  none twice; ``date``, ``ticker`` and ``close`` among them), written as plain words;
+* it is not Parquet, its path holds none of the characters DuckDB would expand (``* ? [ ]
+  { } ~``), and its header is the long layout's names alone (any order and case, none
+  twice; ``date``, ``ticker`` and ``close`` among them), written as plain words;
 * every other byte is a digit, an upper-case letter, one of ``. , + - e ^ =``, or a line
   break (``\\n`` or ``\\r\\n``): so no quotes, spaces, tabs, words for missing values
-  (``NA``, ``null``, ``nan``), ``inf``, thousands separators or other characters DuckDB and
-  polars might read differently (DuckDB also reads ``1_000``, ``0x10`` and ``1.5 ``);
+  (``null``, ``nan``), ``inf``, thousands separators or other characters DuckDB and
+  polars might read differently (DuckDB also reads ``1_000``, ``0x10`` and ``1.5 ``); and no
+  two signs in a row (DuckDB reads ``+-0`` as -0.0);
 * each line holds a field per column (DuckDB refuses a line with too few; the file holds
   as many commas as its lines need, so none has one too many, which DuckDB would drop if
   empty) and no line is blank (DuckDB skips blank lines, polars reads them as rows of
@@ -23,7 +25,8 @@ A file is staged only when
 * every date is ``YYYY-MM-DD``, a real date between 1800 and 2199, not a weekend, and a
   stored session when it falls within the stored calendar;
 * every ticker is already a normalised symbol (:func:`events.tickers.normalise_ticker`
-  gives it back unchanged);
+  gives it back unchanged) and none is a word for a missing value (``NA``, ``NULL``: polars
+  reads them as missing in every column);
 * every number passes the checks of :mod:`storage.sources.file_checks` (close present;
   prices finite, positive, at most :data:`~storage.sources.limits.MAX_PRICE`; high not below
   low, close and open within them; volume a whole number from 0 to
@@ -47,13 +50,19 @@ from pathlib import Path
 import duckdb
 
 from storage.repos._db import Db
-from storage.sources.limits import MAX_PRICE, MAX_VOLUME, PRICES
+from storage.sources.limits import MAX_PRICE, MAX_VOLUME, MISSING, PRICES
 
 #: The long layout's columns, in the order of the staged table.
 COLUMNS = ("ticker", "date", *PRICES, "volume")
 #: The bytes a clean file's rows may hold.
 _BODY = b"0123456789.,+-e^=\r\n" + bytes(range(ord("A"), ord("Z") + 1))
 _HEADER = re.compile(rb"[A-Za-z_]+(,[A-Za-z_]+)*(\r\n|\n)?")
+#: Two signs in a row with a plus: DuckDB reads ``+-0`` as -0.0, polars refuses it (``--``
+#: both refuse).
+_SIGNS = (b"+-", b"-+", b"++")
+#: Characters DuckDB would expand in a path (a glob, the home folder): the file it read
+#: might not be the one scanned.
+_EXPANDED = frozenset("*?[]{}~")
 _CHUNK = 1 << 23
 _PARQUET = {".parquet", ".pq"}
 
@@ -79,11 +88,16 @@ def _scan(path: Path) -> tuple[list[str], int, int] | None:
             lines = commas = 0
             last = b"\n"
             while chunk := f.read(_CHUNK):
-                if chunk.endswith(b"\r"):  # keep a \r\n pair in one chunk
-                    chunk += f.read(1)
+                while chunk.endswith((b"\r", b"+", b"-")):  # keep pairs in one chunk
+                    more = f.read(1)
+                    chunk += more
+                    if not more:
+                        break
                 if chunk.translate(None, _BODY):
                     return None
                 if b"\r" in chunk and chunk.count(b"\r") != chunk.count(b"\r\n"):
+                    return None
+                if b"+" in chunk and any(pair in chunk for pair in _SIGNS):
                     return None
                 lines += chunk.count(b"\n")
                 commas += chunk.count(b",")
@@ -110,7 +124,7 @@ def stage_long_csv(db: Db, path: Path, *, table: str) -> StagedPrices | None:
     Dates are checked against the stored session calendar (the caller makes sure it is the
     one :func:`read_file` would be given); a store without one stages nothing.
     """
-    if path.suffix.lower() in _PARQUET or db.in_transaction:
+    if path.suffix.lower() in _PARQUET or db.in_transaction or _EXPANDED & set(str(path)):
         return None
     scanned = _scan(path)
     if scanned is None or not _columns(scanned[0]):
@@ -182,6 +196,8 @@ def _clean(db: Db, table: str, lines: int) -> bool:
     if rows != lines or failing or holidays or keys != rows or rows == 0 or calendar == 0:
         return False
     tickers = [t for (t,) in db.con.execute(f"SELECT DISTINCT ticker FROM {table}").fetchall()]
+    if any(t in MISSING for t in tickers):  # NA, NULL: polars reads them as missing
+        return False
     try:
         return all(normalise_ticker(t) == t for t in tickers)
     except ValueError:

@@ -97,7 +97,7 @@ from storage.sources.file_checks import (
     reasons,
     ticker_checks,
 )
-from storage.sources.limits import PRICES
+from storage.sources.limits import MISSING, PRICES
 
 if TYPE_CHECKING:  # numpy only for the type of sessions: the import needs no numpy
     import numpy as np
@@ -110,7 +110,7 @@ SessionDates: TypeAlias = "Sequence[dt.date] | npt.NDArray[np.datetime64] | pl.S
 MAX_PROBLEMS_SHOWN = 10
 MAX_DATES_SHOWN = 10
 
-_MISSING = ["", "null", "NULL", "nan", "NaN", "NA", "N/A", "None"]
+_MISSING = list(MISSING)
 _YAHOO_NAMES = {
     "date": "date",
     "open": "open",

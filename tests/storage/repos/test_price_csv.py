@@ -115,6 +115,9 @@ odd = st.sampled_from(
         "E5",
         "1.5.5",
         "--1",
+        "+-0",
+        "+-.5",
+        "-+1",
     ]
 )
 volume = st.one_of(
@@ -123,7 +126,9 @@ volume = st.one_of(
 )
 ticker = st.one_of(
     st.sampled_from(["AMZN", "SPY", "BRK-B", "^GSPC", "EURUSD=X", "A", "NVDA"]),
-    st.sampled_from(["amzn", " SPY", "BRK_B", "", "A B", "TOOLONGTOOLONGTOOLONG1", "-X", "ß"]),
+    st.sampled_from(
+        ["amzn", " SPY", "BRK_B", "", "A B", "TOOLONGTOOLONGTOOLONG1", "-X", "ß", "NA", "NULL"]
+    ),
 )
 date = st.one_of(
     st.sampled_from(DAYS),
@@ -250,6 +255,13 @@ def test_a_clean_export_is_staged(
         pytest.param("2025-11-24,AMZN,1,2,1,3,,10", id="close above high"),
         pytest.param("2025-11-24,AMZN,1,2,1,,,10", id="missing close"),
         pytest.param("2025-11-24,AMZN,1,2,1,1.5,,10\n2025-11-24,AMZN,1,2,1,1.6,,10", id="repeat"),
+        # found by review: polars reads NA and NULL as missing in every column, DuckDB
+        # reads +-0 as -0.0 (a volume that passes every bound)
+        pytest.param("2025-11-24,NA,1,2,1,1.5,,10", id="ticker NA"),
+        pytest.param("2025-11-24,NULL,1,2,1,1.5,,10", id="ticker NULL"),
+        pytest.param("2025-11-24,AMZN,1,2,1,1.5,,+-0", id="plus-minus volume"),
+        pytest.param("2025-11-24,AMZN,1,2,1,1.5,,+-.0", id="plus-minus point volume"),
+        pytest.param("2025-11-24,AMZN,1,2,1,1.5,,-+0", id="minus-plus volume"),
     ],
 )
 def test_files_read_file_refuses_or_reads_otherwise_are_not_staged(
@@ -288,3 +300,32 @@ def test_a_blank_line_is_noticed_when_other_lines_carry_its_commas(
     with pytest.raises(ImportFileError, match="cannot be read as CSV"):
         files.read_file(path)
     assert session.market.stage_price_csv(path) is None
+
+
+@pytest.mark.parametrize("name", ["p[1].csv", "p*.csv", "p?.csv", "p{1}.csv", "~p.csv"])
+def test_a_path_duckdb_would_expand_is_left_to_read_file(
+    session: OpenStore, tmp_path: Path, name: str
+) -> None:
+    """DuckDB expands globs in a path (``p[1].csv`` reads ``p1.csv``): the file it reads
+    might not be the one scanned, so such a path is never staged."""
+    clean = f"{HEADER}\n2025-11-24,AMZN,1,2,1,1.5,,10\n"
+    (tmp_path / name).write_text(clean)
+    (tmp_path / "p1.csv").write_text(clean.replace(",10\n", ",1_000\n"))
+    assert session.market.stage_price_csv(tmp_path / name) is None
+
+
+def test_a_sign_pair_across_the_scans_chunks_is_noticed(
+    session: OpenStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``+-0`` split by a chunk boundary of the byte scan is still seen as one."""
+    from storage.repos import price_csv
+
+    head = f"{HEADER}\n2025-11-24,AMZN,1,2,1,1.5,,"
+    path = tmp_path / "split.csv"
+    path.write_text(f"{head}+-0\n")
+    monkeypatch.setattr(price_csv, "_CHUNK", len(head) - len(HEADER))  # the chunk ends at '+'
+    assert session.market.stage_price_csv(path) is None
+    path.write_text(f"{head}10\n")
+    staged = session.market.stage_price_csv(path)
+    assert staged is not None  # the same chunking stages a clean file
+    session.market.discard_staged(staged)
