@@ -19,7 +19,7 @@ import typer
 from jobs.cli._common import CliContext, flag
 
 #: The command modules, in the order ``reaction --help`` lists them, with the top-level
-#: commands each registers (tests/jobs/cli/test_entry.py checks these against the app).
+#: commands each registers (tests/jobs/cli/test_build.py checks these against the app).
 COMMANDS: dict[str, tuple[str, ...]] = {
     "status": ("status",),
     "events": ("events",),
