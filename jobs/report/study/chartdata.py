@@ -1,8 +1,8 @@
 """The numbers behind a run's charts, prepared once per run (never once per event).
 
-One sort and one partition of the engine's ``car_path`` frame gives every observation's CAR
-path; one join of the prices onto a grid of (observation, session offset) gives every price
-panel. Both the HTML report's SVG charts and the notebook's matplotlib figures draw from here.
+One sort of the engine's ``car_path`` frame, its columns converted once and cut at each
+observation, gives every observation's CAR path; one join of the prices onto a grid of
+(observation, session offset), cut the same way, gives every price panel. Both the HTML report's SVG charts and the notebook's matplotlib figures draw from here.
 """
 
 from __future__ import annotations
@@ -57,16 +57,29 @@ def _floats(frame: pl.DataFrame, column: str) -> np.ndarray:
     return frame.get_column(column).cast(pl.Float64).fill_null(float("nan")).to_numpy()
 
 
+def _runs(frame: pl.DataFrame) -> list[tuple[Key, slice]]:
+    """Each (event_id, ticker) of ``frame`` (sorted by them) with the slice of its rows: the
+    columns are then converted once and cut, not partitioned into a frame per observation."""
+    if frame.height == 0:
+        return []
+    event, ticker = frame.get_column("event_id"), frame.get_column("ticker")
+    new = ((event != event.shift(1)) | (ticker != ticker.shift(1))).fill_null(True)
+    starts = np.flatnonzero(new.to_numpy())
+    ends = [*starts[1:].tolist(), frame.height]
+    keys = zip(event.gather(starts).to_list(), ticker.gather(starts).to_list(), strict=True)
+    return [
+        ((str(e), str(t)), slice(a, b))
+        for (e, t), a, b in zip(keys, starts.tolist(), ends, strict=True)
+    ]
+
+
 def _paths(car_path: pl.DataFrame) -> dict[Key, Path]:
     frame = car_path.sort("event_id", "ticker", "rel_day")
-    out: dict[Key, Path] = {}
-    for key, part in frame.partition_by(["event_id", "ticker"], as_dict=True).items():
-        car = _floats(part, "car") * 100
-        sd = np.sqrt(_floats(part, "var_car")) * 100
-        out[(str(key[0]), str(key[1]))] = Path(
-            part.get_column("rel_day").to_numpy(), car, car - Z95 * sd, car + Z95 * sd
-        )
-    return out
+    rel = frame.get_column("rel_day").to_numpy()
+    car = _floats(frame, "car") * 100
+    sd = np.sqrt(_floats(frame, "var_car")) * 100
+    lo, hi = car - Z95 * sd, car + Z95 * sd
+    return {key: Path(rel[at], car[at], lo[at], hi[at]) for key, at in _runs(frame)}
 
 
 def _prices(px: pl.DataFrame, observations: pl.DataFrame, bench: str) -> dict[Key, PricePanel]:
@@ -114,12 +127,9 @@ def _prices(px: pl.DataFrame, observations: pl.DataFrame, bench: str) -> dict[Ke
         )
         .sort("event_id", "ticker", "k")
     )
-    out: dict[Key, PricePanel] = {}
-    for key, part in grid.partition_by(["event_id", "ticker"], as_dict=True).items():
-        out[(str(key[0]), str(key[1]))] = PricePanel(
-            part.get_column("k").to_numpy(), _floats(part, "t_idx"), _floats(part, "b_idx")
-        )
-    return out
+    k = grid.get_column("k").to_numpy()
+    t_idx, b_idx = _floats(grid, "t_idx"), _floats(grid, "b_idx")
+    return {key: PricePanel(k[at], t_idx[at], b_idx[at]) for key, at in _runs(grid)}
 
 
 def chart_data(run: StudyRun, events: list[str] | None = None) -> ChartData:

@@ -12,6 +12,7 @@ that hold every row (``full_data``).
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -274,10 +275,13 @@ def _groups(run: StudyRun) -> list[dict[str, Any]]:
     wanted = set(run.definition.report.tests)
     out = []
     for g in run.groups:
-        tests = tests_with_df(g.tests).sort("start", "end", "test")
+        # rows read once, grouped as they come (sorted by the keys): a polars group_by would
+        # gather a frame per window and per day, most of the JSON's time for a seed study
+        tests = tests_with_df(g.tests).sort("start", "end", "test").iter_rows(named=True)
         windows = []
-        for (start, end), part in tests.group_by(["start", "end"], maintain_order=True):
-            first = part.row(0, named=True)
+        for (start, end), rows in groupby(tests, key=lambda r: (r["start"], r["end"])):
+            part = list(rows)
+            first = part[0]
             windows.append(
                 {
                     "start": start,
@@ -285,17 +289,14 @@ def _groups(run: StudyRun) -> list[dict[str, Any]]:
                     "n": first.get("n"),
                     "caar": first.get("caar"),
                     "mean_bhar": first.get("mean_bhar"),
-                    "tests": {
-                        r["test"]: _test_entry(r)
-                        for r in part.iter_rows(named=True)
-                        if r["test"] in wanted
-                    },
+                    "tests": {r["test"]: _test_entry(r) for r in part if r["test"] in wanted},
                 }
             )
         daily = []
-        frame = tests_with_df(g.daily).sort("rel_day", "test")
-        for (rel_day,), part in frame.group_by(["rel_day"], maintain_order=True):
-            first = part.row(0, named=True)
+        frame = tests_with_df(g.daily).sort("rel_day", "test").iter_rows(named=True)
+        for rel_day, rows in groupby(frame, key=lambda r: r["rel_day"]):
+            part = list(rows)
+            first = part[0]
             daily.append(
                 {
                     "rel_day": rel_day,
@@ -304,7 +305,7 @@ def _groups(run: StudyRun) -> list[dict[str, Any]]:
                     "caar": first.get("caar"),
                     "tests": {
                         r["test"]: _test_entry(r)
-                        for r in part.iter_rows(named=True)
+                        for r in part
                         if r["test"] is not None and r["test"] in wanted
                     },
                 }
