@@ -133,7 +133,7 @@ def run() -> NoReturn:
     # the default thresholds (700, 10, 10) collect some 220 times on the way, 0.08 s of a
     # 1,000-event study; a collection every 50,000 new objects takes half that, and cyclic
     # garbage still never waits for more than 50,000 allocations
-    gc.set_threshold(GC_THRESHOLDS[0], GC_THRESHOLDS[1], GC_THRESHOLDS[2])
+    gc.set_threshold(*GC_THRESHOLDS)
     code = main()
     _end(code)
 

@@ -261,7 +261,7 @@ def import_price_files(
                 else:
                     results.append(_load_parsed(db, parsed[i], started))
         return results
-    finally:  # each is dropped once loaded; a rolled-back transaction brings it back
+    finally:  # loaded or not, once the transaction is over
         for left in staged.values():
             db.market.discard_staged(left)
 

@@ -96,16 +96,13 @@ class MarketRepo:
     def upsert_staged_prices(
         self, staged: StagedPrices, *, source: str, fetched_at: dt.datetime | None = None
     ) -> UpsertCounts:
-        """:meth:`upsert_prices` for the rows of a staged file; the staging table is dropped."""
-        from storage.repos.price_csv import drop_staged
-
+        """:meth:`upsert_prices` for the rows of a staged file (its table stays until
+        :meth:`discard_staged`)."""
         stamp = (source, fetched_at or self._db.clock())
-        counts = upsert_from(self._db, PRICES, staged.table, stamp, what="store prices")
-        drop_staged(self._db, staged.table)
-        return counts
+        return upsert_from(self._db, PRICES, staged.table, stamp, what="store prices")
 
     def discard_staged(self, staged: StagedPrices) -> None:
-        """Drop a staged file's table without loading it."""
+        """Drop a staged file's table, loaded or not (harmless twice)."""
         from storage.repos.price_csv import drop_staged
 
         drop_staged(self._db, staged.table)
